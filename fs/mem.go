@@ -1,0 +1,558 @@
+package fs
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ErrHalted is returned by every mutating operation of a Mem after the crash
+// point set by [Mem.HaltAfter] has been reached: the machine is down, nothing
+// more reaches its disk.
+var ErrHalted = errors.New("fs.Mem: machine halted at its crash point")
+
+// Mem is an in-memory file system with POSIX semantics that remembers what is
+// durable, so that [Mem.Crash] can produce what a machine would find after a
+// power loss.
+//
+// Each file has durable content (as of its last Sync) and the volatile writes
+// and truncations made since. Each directory has durable entries (as of its
+// last SyncDir) and the volatile creations, removals and renames made since.
+// A new file is therefore not durable until its directory is synced, even
+// when the file itself was synced: the strictest reading of POSIX, which is
+// what a storage engine must survive.
+//
+// Mem counts mutating operations (creating open, write, truncate, sync,
+// remove, rename, mkdir, syncdir, lock) so a test can stop the machine exactly
+// after the k-th one ([Mem.HaltAfter]). It is safe for concurrent use; a
+// single mutex serialises every operation.
+type Mem struct {
+	mu     sync.Mutex
+	root   *memNode
+	ops    uint64
+	haltAt uint64 // 0: never
+	locks  map[string]bool
+}
+
+// memNode is a file or a directory. Open handles keep a pointer to their node,
+// so an unlinked file stays readable through them, as on POSIX.
+type memNode struct {
+	dir bool
+
+	// Directories: the entries as they are now, and as of the last SyncDir.
+	live, durable map[string]*memNode
+
+	// Files: the content as it is now, as of the last Sync, and the
+	// operations between the two, oldest first.
+	data    []byte
+	synced  []byte
+	pending []memOp
+}
+
+// memOp is a volatile write (data at off) or truncation (to size).
+type memOp struct {
+	truncate bool
+	off      int64
+	data     []byte // a copy: later writes may overwrite the same range
+	size     int64
+}
+
+// NewMem returns an empty in-memory file system holding only the root
+// directory "/". Relative names are resolved against the root.
+func NewMem() *Mem {
+	return &Mem{root: newDirNode(), locks: map[string]bool{}}
+}
+
+func newDirNode() *memNode {
+	return &memNode{dir: true, live: map[string]*memNode{}, durable: map[string]*memNode{}}
+}
+
+// Ops returns the number of mutating operations performed so far.
+func (m *Mem) Ops() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ops
+}
+
+// HaltAfter stops the machine after k more mutating operations: the k
+// operations succeed, every later mutating operation fails with ErrHalted and
+// changes nothing. HaltAfter(0) halts at once. A test then calls Crash to see
+// what survived.
+func (m *Mem) HaltAfter(k uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.haltAt = m.ops + k + 1
+}
+
+// Halted reports whether the crash point set by HaltAfter has been reached.
+func (m *Mem) Halted() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.haltAt != 0 && m.ops+1 >= m.haltAt
+}
+
+// mutate counts one mutating operation, or refuses it past the crash point.
+// Called with m.mu held.
+func (m *Mem) mutate(op, name string) error {
+	if m.haltAt != 0 && m.ops+1 >= m.haltAt {
+		return &os.PathError{Op: op, Path: name, Err: ErrHalted}
+	}
+	m.ops++
+	return nil
+}
+
+// clean turns a name into a slash-separated absolute path.
+func clean(name string) string {
+	return path.Clean("/" + filepath.ToSlash(name))
+}
+
+// lookup returns the node at p (nil if absent) and its parent directory (nil
+// if a parent component is missing or is not a directory).
+func (m *Mem) lookup(p string) (node, parent *memNode, base string) {
+	if p == "/" {
+		return m.root, nil, "/"
+	}
+	dir, base := path.Split(p)
+	parent = m.root
+	for _, c := range splitPath(dir) {
+		next := parent.live[c]
+		if next == nil || !next.dir {
+			return nil, nil, base
+		}
+		parent = next
+	}
+	return parent.live[base], parent, base
+}
+
+func splitPath(p string) []string {
+	var parts []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" {
+			parts = append(parts, c)
+		}
+	}
+	return parts
+}
+
+// OpenFile implements FS.
+func (m *Mem) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
+	p := clean(name)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	node, parent, base := m.lookup(p)
+	if parent == nil && node == nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: ErrNotExist}
+	}
+	writable := flag&(os.O_WRONLY|os.O_RDWR) != 0
+	switch {
+	case node == nil && flag&os.O_CREATE == 0:
+		return nil, &os.PathError{Op: "open", Path: name, Err: ErrNotExist}
+	case node != nil && flag&os.O_CREATE != 0 && flag&os.O_EXCL != 0:
+		return nil, &os.PathError{Op: "open", Path: name, Err: ErrExist}
+	case node != nil && node.dir && writable:
+		return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EISDIR}
+	case node == nil:
+		if err := m.mutate("open", name); err != nil {
+			return nil, err
+		}
+		node = &memNode{}
+		parent.live[base] = node
+	case flag&os.O_TRUNC != 0 && writable && len(node.data) > 0:
+		if err := m.mutate("open", name); err != nil {
+			return nil, err
+		}
+		node.truncate(0)
+	}
+	return &memFile{m: m, node: node, name: name, flag: flag}, nil
+}
+
+// Stat implements FS.
+func (m *Mem) Stat(name string) (os.FileInfo, error) {
+	p := clean(name)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	node, _, base := m.lookup(p)
+	if node == nil {
+		return nil, &os.PathError{Op: "stat", Path: name, Err: ErrNotExist}
+	}
+	return node.info(base), nil
+}
+
+// Remove implements FS.
+func (m *Mem) Remove(name string) error {
+	p := clean(name)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	node, parent, base := m.lookup(p)
+	if node == nil || parent == nil {
+		return &os.PathError{Op: "remove", Path: name, Err: ErrNotExist}
+	}
+	if node.dir && len(node.live) > 0 {
+		return &os.PathError{Op: "remove", Path: name, Err: syscall.ENOTEMPTY}
+	}
+	if err := m.mutate("remove", name); err != nil {
+		return err
+	}
+	delete(parent.live, base)
+	return nil
+}
+
+// Rename implements FS.
+func (m *Mem) Rename(oldname, newname string) error {
+	op, np := clean(oldname), clean(newname)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	node, oparent, obase := m.lookup(op)
+	if node == nil || oparent == nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: ErrNotExist}
+	}
+	target, nparent, nbase := m.lookup(np)
+	if nparent == nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: ErrNotExist}
+	}
+	if target == node {
+		return nil
+	}
+	if target != nil {
+		switch {
+		case target.dir && !node.dir:
+			return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: syscall.EISDIR}
+		case !target.dir && node.dir:
+			return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: syscall.ENOTDIR}
+		case target.dir && len(target.live) > 0:
+			return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: syscall.ENOTEMPTY}
+		}
+	}
+	if node.dir && (np == op || len(np) > len(op) && np[:len(op)+1] == op+"/") {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: syscall.EINVAL}
+	}
+	if err := m.mutate("rename", oldname); err != nil {
+		return err
+	}
+	delete(oparent.live, obase)
+	nparent.live[nbase] = node
+	return nil
+}
+
+// ReadDir implements FS.
+func (m *Mem) ReadDir(dir string) ([]string, error) {
+	p := clean(dir)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	node, _, _ := m.lookup(p)
+	if node == nil {
+		return nil, &os.PathError{Op: "readdir", Path: dir, Err: ErrNotExist}
+	}
+	if !node.dir {
+		return nil, &os.PathError{Op: "readdir", Path: dir, Err: syscall.ENOTDIR}
+	}
+	names := make([]string, 0, len(node.live))
+	for n := range node.live {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// MkdirAll implements FS. It counts as one mutating operation when it creates
+// anything.
+func (m *Mem) MkdirAll(dir string, perm os.FileMode) error {
+	p := clean(dir)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := m.root
+	counted := false
+	for _, c := range splitPath(p) {
+		next := cur.live[c]
+		if next == nil {
+			if !counted {
+				if err := m.mutate("mkdir", dir); err != nil {
+					return err
+				}
+				counted = true
+			}
+			next = newDirNode()
+			cur.live[c] = next
+		} else if !next.dir {
+			return &os.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}
+		}
+		cur = next
+	}
+	return nil
+}
+
+// SyncDir implements FS: the directory's current entries become its durable
+// ones.
+func (m *Mem) SyncDir(dir string) error {
+	p := clean(dir)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	node, _, _ := m.lookup(p)
+	if node == nil {
+		return &os.PathError{Op: "syncdir", Path: dir, Err: ErrNotExist}
+	}
+	if !node.dir {
+		return &os.PathError{Op: "syncdir", Path: dir, Err: syscall.ENOTDIR}
+	}
+	if err := m.mutate("syncdir", dir); err != nil {
+		return err
+	}
+	node.durable = cloneEntries(node.live)
+	return nil
+}
+
+func cloneEntries(src map[string]*memNode) map[string]*memNode {
+	dst := make(map[string]*memNode, len(src))
+	for k, v := range src {
+		dst[k] = v
+	}
+	return dst
+}
+
+// Lock implements FS. Like OS it creates dir/LOCK; the lock itself lives in
+// this Mem and is not carried over by Crash.
+func (m *Mem) Lock(dir string) (io.Closer, error) {
+	p := clean(dir)
+	m.mu.Lock()
+	node, _, _ := m.lookup(p)
+	switch {
+	case node == nil:
+		m.mu.Unlock()
+		return nil, &os.PathError{Op: "lock", Path: dir, Err: ErrNotExist}
+	case !node.dir:
+		m.mu.Unlock()
+		return nil, &os.PathError{Op: "lock", Path: dir, Err: syscall.ENOTDIR}
+	case m.locks[p]:
+		m.mu.Unlock()
+		return nil, &os.PathError{Op: "lock", Path: dir, Err: ErrLocked}
+	}
+	if node.live[LockFileName] == nil {
+		if err := m.mutate("lock", dir); err != nil {
+			m.mu.Unlock()
+			return nil, err
+		}
+		node.live[LockFileName] = &memNode{}
+	}
+	m.locks[p] = true
+	m.mu.Unlock()
+	var once sync.Once
+	return closerFunc(func() error {
+		once.Do(func() {
+			m.mu.Lock()
+			delete(m.locks, p)
+			m.mu.Unlock()
+		})
+		return nil
+	}), nil
+}
+
+// write applies a volatile write at off. Called with m.mu held.
+func (n *memNode) write(off int64, p []byte) {
+	n.pending = append(n.pending, memOp{off: off, data: slices.Clone(p)})
+	n.data = applyWrite(n.data, off, p)
+}
+
+// truncate applies a volatile truncation. Called with m.mu held.
+func (n *memNode) truncate(size int64) {
+	n.pending = append(n.pending, memOp{truncate: true, size: size})
+	n.data = applyTruncate(n.data, size)
+}
+
+// sync makes the current content durable. Called with m.mu held.
+func (n *memNode) sync() {
+	for _, op := range n.pending {
+		n.synced = op.apply(n.synced)
+	}
+	n.pending = nil
+}
+
+func (op memOp) apply(b []byte) []byte {
+	if op.truncate {
+		return applyTruncate(b, op.size)
+	}
+	return applyWrite(b, op.off, op.data)
+}
+
+func applyWrite(b []byte, off int64, p []byte) []byte {
+	end := off + int64(len(p))
+	if end > int64(len(b)) {
+		b = applyTruncate(b, end)
+	}
+	copy(b[off:], p)
+	return b
+}
+
+func applyTruncate(b []byte, size int64) []byte {
+	if size <= int64(len(b)) {
+		return b[:size]
+	}
+	if size <= int64(cap(b)) {
+		old := len(b)
+		b = b[:size]
+		clear(b[old:])
+		return b
+	}
+	return append(b, make([]byte, size-int64(len(b)))...)
+}
+
+func (n *memNode) info(name string) os.FileInfo {
+	if n.dir {
+		return memInfo{name: name, mode: os.ModeDir | 0o755, dir: true}
+	}
+	return memInfo{name: name, size: int64(len(n.data)), mode: 0o644}
+}
+
+type memInfo struct {
+	name string
+	size int64
+	mode os.FileMode
+	dir  bool
+}
+
+func (i memInfo) Name() string       { return i.name }
+func (i memInfo) Size() int64        { return i.size }
+func (i memInfo) Mode() os.FileMode  { return i.mode }
+func (i memInfo) ModTime() time.Time { return time.Time{} } // fixed, for determinism
+func (i memInfo) IsDir() bool        { return i.dir }
+func (i memInfo) Sys() any           { return nil }
+
+// memFile is an open handle on a Mem node.
+type memFile struct {
+	m      *Mem
+	node   *memNode
+	name   string
+	flag   int
+	pos    int64
+	closed bool
+}
+
+func (f *memFile) Name() string { return f.name }
+
+func (f *memFile) check(op string, write bool) error {
+	if f.closed {
+		return &os.PathError{Op: op, Path: f.name, Err: ErrClosed}
+	}
+	if f.node.dir {
+		return &os.PathError{Op: op, Path: f.name, Err: syscall.EISDIR}
+	}
+	w := f.flag&(os.O_WRONLY|os.O_RDWR) != 0
+	r := f.flag&os.O_WRONLY == 0
+	if write && !w || !write && !r {
+		return &os.PathError{Op: op, Path: f.name, Err: syscall.EBADF}
+	}
+	return nil
+}
+
+func (f *memFile) Read(p []byte) (int, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if err := f.check("read", false); err != nil {
+		return 0, err
+	}
+	if f.pos >= int64(len(f.node.data)) {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, f.node.data[f.pos:])
+	f.pos += int64(n)
+	return n, nil
+}
+
+func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if err := f.check("read", false); err != nil {
+		return 0, err
+	}
+	if off < 0 {
+		return 0, &os.PathError{Op: "readat", Path: f.name, Err: syscall.EINVAL}
+	}
+	if off >= int64(len(f.node.data)) {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, f.node.data[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (f *memFile) Write(p []byte) (int, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if err := f.check("write", true); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := f.m.mutate("write", f.name); err != nil {
+		return 0, err
+	}
+	if f.flag&os.O_APPEND != 0 {
+		f.pos = int64(len(f.node.data))
+	}
+	f.node.write(f.pos, p)
+	f.pos += int64(len(p))
+	return len(p), nil
+}
+
+func (f *memFile) Sync() error {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if f.closed {
+		return &os.PathError{Op: "sync", Path: f.name, Err: ErrClosed}
+	}
+	if err := f.m.mutate("sync", f.name); err != nil {
+		return err
+	}
+	f.node.sync()
+	return nil
+}
+
+func (f *memFile) Truncate(size int64) error {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if err := f.check("truncate", true); err != nil {
+		return err
+	}
+	if size < 0 {
+		return &os.PathError{Op: "truncate", Path: f.name, Err: syscall.EINVAL}
+	}
+	if err := f.m.mutate("truncate", f.name); err != nil {
+		return err
+	}
+	f.node.truncate(size)
+	return nil
+}
+
+func (f *memFile) Stat() (os.FileInfo, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if f.closed {
+		return nil, &os.PathError{Op: "stat", Path: f.name, Err: ErrClosed}
+	}
+	return f.node.info(path.Base(clean(f.name))), nil
+}
+
+func (f *memFile) Close() error {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if f.closed {
+		return &os.PathError{Op: "close", Path: f.name, Err: ErrClosed}
+	}
+	f.closed = true
+	return nil
+}
