@@ -46,7 +46,7 @@ func (a *aferoFS) OpenFile(name string, flag int, perm os.FileMode) (File, error
 }
 
 func (a *aferoFS) Stat(name string) (os.FileInfo, error) { return a.fs.Stat(name) }
-func (a *aferoFS) Remove(name string) error             { return a.fs.Remove(name) }
+func (a *aferoFS) Remove(name string) error              { return a.fs.Remove(name) }
 func (a *aferoFS) Rename(oldname, newname string) error {
 	return a.fs.Rename(oldname, newname)
 }
@@ -94,6 +94,13 @@ func (f *aferoFile) Sync() error { return f.sync(f.File) }
 
 func (f *aferoFile) Truncate(size int64) error { return f.File.Truncate(size) }
 
+// Unwrap returns the *os.File underneath, or nil when the backend is not the
+// OS, for platform calls such as fallocate.
+func (f *aferoFile) Unwrap() *os.File {
+	osf, _ := f.File.(*os.File)
+	return osf
+}
+
 // lockTable is the in-process part of every Lock: it makes a second Lock of
 // the same directory fail even where the backend has no lock of its own.
 type lockTable struct {
@@ -114,15 +121,21 @@ func (t *lockTable) lock(dir string) (io.Closer, error) {
 		return nil, &os.PathError{Op: "lock", Path: dir, Err: ErrLocked}
 	}
 	t.held[key] = true
+	// Release at most once: a second Close of this holder's closer, after
+	// another holder has taken the directory, must not free that one's lock.
+	var once sync.Once
 	return closerFunc(func() error {
-		t.mu.Lock()
-		delete(t.held, key)
-		t.mu.Unlock()
+		once.Do(func() {
+			t.mu.Lock()
+			delete(t.held, key)
+			t.mu.Unlock()
+		})
 		return nil
 	}), nil
 }
 
-// closerFunc makes a func an io.Closer that runs at most once.
+// closerFunc makes a func an io.Closer. It calls the func on every Close:
+// a func that must act once guards itself (sync.Once).
 type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }

@@ -94,5 +94,6 @@ var (
 	ErrLocked = errors.New("directory is locked by another holder")
 )
 
-// LockFileName is the file that Lock creates in the locked directory.
+// LockFileName is the file that the Lock of OS and of Mem creates in the
+// locked directory (Afero's in-process lock creates none).
 const LockFileName = "LOCK"
