@@ -23,6 +23,7 @@ var (
 // were available. It matches ErrIncomplete and io.ErrUnexpectedEOF.
 type IncompleteError struct{ Need, Have int }
 
+// Error describes the failure with the values it carries.
 func (e *IncompleteError) Error() string {
 	return fmt.Sprintf("codec: incomplete record: need %d bytes, have %d", e.Need, e.Have)
 }
@@ -35,6 +36,7 @@ func (e *IncompleteError) Is(target error) bool {
 // ChecksumError reports a checksum mismatch. It matches ErrChecksum.
 type ChecksumError struct{ Stored, Computed uint32 }
 
+// Error describes the failure with the values it carries.
 func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("codec: checksum mismatch: stored %08x, computed %08x", e.Stored, e.Computed)
 }
@@ -49,6 +51,7 @@ type TooLargeError struct {
 	Max    int
 }
 
+// Error describes the failure with the values it carries.
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("codec: record length %d over the limit %d", e.Length, e.Max)
 }

@@ -556,3 +556,32 @@ func (f *memFile) Close() error {
 	f.closed = true
 	return nil
 }
+
+// Corrupt XORs mask into the byte at off of the named file, in its current
+// and its durable content alike: damage at rest, such as a bit flip on the
+// medium, which no crash can undo. It is not a mutating operation (it does
+// not count toward HaltAfter). Offsets past either content are left alone.
+func (m *Mem) Corrupt(name string, off int64, mask byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	node, _, _ := m.lookup(clean(name))
+	if node == nil || node.dir {
+		return &os.PathError{Op: "corrupt", Path: name, Err: ErrNotExist}
+	}
+	if off < 0 {
+		return &os.PathError{Op: "corrupt", Path: name, Err: syscall.EINVAL}
+	}
+	if off < int64(len(node.data)) {
+		node.data[off] ^= mask
+	}
+	if off < int64(len(node.synced)) {
+		node.synced[off] ^= mask
+	}
+	for i := range node.pending {
+		op := &node.pending[i]
+		if !op.truncate && off >= op.off && off < op.off+int64(len(op.data)) {
+			op.data[off-op.off] ^= mask
+		}
+	}
+	return nil
+}

@@ -28,6 +28,7 @@ const (
 	CrashReordered
 )
 
+// String names the value for logs and traces.
 func (c CrashMode) String() string {
 	switch c {
 	case CrashProcess:

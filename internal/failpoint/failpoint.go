@@ -6,8 +6,9 @@
 // net/http and its init exits the process on a malformed GO_FAILPOINTS).
 // Built with -tags failpoint, each hook evaluates the pingcap failpoint of the
 // same name, so GO_FAILPOINTS or failpoint.Enable drive it with the usual
-// terms: "return", "return(\"message\")", "panic", "1*return", "50%return",
-// "sleep(10)".
+// terms: "return(true)", "return(\"message\")", "panic", "1*return(true)",
+// "50%return(true)", "sleep(10)", "2*off->panic". A "return" needs a value:
+// pingcap/failpoint cannot tell a bare "return" from "off".
 //
 // Names are the module path, the package and the moment, e.g.
 // "github.com/raftlog/raftlog/wal/beforeFsync"; [Name] builds them.

@@ -1,0 +1,108 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+
+	"github.com/raftlog/raftlog/faultinject"
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/raftlog"
+)
+
+// Kind is what an Op does.
+type Kind int
+
+// Kinds of operation.
+const (
+	OpVote     Kind = iota + 1 // SaveVote(Vote)
+	OpAppend                   // Append(Entries...)
+	OpCommit                   // Commit(ID)
+	OpTruncate                 // Truncate(At)
+	OpPurge                    // Purge(ID)
+	OpUserData                 // SaveUserData(User, or None when NoUser)
+	OpState                    // UpdateState(State)
+	OpFlush                    // Flush(Sync, callback)
+	OpStep                     // run the flush worker once
+	OpSync                     // Sync()
+	OpRead                     // Read(From, To)
+	OpReopen                   // Close, then Open
+	OpCrash                    // halt the machine after K more mutating I/Os, then lose power (Mode, Seed)
+	OpFault                    // arm an I/O fault
+	OpFlip                     // Close, flip a bit at rest in a chunk file, Open
+)
+
+// Op is one step of a simulation: an operation on the log, or something done
+// to its machine. Ops are plain values so a failing run can be replayed and
+// shrunk.
+type Op struct {
+	Kind    Kind
+	Vote    raftlog.Vote
+	Entries []raftlog.Entry[raftlog.LogID, []byte]
+	ID      raftlog.LogID
+	At      uint64
+	User    []byte
+	NoUser  bool
+	State   raftlog.State[raftlog.LogID, raftlog.Vote, []byte]
+	Sync    bool
+	From    uint64
+	To      uint64
+	K       int          // OpCrash: mutating I/Os before the halt; OpFault: Nth call
+	Mode    fs.CrashMode // OpCrash
+	Seed    uint64       // OpCrash: the crash's randomness; OpFlip: which file, byte and bit
+	Fault   Fault        // OpFault
+}
+
+// Fault is an armed I/O fault.
+type Fault struct {
+	Op    faultinject.Op
+	Err   syscall.Errno
+	Short int // OpWrite: bytes written before the error (0: a plain error)
+}
+
+func (op Op) String() string {
+	switch op.Kind {
+	case OpVote:
+		return fmt.Sprintf("Vote%v", op.Vote)
+	case OpAppend:
+		ids := make([]string, len(op.Entries))
+		for i, e := range op.Entries {
+			ids[i] = fmt.Sprintf("%v:%dB", e.ID, len(e.Payload))
+		}
+		return "Append[" + strings.Join(ids, " ") + "]"
+	case OpCommit:
+		return fmt.Sprintf("Commit%v", op.ID)
+	case OpTruncate:
+		return fmt.Sprintf("Truncate(%d)", op.At)
+	case OpPurge:
+		return fmt.Sprintf("Purge%v", op.ID)
+	case OpUserData:
+		if op.NoUser {
+			return "UserData(None)"
+		}
+		return fmt.Sprintf("UserData(%q)", op.User)
+	case OpState:
+		return fmt.Sprintf("UpdateState(%v)", op.State)
+	case OpFlush:
+		return fmt.Sprintf("Flush(sync=%v)", op.Sync)
+	case OpStep:
+		return "Step"
+	case OpSync:
+		return "Sync"
+	case OpRead:
+		return fmt.Sprintf("Read(%d, %d)", op.From, op.To)
+	case OpReopen:
+		return "Reopen"
+	case OpCrash:
+		return fmt.Sprintf("Crash(after %d I/Os, %v, seed %d)", op.K, op.Mode, op.Seed)
+	case OpFault:
+		s := fmt.Sprintf("Fault(%v #%d %v)", op.Fault.Op, op.K, op.Fault.Err)
+		if op.Fault.Short > 0 {
+			s = fmt.Sprintf("Fault(%v #%d short %d bytes then %v)", op.Fault.Op, op.K, op.Fault.Short, op.Fault.Err)
+		}
+		return s
+	case OpFlip:
+		return fmt.Sprintf("Flip(seed %d)", op.Seed)
+	}
+	return fmt.Sprintf("Op(%d)", op.Kind)
+}

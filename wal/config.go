@@ -1,0 +1,128 @@
+package wal
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/raftlog/raftlog/codec"
+	"github.com/raftlog/raftlog/fs"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultChunkMaxRecords = 1 << 20
+	DefaultChunkMaxBytes   = 64 << 20
+	DefaultMaxRecordBytes  = codec.DefaultMaxBody
+	DefaultWriteAhead      = 1 << 20
+	// MaxChunkBytes bounds ChunkMaxBytes so that an offset inside a chunk
+	// fits in 32 bits (callers may index records compactly).
+	MaxChunkBytes = 1<<32 - 1 - 2*ChunkHeaderSize
+)
+
+// RecoveryMode says what Open does with a damaged tail of the last chunk.
+type RecoveryMode int
+
+const (
+	// TolerateTornTail (the default) truncates a damaged tail that lies
+	// past the last recorded durable point: a write that a crash cut short
+	// or that reached the disk out of order. Damage before that point is
+	// corruption and Open fails.
+	TolerateTornTail RecoveryMode = iota
+	// Strict fails Open on any damaged record, torn tail included, and
+	// modifies nothing. For inspection tools and paranoid deployments.
+	Strict
+)
+
+// Config configures a WAL. The zero value of every field but Dir is a
+// sensible default.
+type Config struct {
+	// Dir holds the chunk files and the LOCK file. It must exist.
+	Dir string
+	// FS is the file system; nil means fs.OS().
+	FS fs.FS
+	// ChunkMaxRecords closes the open chunk once it holds this many
+	// records (its checkpoint included). Default 1<<20.
+	ChunkMaxRecords int
+	// ChunkMaxBytes closes the open chunk once it is this large; a chunk
+	// exceeds it by at most one record. Default 64 MiB, at most
+	// MaxChunkBytes.
+	ChunkMaxBytes int64
+	// MaxRecordBytes bounds the encoded size of one record's body, on
+	// write and on read. Default 64 MiB.
+	MaxRecordBytes int
+	// WriteAhead makes the flush worker write (without syncing) buffered
+	// records once this many bytes are pending, so that memory stays
+	// bounded between flushes. Default 1 MiB; negative disables. Ignored
+	// with ManualWorker.
+	WriteAhead int
+	// Preallocate reserves ChunkMaxBytes of disk for each new chunk, where
+	// the file system supports it (Linux fallocate with KEEP_SIZE, so the
+	// file size and recovery are unaffected).
+	Preallocate bool
+	// Recovery chooses what Open does with a damaged tail.
+	Recovery RecoveryMode
+	// Logger receives recovery reports and warnings. nil: silent.
+	Logger *slog.Logger
+	// ManualWorker runs no flush goroutine: flushes are queued until the
+	// caller runs Step, and Sync, WaitIdle and Close run it inline. The
+	// work is done by the same code as the goroutine's, so a simulator can
+	// drive it deterministically.
+	ManualWorker bool
+}
+
+// ConfigError reports an invalid Config field.
+type ConfigError struct {
+	Field  string
+	Value  any
+	Reason string
+}
+
+// Error describes the failure with the values it carries.
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("wal: invalid config: %s = %v: %s", e.Field, e.Value, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrConfig) true.
+func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
+// withDefaults validates c and fills in defaults.
+func (c Config) withDefaults() (Config, error) {
+	if c.Dir == "" {
+		return c, &ConfigError{Field: "Dir", Value: `""`, Reason: "a directory is required"}
+	}
+	if c.FS == nil {
+		c.FS = fs.OS()
+	}
+	switch {
+	case c.ChunkMaxRecords < 0:
+		return c, &ConfigError{Field: "ChunkMaxRecords", Value: c.ChunkMaxRecords, Reason: "must not be negative"}
+	case c.ChunkMaxRecords == 0:
+		c.ChunkMaxRecords = DefaultChunkMaxRecords
+	case c.ChunkMaxRecords < 2:
+		return c, &ConfigError{Field: "ChunkMaxRecords", Value: c.ChunkMaxRecords, Reason: "a chunk needs room for its checkpoint and one record"}
+	}
+	switch {
+	case c.ChunkMaxBytes < 0 || c.ChunkMaxBytes > MaxChunkBytes:
+		return c, &ConfigError{Field: "ChunkMaxBytes", Value: c.ChunkMaxBytes, Reason: fmt.Sprintf("must be in [0, %d]", int64(MaxChunkBytes))}
+	case c.ChunkMaxBytes == 0:
+		c.ChunkMaxBytes = DefaultChunkMaxBytes
+	}
+	switch {
+	case c.MaxRecordBytes < 0:
+		return c, &ConfigError{Field: "MaxRecordBytes", Value: c.MaxRecordBytes, Reason: "must not be negative"}
+	case c.MaxRecordBytes == 0:
+		c.MaxRecordBytes = DefaultMaxRecordBytes
+	case int64(c.MaxRecordBytes) > MaxChunkBytes-2*ChunkHeaderSize:
+		return c, &ConfigError{Field: "MaxRecordBytes", Value: c.MaxRecordBytes, Reason: "a record must fit in a chunk"}
+	}
+	if c.WriteAhead == 0 {
+		c.WriteAhead = DefaultWriteAhead
+	}
+	if c.Recovery != TolerateTornTail && c.Recovery != Strict {
+		return c, &ConfigError{Field: "Recovery", Value: c.Recovery, Reason: "unknown mode"}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}

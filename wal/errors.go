@@ -1,0 +1,131 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinels for errors.Is; the typed errors below match them.
+var (
+	// ErrConfig: the Config is invalid (*ConfigError).
+	ErrConfig = errors.New("wal: invalid config")
+	// ErrCorrupt: data that was known durable is damaged
+	// (*CorruptionError). The log refuses to open rather than drop it.
+	ErrCorrupt = errors.New("wal: corrupt")
+	// ErrGap: chunk files are not contiguous (*GapError).
+	ErrGap = errors.New("wal: gap between chunks")
+	// ErrMissingChunk: the oldest chunk still needed is gone
+	// (*MissingChunkError).
+	ErrMissingChunk = errors.New("wal: missing chunk")
+	// ErrVersion: a chunk has a format version this code cannot read
+	// (*VersionError).
+	ErrVersion = errors.New("wal: unsupported format version")
+	// ErrPoisoned: an earlier write, fsync or removal failed, so the WAL
+	// accepts nothing more until it is reopened. The error also matches
+	// the original cause.
+	ErrPoisoned = errors.New("wal: poisoned by an earlier I/O error")
+	// ErrClosed: the WAL was closed.
+	ErrClosed = errors.New("wal: closed")
+	// ErrRecordTooLarge: a record's body is over Config.MaxRecordBytes.
+	ErrRecordTooLarge = errors.New("wal: record too large")
+	// ErrChunkRemoved: a read asked for a record in a chunk that purging
+	// has removed.
+	ErrChunkRemoved = errors.New("wal: chunk removed")
+	// ErrTornTail: in Strict recovery, the last chunk ends with a damaged
+	// record.
+	ErrTornTail = errors.New("wal: torn tail")
+)
+
+// CorruptionError names a damaged record: the chunk file, the byte offset in
+// it, and why. Records from Offset on are unreadable; a Raft node can refetch
+// the log entries they held from a peer (raftlog adds the index range).
+type CorruptionError struct {
+	File   string // chunk file path
+	Chunk  uint64 // chunk id (global offset of its first byte)
+	Offset int64  // offset in the file
+	Reason string
+	Err    error // the decoding error, if any
+}
+
+// Error describes the failure with the values it carries.
+func (e *CorruptionError) Error() string {
+	s := fmt.Sprintf("wal: corrupt chunk %s at offset %d: %s", e.File, e.Offset, e.Reason)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrCorrupt) true.
+func (e *CorruptionError) Is(target error) bool { return target == ErrCorrupt }
+
+// Unwrap returns the decoding error.
+func (e *CorruptionError) Unwrap() error { return e.Err }
+
+// GapError reports two neighbouring chunk files that do not meet: the
+// previous one ends at PrevEnd, the next one starts at Next.
+type GapError struct {
+	Prev, Next string // file paths
+	PrevEnd    uint64
+	NextStart  uint64
+}
+
+// Error describes the failure with the values it carries.
+func (e *GapError) Error() string {
+	what := "gap"
+	if e.PrevEnd > e.NextStart {
+		what = "overlap"
+	}
+	return fmt.Sprintf("wal: %s between chunks: %s ends at %d, %s starts at %d", what, e.Prev, e.PrevEnd, e.Next, e.NextStart)
+}
+
+// Is makes errors.Is(err, ErrGap) true.
+func (e *GapError) Is(target error) bool { return target == ErrGap }
+
+// MissingChunkError reports that the oldest chunk file is not the one the log
+// needs: Want is the chunk that should start the log, First the oldest found.
+type MissingChunkError struct {
+	Dir         string
+	Want, First uint64
+}
+
+// Error describes the failure with the values it carries.
+func (e *MissingChunkError) Error() string {
+	return fmt.Sprintf("wal: missing chunk in %s: the log must start at chunk %s, the oldest present is %s",
+		e.Dir, ChunkName(e.Want), ChunkName(e.First))
+}
+
+// Is makes errors.Is(err, ErrMissingChunk) true.
+func (e *MissingChunkError) Is(target error) bool { return target == ErrMissingChunk }
+
+// VersionError reports a chunk header with an unknown format version.
+type VersionError struct {
+	File    string
+	Version uint16
+}
+
+// Error describes the failure with the values it carries.
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("wal: chunk %s has format version %d, this code reads version %d", e.File, e.Version, FormatVersion)
+}
+
+// Is makes errors.Is(err, ErrVersion) true.
+func (e *VersionError) Is(target error) bool { return target == ErrVersion }
+
+// ApplyError reports that the state machine rejected a record during Open.
+type ApplyError struct {
+	File   string
+	Offset int64
+	Err    error
+}
+
+// Error describes the failure with the values it carries.
+func (e *ApplyError) Error() string {
+	return fmt.Sprintf("wal: replaying %s at offset %d: %v", e.File, e.Offset, e.Err)
+}
+
+// Unwrap returns the state machine's error.
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// poisoned wraps the first I/O failure: it matches ErrPoisoned and the cause.
+func poisoned(cause error) error { return fmt.Errorf("%w: %w", ErrPoisoned, cause) }

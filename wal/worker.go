@@ -1,0 +1,245 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/internal/bugs"
+	"github.com/raftlog/raftlog/internal/failpoint"
+)
+
+// run is the flush worker's goroutine: it steps whenever kicked, and until a
+// step finds nothing to do, so requests that arrive during an fsync are
+// served together by the next one (group commit).
+func (w *WAL[R]) run() {
+	defer close(w.done)
+	for {
+		select {
+		case <-w.kick:
+		case <-w.stop:
+			for w.Step() {
+			}
+			return
+		}
+		for w.Step() {
+		}
+	}
+}
+
+// Step does one round of the flush worker's work: it takes everything
+// appended and every flush request queued so far, writes the data (creating
+// new chunk files and syncing the directory), fsyncs once if any request
+// asked for it, removes purged chunks whose removal is now safe, and runs the
+// callbacks in request order. It reports whether there was anything to do.
+//
+// The worker goroutine calls it; with Config.ManualWorker the caller does,
+// which makes every I/O happen at a point the caller chose.
+func (w *WAL[R]) Step() bool {
+	w.stepMu.Lock()
+	defer w.stepMu.Unlock()
+
+	w.mu.Lock()
+	if w.failed != nil {
+		reqs, err := w.reqs, w.failed
+		w.reqs = nil
+		w.mu.Unlock()
+		w.callback(reqs, err)
+		return len(reqs) > 0
+	}
+	segs := append(w.inflight[:0], w.sealed...)
+	w.sealed = w.sealed[:0]
+	if len(w.buf) > 0 {
+		segs = append(segs, segment{c: w.open, data: w.buf, start: w.bufStart, marker: w.marker})
+		w.bufStart += uint64(len(w.buf))
+		w.buf, w.marker = w.takeSpareLocked(), -1
+	}
+	for _, s := range segs {
+		if s.marker >= 0 {
+			patchMarker(s.data[s.marker:], w.synced)
+			w.vouched = max(w.vouched, w.synced)
+		}
+	}
+	w.inflight = segs
+	reqs := w.reqs
+	w.reqs = nil
+	w.kicked = false
+	removable := len(w.removals) > 0 && (w.removals[0].after <= w.synced || bugs.On(bugs.EarlyChunkRemove))
+	w.mu.Unlock()
+
+	if len(segs) == 0 && len(reqs) == 0 && !removable {
+		return false
+	}
+	syncWanted := false
+	for _, r := range reqs {
+		syncWanted = syncWanted || r.sync
+	}
+
+	err := w.writeSegments(segs)
+	if err == nil && syncWanted {
+		err = w.syncDirty()
+	}
+
+	w.mu.Lock()
+	w.inflight = w.inflight[:0]
+	if len(segs) > 0 && w.spare == nil {
+		w.spare = segs[len(segs)-1].data[:0]
+	}
+	if err == nil && syncWanted {
+		w.synced = w.written
+		w.durable.Store(w.synced)
+	}
+	var remove []*chunk
+	for err == nil && len(w.removals) > 0 && (w.removals[0].after <= w.synced || bugs.On(bugs.EarlyChunkRemove)) {
+		remove = append(remove, w.removals[0].chunks...)
+		w.removals = w.removals[1:]
+	}
+	w.mu.Unlock()
+
+	if err == nil && len(remove) > 0 {
+		err = w.removeChunks(remove)
+	}
+	if err != nil {
+		err = w.poison(err)
+		if bugs.On(bugs.AckFailedFsync) {
+			err = nil
+		}
+	}
+	w.stats.step(len(reqs))
+	w.callback(reqs, err)
+	return true
+}
+
+func (w *WAL[R]) callback(reqs []request, err error) {
+	for _, r := range reqs {
+		if r.cb != nil {
+			r.cb(err)
+		}
+	}
+}
+
+// poison records the first I/O failure; from then on every write and flush
+// fails with it and no fsync is retried (after a failed fsync the kernel may
+// have dropped the dirty pages, so a later "successful" fsync proves
+// nothing). It returns the error callers get.
+func (w *WAL[R]) poison(cause error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed == nil {
+		w.failed = poisoned(cause)
+		w.cfg.Logger.Error("wal: poisoned: refusing writes until reopened", "dir", w.cfg.Dir, "err", cause)
+	}
+	return w.failed
+}
+
+// writeSegments writes the taken segments in order. A segment of a chunk
+// whose file does not exist yet creates it, after making every earlier chunk
+// durable: a crash must never leave a newer chunk beside a torn older one.
+func (w *WAL[R]) writeSegments(segs []segment) error {
+	for _, s := range segs {
+		if !s.c.onDisk {
+			if err := w.createChunk(s.c); err != nil {
+				return err
+			}
+		}
+		if err := failpoint.Inject("wal/beforeWrite"); err != nil {
+			return err
+		}
+		n, err := s.c.f.Write(s.data)
+		w.stats.wrote(n)
+		if err == nil && n < len(s.data) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return fmt.Errorf("wal: writing %d bytes to %s at offset %d: %w", len(s.data), s.c.path, s.start-s.c.id, err)
+		}
+		if err := failpoint.Inject("wal/afterWrite"); err != nil {
+			return err
+		}
+		end := s.start + uint64(len(s.data))
+		s.c.written.Store(end)
+		w.written = end
+		if len(w.dirty) == 0 || w.dirty[len(w.dirty)-1] != s.c {
+			w.dirty = append(w.dirty, s.c)
+		}
+	}
+	return nil
+}
+
+// syncDirty fsyncs every chunk written since its last fsync, oldest first.
+func (w *WAL[R]) syncDirty() error {
+	for i, c := range w.dirty {
+		if bugs.On(bugs.SkipFsync) && c == w.dirty[len(w.dirty)-1] {
+			continue
+		}
+		if err := failpoint.Inject("wal/beforeFsync"); err != nil {
+			return err
+		}
+		start := time.Now()
+		err := c.f.Sync()
+		w.stats.fsynced(time.Since(start))
+		if err != nil {
+			w.dirty = w.dirty[i:]
+			return fmt.Errorf("wal: fsync of %s: %w", c.path, err)
+		}
+		if err := failpoint.Inject("wal/afterFsync"); err != nil {
+			w.dirty = w.dirty[i+1:]
+			return err
+		}
+	}
+	w.dirty = w.dirty[:0]
+	return nil
+}
+
+// createChunk creates c's file and makes its name durable.
+func (w *WAL[R]) createChunk(c *chunk) error {
+	if err := w.syncDirty(); err != nil {
+		return err
+	}
+	f, err := w.fs.OpenFile(c.path, os.O_CREATE|os.O_EXCL|os.O_RDWR|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("wal: creating chunk: %w", err)
+	}
+	c.f, c.onDisk = f, true
+	if err := failpoint.Inject("wal/afterChunkCreate"); err != nil {
+		return err
+	}
+	if w.cfg.Preallocate {
+		if err := preallocate(f, w.cfg.ChunkMaxBytes); err != nil {
+			w.cfg.Logger.Warn("wal: preallocation failed; continuing without", "file", c.path, "err", err)
+		}
+	}
+	if bugs.On(bugs.SkipDirSyncOnCreate) {
+		return nil
+	}
+	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
+		return fmt.Errorf("wal: syncing directory after creating %s: %w", c.path, err)
+	}
+	return nil
+}
+
+// removeChunks deletes purged chunk files, oldest first, then syncs the
+// directory so the removals stick. A file already gone is fine: removal is
+// idempotent, and Open schedules leftovers again after a crash.
+func (w *WAL[R]) removeChunks(cs []*chunk) error {
+	for _, c := range cs {
+		if err := failpoint.Inject("wal/beforeChunkRemove"); err != nil {
+			return err
+		}
+		c.removed.Store(true)
+		if c.f != nil {
+			c.f.Close()
+		}
+		if err := w.fs.Remove(c.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("wal: removing purged chunk: %w", err)
+		}
+		w.cfg.Logger.Debug("wal: removed purged chunk", "file", c.path)
+	}
+	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
+		return fmt.Errorf("wal: syncing directory after removing chunks: %w", err)
+	}
+	return nil
+}
