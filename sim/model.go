@@ -141,8 +141,13 @@ func (m *model) purge(upto logID) outcome {
 	if id, ok := m.lookup(upto.Index); ok && id != upto {
 		return outcome{err: raftlog.ErrPurgeMismatch, why: fmt.Sprintf("%v where the log has %v", upto, id)}
 	}
-	if l, ok := m.st.Last.Get(); ok && l.Index == upto.Index && l != upto {
-		return outcome{err: raftlog.ErrPurgeMismatch, why: fmt.Sprintf("%v where last is %v", upto, l)}
+	if l, ok := m.st.Last.Get(); ok {
+		if l.Index == upto.Index && l != upto {
+			return outcome{err: raftlog.ErrPurgeMismatch, why: fmt.Sprintf("%v where last is %v", upto, l)}
+		}
+		if upto.Index > l.Index && upto.Compare(l) < 0 {
+			return outcome{err: raftlog.ErrLogIDReversal, why: fmt.Sprintf("purge %v beyond last %v", upto, l)}
+		}
 	}
 	u := raftlog.Some(upto)
 	if cmpOpt(u, m.st.Purged) > 0 {
@@ -161,7 +166,7 @@ func (m *model) userData(u raftlog.Option[[]byte]) outcome {
 }
 
 func (m *model) updateState(s state) outcome {
-	if cmpOpt(s.Purged, s.Last) > 0 {
+	if cmpOpt(s.Purged, s.Last) > 0 || next(s.Purged) > next(s.Last) {
 		return outcome{err: raftlog.ErrInvalidState, why: "purged above last"}
 	}
 	m.st = s

@@ -60,6 +60,7 @@ type Fault struct {
 	Short int // OpWrite: bytes written before the error (0: a plain error)
 }
 
+// String names the value for logs and traces.
 func (op Op) String() string {
 	switch op.Kind {
 	case OpVote:

@@ -53,6 +53,7 @@ type Violation struct {
 	What string
 }
 
+// Error describes the failure with the values it carries.
 func (v *Violation) Error() string { return fmt.Sprintf("op %d %s: %s", v.Step, v.Op, v.What) }
 
 // Run generates and executes a workload.

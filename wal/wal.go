@@ -57,21 +57,22 @@ type WAL[R any] struct {
 	lock  io.Closer
 
 	// mu guards the appender's state, which the flush worker takes from.
-	mu       sync.Mutex
-	open     *chunk    // the chunk being appended to
-	buf      []byte    // bytes of open not yet taken by the worker
-	bufStart uint64    // global offset of buf[0]
-	marker   int       // offset in buf of the synced marker to patch, or -1
-	sealed   []segment // data of chunks closed by rotation, not yet taken
-	inflight []segment // data the worker is writing; Load may copy from it
-	reqs     []request
-	removals []removal
-	failed   error // set once, by the first I/O failure
-	closed   bool
-	spare    []byte // an empty buffer to swap in for buf
-	synced   uint64 // global offset made durable by the last fsync
-	vouched  uint64 // global offset before which a written marker vouches for every byte
-	kicked   bool   // a write-ahead kick is pending
+	mu        sync.Mutex
+	open      *chunk    // the chunk being appended to
+	buf       []byte    // bytes of open not yet taken by the worker
+	bufStart  uint64    // global offset of buf[0]
+	marker    int       // offset in buf of the synced marker to patch, or -1
+	sealed    []segment // data of chunks closed by rotation, not yet taken
+	inflight  []segment // data the worker is writing; Load may copy from it
+	reqs      []request
+	spareReqs []request // the queue the worker gave back, reused
+	removals  []removal
+	failed    error // set once, by the first I/O failure
+	closed    bool
+	spare     []byte // an empty buffer to swap in for buf
+	synced    uint64 // global offset made durable by the last fsync
+	vouched   uint64 // global offset before which a written marker vouches for every byte
+	kicked    bool   // a write-ahead kick is pending
 
 	// chunksMu guards chunks, the live chunks in order (the last is open).
 	// Readers search it; rotation appends, purge removes from the front.
@@ -363,11 +364,12 @@ func (w *WAL[R]) WaitIdle() error { return w.flushWait(false, true) }
 // flushWait queues a flush and waits for its result; public says whether a
 // closed WAL refuses it (Close itself flushes after closing the door).
 func (w *WAL[R]) flushWait(sync, public bool) error {
-	done := make(chan error, 1)
+	wt := waiters.Get().(*waiter)
+	defer waiters.Put(wt)
 	w.mu.Lock()
 	err := ErrClosed
 	if !public || !w.closed {
-		err = w.enqueueLocked(sync, func(err error) { done <- err })
+		err = w.enqueueLocked(sync, wt.cb)
 	}
 	w.mu.Unlock()
 	if err != nil {
@@ -376,8 +378,21 @@ func (w *WAL[R]) flushWait(sync, public bool) error {
 	if w.cfg.ManualWorker {
 		w.Step()
 	}
-	return <-done
+	return <-wt.done
 }
+
+// waiter is a reusable callback that hands its result to a blocked caller,
+// so that Sync allocates nothing.
+type waiter struct {
+	done chan error
+	cb   func(error)
+}
+
+var waiters = sync.Pool{New: func() any {
+	wt := &waiter{done: make(chan error, 1)}
+	wt.cb = func(err error) { wt.done <- err }
+	return wt
+}}
 
 func (w *WAL[R]) kickWorker() {
 	if w.cfg.ManualWorker {

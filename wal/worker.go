@@ -65,7 +65,7 @@ func (w *WAL[R]) Step() bool {
 	}
 	w.inflight = segs
 	reqs := w.reqs
-	w.reqs = nil
+	w.reqs, w.spareReqs = w.spareReqs[:0], nil
 	w.kicked = false
 	removable := len(w.removals) > 0 && (w.removals[0].after <= w.synced || bugs.On(bugs.EarlyChunkRemove))
 	w.mu.Unlock()
@@ -110,14 +110,20 @@ func (w *WAL[R]) Step() bool {
 	}
 	w.stats.step(len(reqs))
 	w.callback(reqs, err)
+	w.mu.Lock()
+	w.spareReqs = reqs[:0] // the next step's queue: no allocation per flush
+	w.mu.Unlock()
 	return true
 }
 
+// callback runs the callbacks in request order, then drops them so the
+// reused queue keeps no closures alive.
 func (w *WAL[R]) callback(reqs []request, err error) {
-	for _, r := range reqs {
+	for i, r := range reqs {
 		if r.cb != nil {
 			r.cb(err)
 		}
+		reqs[i] = request{}
 	}
 }
 

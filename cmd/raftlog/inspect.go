@@ -41,7 +41,7 @@ func stat(args []string) error {
 	}
 	var sums []*chunkSum
 	raw := codec.Codec[[]byte](rawCodec{})
-	err = wal.Scan(fs.OS(), dir, raw, 0, func(f wal.Found[[]byte]) error {
+	err = wal.Scan(fs.OS(), dir, raw, func(f wal.Found[[]byte]) error {
 		if len(sums) == 0 || sums[len(sums)-1].id != f.Chunk {
 			sums = append(sums, &chunkSum{id: f.Chunk, counts: map[wal.Kind]int{}, end: wal.ChunkHeaderSize})
 		}

@@ -4,6 +4,7 @@
 //	raftlog stat DIR                 summarise the chunks and their records
 //	raftlog sim [-seeds N] [-ops M] [-seed S]
 //	                                 run a crash-simulation campaign
+//	raftlog bench append|open ...    measure appends and opens on the real disk
 //
 // dump and stat read the files without taking the lock or repairing
 // anything, so they also work on a log that is open elsewhere or that fails
@@ -27,6 +28,8 @@ func main() {
 		err = stat(args)
 	case "sim":
 		err = simulate(args)
+	case "bench":
+		err = bench(args)
 	default:
 		usage()
 	}
@@ -40,6 +43,8 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   raftlog dump DIR
   raftlog stat DIR
-  raftlog sim [-seeds N] [-ops M] [-seed S]`)
+  raftlog sim [-seeds N] [-ops M] [-seed S]
+  raftlog bench append [-dir D] [-size 128] [-batch 64] [-n 100000] [-g 1]
+  raftlog bench open -dir D [-entries N] [-size 128]`)
 	os.Exit(2)
 }

@@ -1,0 +1,71 @@
+package raftlog
+
+import (
+	"log/slog"
+
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/wal"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultCacheMaxItems = 100_000
+	DefaultCacheMaxBytes = 256 << 20
+)
+
+// Config configures a Log. The zero value is a sensible default everywhere.
+type Config struct {
+	// FS is the file system; nil means fs.OS().
+	FS fs.FS
+	// CacheMaxItems and CacheMaxBytes bound the payload cache. An entry
+	// leaves the cache only once it is durable, so the cache may exceed
+	// them by what is not yet synced. 0 means the default
+	// (DefaultCacheMaxItems, DefaultCacheMaxBytes); negative means 0: only
+	// entries not yet durable stay in memory.
+	CacheMaxItems int
+	CacheMaxBytes int64
+	// ChunkMaxRecords, ChunkMaxBytes, MaxRecordBytes, Preallocate and
+	// Recovery are the WAL's (see wal.Config).
+	ChunkMaxRecords int
+	ChunkMaxBytes   int64
+	MaxRecordBytes  int
+	Preallocate     bool
+	Recovery        wal.RecoveryMode
+	// Logger receives recovery reports and warnings; nil: silent.
+	Logger *slog.Logger
+	// ManualFlush runs no flush goroutine: flushes wait until Step is
+	// called (Sync, WaitIdle and Close call it themselves). For
+	// deterministic simulation.
+	ManualFlush bool
+}
+
+func (c Config) withDefaults() Config {
+	if c.FS == nil {
+		c.FS = fs.OS()
+	}
+	switch {
+	case c.CacheMaxItems == 0:
+		c.CacheMaxItems = DefaultCacheMaxItems
+	case c.CacheMaxItems < 0:
+		c.CacheMaxItems = 0
+	}
+	switch {
+	case c.CacheMaxBytes == 0:
+		c.CacheMaxBytes = DefaultCacheMaxBytes
+	case c.CacheMaxBytes < 0:
+		c.CacheMaxBytes = 0
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+func (c Config) wal(dir string) wal.Config {
+	return wal.Config{
+		Dir: dir, FS: c.FS,
+		ChunkMaxRecords: c.ChunkMaxRecords, ChunkMaxBytes: c.ChunkMaxBytes,
+		MaxRecordBytes: c.MaxRecordBytes, Preallocate: c.Preallocate,
+		Recovery: c.Recovery, Logger: c.Logger, ManualWorker: c.ManualFlush,
+	}
+}

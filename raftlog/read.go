@@ -1,0 +1,99 @@
+package raftlog
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+
+	"github.com/raftlog/raftlog/wal"
+)
+
+// Read returns the entries with index in [from, to), in order, as an
+// iterator. Each payload comes from the cache or, on a miss, from one ReadAt
+// of its record, whose checksum is verified: damage yields a
+// *CorruptionError naming the index (and, through it, the chunk file and
+// offset), never the damaged bytes. Read never waits for an fsync.
+//
+// The range must lie within what the log holds: from > to yields a
+// *RangeError matching ErrRange; from below the first entry held, ErrPurged;
+// to past the last entry, ErrPastEnd (the seed silently skips such indexes).
+// An error is the iterator's last item. Entries purged or truncated by a
+// concurrent writer while the iteration runs end it with the same errors.
+func (l *Log[L, P, V, U]) Read(from, to uint64) iter.Seq2[Entry[L, P], error] {
+	return func(yield func(Entry[L, P], error) bool) {
+		for i := from; i < to || from > to; i++ {
+			e, err := l.entry(i, from, to)
+			if !yield(e, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// entry reads entry i of a Read of [from, to).
+func (l *Log[L, P, V, U]) entry(i, from, to uint64) (Entry[L, P], error) {
+	var e Entry[L, P]
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return e, ErrClosed
+	}
+	first, end := l.idx.first, l.nextIndex(l.state.Last)
+	if l.idx.n == 0 {
+		first = end
+	}
+	var rangeErr error
+	switch {
+	case from > to:
+		rangeErr = ErrRange
+	case i < first:
+		rangeErr = ErrPurged
+	case to > end || i >= l.idx.end():
+		rangeErr = ErrPastEnd
+	}
+	if rangeErr != nil {
+		l.mu.RUnlock()
+		return e, &RangeError{From: from, To: to, First: first, End: end, Err: rangeErr}
+	}
+	e.ID = l.idx.id(i)
+	p, hit := l.cache.get(i)
+	pos := l.idx.pos(i)
+	l.mu.RUnlock()
+
+	if hit {
+		l.cache.hits.Add(1)
+		e.Payload = p
+		return e, nil
+	}
+	l.cache.misses.Add(1)
+	r, err := l.wal.Load(pos)
+	if err == nil && (r.op != opAppend || l.t.CompareLogID(r.id, e.ID) != 0) {
+		err = fmt.Errorf("the record at offset %d is %v, not the entry %v", pos.Offset, r, e.ID)
+	}
+	if errors.Is(err, ErrClosed) {
+		return e, ErrClosed
+	}
+	if errors.Is(err, wal.ErrChunkRemoved) {
+		return e, &RangeError{From: from, To: to, First: i + 1, End: to, Err: ErrPurged}
+	}
+	if err != nil {
+		return e, &CorruptionError{Index: i, Err: err}
+	}
+	e.Payload = r.payload
+	return e, nil
+}
+
+// State returns the current state, including operations not yet flushed.
+func (l *Log[L, P, V, U]) State() State[L, V, U] {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.state
+}
+
+// DrainCacheEvictable evicts every durable entry from the payload cache,
+// whatever the limits.
+func (l *Log[L, P, V, U]) DrainCacheEvictable() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.evict(true)
+}
