@@ -38,6 +38,9 @@ var (
 	// ErrInvalidState: UpdateState with a state that breaks the log's
 	// invariants (*InvalidStateError).
 	ErrInvalidState = errors.New("raftlog: invalid state")
+	// ErrIndexLimit: a log index of 2^64-1, which leaves no next index
+	// (*IndexLimitError).
+	ErrIndexLimit = errors.New("raftlog: log index at the limit")
 	// ErrRange: a read with from > to (*RangeError).
 	ErrRange = errors.New("raftlog: invalid range")
 	// ErrPurged: a read of entries before the first one the log holds
@@ -180,3 +183,15 @@ func (e *CorruptionError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrCorrupt) true.
 func (e *CorruptionError) Is(target error) bool { return target == ErrCorrupt }
+
+// IndexLimitError: an entry, purge or state at log index Index (2^64-1),
+// after which no index is left.
+type IndexLimitError struct{ Index uint64 }
+
+// Error describes the failure with the values it carries.
+func (e *IndexLimitError) Error() string {
+	return fmt.Sprintf("raftlog: log index %d is at the limit: no index follows it", e.Index)
+}
+
+// Is makes errors.Is(err, ErrIndexLimit) true.
+func (e *IndexLimitError) Is(target error) bool { return target == ErrIndexLimit }

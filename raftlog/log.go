@@ -87,7 +87,7 @@ func OpenWith[L, P, V, U any](dir string, t Types[L, P, V, U], cfg Config) (*Log
 	l.wal = w
 	// Chunks that the purge point made obsolete before a crash interrupted
 	// their removal go now.
-	if _, err := l.removeObsoleteChunks(); err != nil {
+	if err := l.removeObsoleteChunks(); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -178,6 +178,9 @@ func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
 	}
 	last := l.state.Last
 	for _, e := range entries {
+		if l.t.Index(e.ID) == maxIndex {
+			return wal.Position{}, &IndexLimitError{Index: maxIndex}
+		}
 		if lid, ok := last.Get(); ok {
 			if l.t.CompareLogID(e.ID, lid) <= 0 {
 				return wal.Position{}, &LogIDReversalError[L]{When: "append", Current: lid, Attempted: e.ID}
@@ -253,14 +256,18 @@ func (l *Log[L, P, V, U]) Truncate(at uint64) (wal.Position, error) {
 // Purging beyond the last entry empties the log and makes upto the last id
 // (installing a snapshot); such an id must not sort below the last id
 // (*LogIDReversalError). An id that differs from the entry the log holds at
-// that index is a *PurgeMismatchError (the seed accepts both and corrupts its
-// log).
+// that index, or that sorts above the last id while its index is not beyond
+// the last index, is a *PurgeMismatchError (the seed accepts all of these and
+// corrupts its log). The index 2^64-1 is refused (*IndexLimitError).
 func (l *Log[L, P, V, U]) Purge(upto L) (wal.Position, error) {
 	if err := l.begin(); err != nil {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()
 	i := l.t.Index(upto)
+	if i == maxIndex {
+		return wal.Position{}, &IndexLimitError{Index: i}
+	}
 	if i < l.nextIndex(l.state.Purged) {
 		return wal.Position{}, nil
 	}
@@ -268,10 +275,14 @@ func (l *Log[L, P, V, U]) Purge(upto L) (wal.Position, error) {
 		return wal.Position{}, &PurgeMismatchError[L]{Attempted: upto, Existing: id}
 	}
 	if last, ok := l.state.Last.Get(); ok {
-		switch {
-		case l.t.Index(last) == i && l.t.CompareLogID(last, upto) != 0:
+		switch li := l.t.Index(last); {
+		case i <= li && l.t.CompareLogID(upto, last) > 0:
+			// At or below the last index, an id above the last id
+			// cannot be one of the log's entries.
 			return wal.Position{}, &PurgeMismatchError[L]{Attempted: upto, Existing: last}
-		case i > l.t.Index(last) && l.t.CompareLogID(upto, last) < 0:
+		case li == i && l.t.CompareLogID(last, upto) != 0:
+			return wal.Position{}, &PurgeMismatchError[L]{Attempted: upto, Existing: last}
+		case i > li && l.t.CompareLogID(upto, last) < 0:
 			// Beyond the end, upto becomes the last id: it must not
 			// sort below the current one.
 			return wal.Position{}, &LogIDReversalError[L]{When: "purge", Current: last, Attempted: upto}
@@ -281,21 +292,23 @@ func (l *Log[L, P, V, U]) Purge(upto L) (wal.Position, error) {
 	if err != nil {
 		return pos, err
 	}
-	if _, err := l.removeObsoleteChunks(); err != nil {
-		return pos, err
-	}
+	l.removeObsoleteChunks()
 	return pos, nil
 }
 
 // removeObsoleteChunks schedules the removal of closed chunks that hold no
 // entry the log still has: those before the first entry's record. Called
-// with writeMu held (or before the log is shared).
-func (l *Log[L, P, V, U]) removeObsoleteChunks() ([]uint64, error) {
+// with writeMu held (or before the log is shared). It fails only when the
+// WAL is closed or poisoned; then the operation that made the chunks
+// obsolete has been applied all the same, and the next Open schedules them
+// again, so its caller reports no error.
+func (l *Log[L, P, V, U]) removeObsoleteChunks() error {
 	before := l.wal.End()
 	if l.idx.n > 0 {
 		before = l.idx.pos(l.idx.first).Offset
 	}
-	return l.wal.RemoveBefore(before)
+	_, err := l.wal.RemoveBefore(before)
+	return err
 }
 
 // SaveUserData replaces the user data (None removes it).
@@ -312,26 +325,46 @@ func (l *Log[L, P, V, U]) SaveUserData(u Option[U]) (wal.Position, error) {
 // UpdateState replaces the whole state. Entries that no longer fit are
 // dropped: those after the new last id, those at or before the new purge
 // point, and all of them when the log holds no entry equal to the new last
-// id (so the entries always end at the last id). Purged must not be above
-// Last, in id order or by index (*InvalidStateError). The seed replaces the state without touching
+// id (so the entries always end at the last id). Purged must be at or below
+// Last, in id order and by index (*InvalidStateError). The seed replaces the state without touching
 // its entries, which lets an index be appended twice; this does not.
 func (l *Log[L, P, V, U]) UpdateState(s State[L, V, U]) (wal.Position, error) {
 	if err := l.begin(); err != nil {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()
-	if compareOpt(s.Purged, s.Last, l.t.CompareLogID) > 0 || l.nextIndex(s.Purged) > l.nextIndex(s.Last) {
-		return wal.Position{}, &InvalidStateError{Reason: fmt.Sprintf("purged %v is above last %v", s.Purged, s.Last)}
+	if err := l.checkState(s); err != nil {
+		return wal.Position{}, err
 	}
 	pos, err := l.write(record[L, P, V, U]{op: opState, state: s})
 	if err != nil {
 		return pos, err
 	}
-	if _, err := l.removeObsoleteChunks(); err != nil {
-		return pos, err
-	}
+	l.removeObsoleteChunks()
 	return pos, nil
 }
+
+// checkState rejects a state whose purge point is not at or below its last
+// id (in id order and by index, and the same id at the same index), or whose
+// last index leaves no room for a next one.
+func (l *Log[L, P, V, U]) checkState(s State[L, V, U]) error {
+	last, hasLast := s.Last.Get()
+	if hasLast && l.t.Index(last) == maxIndex {
+		return &IndexLimitError{Index: maxIndex}
+	}
+	p, hasPurged := s.Purged.Get()
+	switch {
+	case !hasPurged:
+		return nil
+	case !hasLast, l.t.CompareLogID(p, last) > 0, l.t.Index(p) > l.t.Index(last),
+		l.t.Index(p) == l.t.Index(last) && l.t.CompareLogID(p, last) != 0:
+		return &InvalidStateError{Reason: fmt.Sprintf("purged %v is not at or below last %v", s.Purged, s.Last)}
+	}
+	return nil
+}
+
+// maxIndex is refused as a log index: the index after it would wrap to 0.
+const maxIndex = 1<<64 - 1
 
 // nextIndex is the index after id, or 0 for none.
 func (l *Log[L, P, V, U]) nextIndex(id Option[L]) uint64 {
@@ -433,6 +466,10 @@ func (l *Log[L, P, V, U]) evict(all bool) { l.cache.evict(all, l.durable) }
 // worker's goroutine, in call order. A nil result with sync means every
 // operation before this Flush survives any crash. If Flush itself returns an
 // error (closed, or poisoned by an earlier I/O failure), cb is not called.
+//
+// cb runs on the flush worker: it should return quickly, and it must not
+// call Sync, WaitIdle, Dump or Close of the same log, which wait for the
+// worker and would wait forever. Writers and Flush are fine in a callback.
 func (l *Log[L, P, V, U]) Flush(sync bool, cb func(error)) error {
 	if err := l.begin(); err != nil {
 		return err
@@ -477,10 +514,12 @@ func (l *Log[L, P, V, U]) Close() error {
 	if err := l.begin(); err != nil {
 		return err
 	}
-	defer l.writeMu.Unlock()
 	l.mu.Lock()
 	l.closed = true
 	l.mu.Unlock()
+	// Not holding writeMu while the WAL flushes: a flush callback that
+	// writes must get ErrClosed, not wait for Close to finish.
+	l.writeMu.Unlock()
 	return l.wal.Close()
 }
 

@@ -19,6 +19,9 @@ import (
 // to past the last entry, ErrPastEnd (the seed silently skips such indexes).
 // An error is the iterator's last item. Entries purged or truncated by a
 // concurrent writer while the iteration runs end it with the same errors.
+//
+// A payload served from the cache is the one the log holds: the caller must
+// not modify it.
 func (l *Log[L, P, V, U]) Read(from, to uint64) iter.Seq2[Entry[L, P], error] {
 	return func(yield func(Entry[L, P], error) bool) {
 		for i := from; i < to || from > to; i++ {

@@ -71,9 +71,7 @@ func (g *generator) next(m *model, poisoned bool) Op {
 		}
 		return Op{Kind: OpUserData, User: g.payload("user")}
 	case p < 500:
-		s := m.st
-		s.UserData = raftlog.Some(g.payload("state"))
-		return Op{Kind: OpState, State: s}
+		return g.updateState(m)
 	case p < 580:
 		return Op{Kind: OpFlush, Sync: true}
 	case p < 620:
@@ -98,12 +96,41 @@ func (g *generator) next(m *model, poisoned bool) Op {
 	return Op{Kind: OpStep}
 }
 
+// payload is a few dozen bytes, now and then several hundred (over the
+// record limit of many seeds).
 func (g *generator) payload(kind string) []byte {
 	b := fmt.Appendf(nil, "%s-%d-", kind, g.rng.Uint32())
-	for n := g.rng.IntN(48); n > 0; n-- {
+	n := g.rng.IntN(48)
+	if g.rng.IntN(40) == 0 {
+		n = 200 + g.rng.IntN(600)
+	}
+	for ; n > 0; n-- {
 		b = append(b, byte('a'+g.rng.IntN(26)))
 	}
 	return b
+}
+
+// updateState installs a state the way a snapshot or a repair would: the
+// current one with new user data, one cut back to an earlier entry, or a
+// snapshot point beyond the log (purged = last).
+func (g *generator) updateState(m *model) Op {
+	s := m.st
+	s.UserData = raftlog.Some(g.payload("state"))
+	switch g.rng.IntN(3) {
+	case 1:
+		if len(m.ents) > 0 {
+			s.Last = raftlog.Some(m.ents[g.rng.IntN(len(m.ents))].ID)
+			s.Purged = raftlog.None[logID]()
+			if p, ok := m.st.Purged.Get(); ok && cmpOpt(raftlog.Some(p), s.Last) <= 0 {
+				s.Purged = raftlog.Some(p)
+			}
+		}
+	case 2:
+		g.term++
+		id := raftlog.LogID{Term: g.term, Index: next(m.st.Last) + g.rng.Uint64N(4)}
+		s.Last, s.Purged = raftlog.Some(id), raftlog.Some(id)
+	}
+	return Op{Kind: OpState, State: s}
 }
 
 // entries builds n entries from index i at term t.
@@ -178,7 +205,7 @@ func (g *generator) read(m *model) Op {
 // invalid is an operation the rules must reject, writing nothing.
 func (g *generator) invalid(m *model) Op {
 	last, hasLast := m.st.Last.Get()
-	switch g.rng.IntN(8) {
+	switch g.rng.IntN(11) {
 	case 0:
 		if v, ok := m.st.Vote.Get(); ok && v.Term > 0 {
 			return Op{Kind: OpVote, Vote: raftlog.Vote{Term: v.Term - 1, NodeID: v.NodeID}}
@@ -208,6 +235,17 @@ func (g *generator) invalid(m *model) Op {
 		return Op{Kind: OpTruncate, At: next(m.st.Last) + 1 + g.rng.Uint64N(3)}
 	case 7:
 		return Op{Kind: OpRead, From: 5 + g.rng.Uint64N(5), To: g.rng.Uint64N(5)}
+	case 8:
+		// Below the first entry held, with any term: valid only if it
+		// does not sort above the last id.
+		if len(m.ents) > 0 && m.first > next(m.st.Purged) {
+			i := next(m.st.Purged) + g.rng.Uint64N(m.first-next(m.st.Purged))
+			return Op{Kind: OpPurge, ID: raftlog.LogID{Term: g.rng.Uint64N(g.term + 2), Index: i}}
+		}
+	case 9:
+		return Op{Kind: OpAppend, Entries: g.entries(g.term, 1<<64-1, 1)}
+	case 10:
+		return Op{Kind: OpPurge, ID: raftlog.LogID{Term: g.term, Index: 1<<64 - 1}}
 	}
 	return Op{Kind: OpTruncate, At: next(m.st.Last) + 2}
 }

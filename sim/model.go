@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/raftlog/raftlog/raftlog"
+	"github.com/raftlog/raftlog/wal"
 )
 
 type (
@@ -31,6 +32,9 @@ type outcome struct {
 	err  error  // sentinel; nil: accepted
 	noop bool   // accepted, and changes nothing (a purge at or below the purge point)
 	why  string // for traces
+	// wal: err is the WAL's refusal (a record too large), which a poisoned
+	// WAL preempts; the rules' refusals come before either.
+	wal bool
 }
 
 func (m *model) clone() *model {
@@ -69,6 +73,38 @@ func cmpOpt(a, b raftlog.Option[logID]) int {
 	return av.Compare(bv)
 }
 
+// maxIndex is refused by the log: the index after it would wrap.
+const maxIndex = 1<<64 - 1
+
+// Encoded body sizes of the default types' records, for the record limit.
+func uvarintLen(n int) int {
+	l := 1
+	for ; n >= 0x80; n >>= 7 {
+		l++
+	}
+	return l
+}
+
+func appendBody(e entry) int { return 1 + 16 + uvarintLen(len(e.Payload)) + len(e.Payload) }
+
+func stateBody(s state) int {
+	n := 1 + 1 + 1 // op, version, vote tag
+	if s.Vote.IsSome() {
+		n += 17
+	}
+	for _, id := range []raftlog.Option[logID]{s.Last, s.Committed, s.Purged} {
+		n++
+		if id.IsSome() {
+			n += 16
+		}
+	}
+	n++
+	if u, ok := s.UserData.Get(); ok {
+		n += uvarintLen(len(u)) + len(u)
+	}
+	return n
+}
+
 // vote validates and applies SaveVote.
 func (m *model) vote(v vote) outcome {
 	if cur, ok := m.st.Vote.Get(); ok {
@@ -80,9 +116,14 @@ func (m *model) vote(v vote) outcome {
 	return outcome{}
 }
 
-func (m *model) appendEntries(es []entry) outcome {
+// appendEntries validates and applies Append; maxBody is the WAL's record
+// limit (0: none).
+func (m *model) appendEntries(es []entry, maxBody int) outcome {
 	last := m.st.Last
 	for _, e := range es {
+		if e.ID.Index == maxIndex {
+			return outcome{err: raftlog.ErrIndexLimit, why: fmt.Sprintf("%v", e.ID)}
+		}
 		if l, ok := last.Get(); ok {
 			if e.ID.Compare(l) <= 0 {
 				return outcome{err: raftlog.ErrLogIDReversal, why: fmt.Sprintf("%v after %v", e.ID, l)}
@@ -92,6 +133,11 @@ func (m *model) appendEntries(es []entry) outcome {
 			}
 		}
 		last = raftlog.Some(e.ID)
+	}
+	for _, e := range es {
+		if maxBody > 0 && appendBody(e) > maxBody {
+			return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("%v: %d bytes", e.ID, appendBody(e))}
+		}
 	}
 	for _, e := range es {
 		if len(m.ents) == 0 || e.ID.Index != m.end() {
@@ -135,6 +181,9 @@ func (m *model) truncate(at uint64) outcome {
 }
 
 func (m *model) purge(upto logID) outcome {
+	if upto.Index == maxIndex {
+		return outcome{err: raftlog.ErrIndexLimit, why: fmt.Sprintf("%v", upto)}
+	}
 	if upto.Index < next(m.st.Purged) {
 		return outcome{noop: true}
 	}
@@ -142,10 +191,12 @@ func (m *model) purge(upto logID) outcome {
 		return outcome{err: raftlog.ErrPurgeMismatch, why: fmt.Sprintf("%v where the log has %v", upto, id)}
 	}
 	if l, ok := m.st.Last.Get(); ok {
-		if l.Index == upto.Index && l != upto {
+		switch {
+		case upto.Index <= l.Index && upto.Compare(l) > 0:
+			return outcome{err: raftlog.ErrPurgeMismatch, why: fmt.Sprintf("%v is above last %v", upto, l)}
+		case upto.Index == l.Index && l != upto:
 			return outcome{err: raftlog.ErrPurgeMismatch, why: fmt.Sprintf("%v where last is %v", upto, l)}
-		}
-		if upto.Index > l.Index && upto.Compare(l) < 0 {
+		case upto.Index > l.Index && upto.Compare(l) < 0:
 			return outcome{err: raftlog.ErrLogIDReversal, why: fmt.Sprintf("purge %v beyond last %v", upto, l)}
 		}
 	}
@@ -160,18 +211,29 @@ func (m *model) purge(upto logID) outcome {
 	return outcome{}
 }
 
-func (m *model) userData(u raftlog.Option[[]byte]) outcome {
-	m.st.UserData = u
+func (m *model) userData(u raftlog.Option[[]byte], maxBody int) outcome {
+	s := m.st
+	s.UserData = u
+	if maxBody > 0 && stateBody(s) > maxBody {
+		return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("state of %d bytes", stateBody(s))}
+	}
+	m.st = s
 	return outcome{}
 }
 
-func (m *model) updateState(s state) outcome {
-	if cmpOpt(s.Purged, s.Last) > 0 || next(s.Purged) > next(s.Last) {
-		return outcome{err: raftlog.ErrInvalidState, why: "purged above last"}
+func (m *model) updateState(s state, maxBody int) outcome {
+	l, hasLast := s.Last.Get()
+	p, hasPurged := s.Purged.Get()
+	switch {
+	case hasLast && l.Index == maxIndex:
+		return outcome{err: raftlog.ErrIndexLimit, why: fmt.Sprintf("last %v", l)}
+	case hasPurged && (!hasLast || p.Compare(l) > 0 || p.Index > l.Index || p.Index == l.Index && p != l):
+		return outcome{err: raftlog.ErrInvalidState, why: "purged not at or below last"}
+	case maxBody > 0 && stateBody(s) > maxBody:
+		return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("state of %d bytes", stateBody(s))}
 	}
 	m.st = s
-	l, ok := s.Last.Get()
-	if !ok {
+	if !hasLast {
 		m.first, m.ents = 0, m.ents[:0]
 		return outcome{}
 	}

@@ -178,9 +178,9 @@ func applyModel(m *model, op Op) []*model {
 	case OpVote:
 		o = c.vote(op.Vote)
 	case OpAppend:
-		if o = c.clone().appendEntries(op.Entries); o.err == nil {
+		if o = c.clone().appendEntries(op.Entries, 0); o.err == nil {
 			for _, e := range op.Entries {
-				c.appendEntries([]entry{e})
+				c.appendEntries([]entry{e}, 0)
 				steps = append(steps, c.clone())
 			}
 			*m = *c
@@ -197,9 +197,9 @@ func applyModel(m *model, op Op) []*model {
 		if op.NoUser {
 			u = raftlog.None[[]byte]()
 		}
-		o = c.userData(u)
+		o = c.userData(u, 0)
 	case OpState:
-		o = c.updateState(op.State)
+		o = c.updateState(op.State, 0)
 	default:
 		return nil
 	}

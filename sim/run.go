@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"syscall"
 
 	"github.com/raftlog/raftlog/faultinject"
 	"github.com/raftlog/raftlog/fs"
@@ -121,6 +122,7 @@ func newRunner(seed uint64, trace io.Writer) *runner {
 		ChunkMaxBytes:   int64(300 + rng.IntN(3000)),
 		CacheMaxItems:   rng.IntN(24) - 4, // sometimes negative: nothing but the unsynced
 		CacheMaxBytes:   int64(64 + rng.IntN(2048)),
+		MaxRecordBytes:  160 + rng.IntN(400),
 	}
 	r := &runner{seed: seed, cfg: cfg, mem: fs.NewMem(), trace: trace, hash: sha256.New()}
 	r.res.Seed = seed
@@ -204,7 +206,7 @@ func (r *runner) exec(op Op) {
 	case OpVote:
 		r.write(op, func() error { _, err := l.SaveVote(op.Vote); return err }, func(m *model) outcome { return m.vote(op.Vote) })
 	case OpAppend:
-		r.write(op, func() error { _, err := l.Append(op.Entries...); return err }, func(m *model) outcome { return m.appendEntries(op.Entries) })
+		r.write(op, func() error { _, err := l.Append(op.Entries...); return err }, func(m *model) outcome { return m.appendEntries(op.Entries, r.cfg.MaxRecordBytes) })
 	case OpCommit:
 		r.write(op, func() error { _, err := l.Commit(op.ID); return err }, func(m *model) outcome { return m.commit(op.ID) })
 	case OpTruncate:
@@ -216,9 +218,9 @@ func (r *runner) exec(op Op) {
 		if op.NoUser {
 			u = raftlog.None[[]byte]()
 		}
-		r.write(op, func() error { _, err := l.SaveUserData(u); return err }, func(m *model) outcome { return m.userData(u) })
+		r.write(op, func() error { _, err := l.SaveUserData(u); return err }, func(m *model) outcome { return m.userData(u, r.cfg.MaxRecordBytes) })
 	case OpState:
-		r.write(op, func() error { _, err := l.UpdateState(op.State); return err }, func(m *model) outcome { return m.updateState(op.State) })
+		r.write(op, func() error { _, err := l.UpdateState(op.State); return err }, func(m *model) outcome { return m.updateState(op.State, r.cfg.MaxRecordBytes) })
 	case OpFlush:
 		r.flush(op.Sync)
 	case OpStep:
@@ -259,7 +261,7 @@ func (r *runner) write(op Op, do func() error, apply func(*model) outcome) {
 	want := apply(m)
 	err := do()
 	expect := want.err
-	if expect == nil && r.poisoned && !want.noop {
+	if (expect == nil || want.wal) && r.poisoned && !want.noop {
 		expect = raftlog.ErrPoisoned
 	}
 	r.logf("%v -> %v", op, errText(err))
@@ -273,12 +275,17 @@ func (r *runner) write(op Op, do func() error, apply func(*model) outcome) {
 		// so a crash may keep any prefix of it: each entry is a step.
 		m := r.cur().clone()
 		for _, e := range op.Entries {
-			m.appendEntries([]entry{e})
+			m.appendEntries([]entry{e}, 0)
 			r.hist = append(r.hist, m)
 			m = m.clone()
 		}
 	case err == nil && !want.noop:
 		r.hist = append(r.hist, m)
+	}
+	// The log's in-memory state must follow the model between recoveries
+	// too, rejected operations included.
+	if r.v == nil && r.l.State().String() != r.cur().st.String() {
+		r.fail("after %v the log's state is %v, the model's %v", op, r.l.State(), r.cur().st)
 	}
 }
 
@@ -462,7 +469,8 @@ func (r *runner) recover(lower int) {
 	// loss may take, so then only the prefix rule below applies.
 	durableDisk := r.durableDisk
 	crashed := false
-	for r.v == nil {
+	r.faultyRecovery()
+	for r.v == nil && r.l == nil {
 		r.open(r.fi)
 		if r.l != nil || r.v != nil {
 			break
@@ -505,7 +513,79 @@ func (r *runner) recover(lower int) {
 	r.durable = 0
 	r.durableDisk = false
 	r.poisoned = false
-	r.alive()
+	// Alive: the log takes a write again. Checked on a copy of the disk
+	// one time in three, so that the recovered log also goes on untouched
+	// (a restart, then a Close that writes nothing, must keep it sealed).
+	if (r.res.Recoveries+int(r.seed%3))%3 == 0 {
+		r.aliveOnCopy()
+	} else {
+		r.alive()
+	}
+}
+
+// faultyRecovery, one recovery in four, fails the first sync, truncation,
+// removal or directory sync that recovery does: Open must fail with that
+// error (or not need the operation), and the next Open must recover the
+// same log.
+func (r *runner) faultyRecovery() {
+	rng := rand.New(rand.NewPCG(r.seed, uint64(r.res.Recoveries)))
+	if rng.IntN(4) != 0 {
+		return
+	}
+	ops := []faultinject.Op{faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpSyncDir}
+	op := ops[rng.IntN(len(ops))]
+	r.fi.Add(faultinject.Rule{Op: op, Nth: 1, Times: 1, Err: syscall.EIO})
+	cfg := r.cfg
+	cfg.FS = r.fi
+	l, err := raftlog.Open(Dir, cfg)
+	r.epoch++
+	r.logf("Open with a %v fault -> %v", op, errText(err))
+	r.fi.Clear()
+	switch {
+	case err == nil:
+		r.l = l
+	case r.crash != nil && r.mem.Halted():
+		// the caller's loop crashes the machine
+	case !errors.Is(err, faultinject.ErrInjected):
+		r.fail("Open with a %v fault failed otherwise: %v", op, err)
+	}
+}
+
+// aliveOnCopy opens a copy of the recovered disk, appends, syncs and reads
+// back there.
+func (r *runner) aliveOnCopy() {
+	cp := r.mem.Crash(rand.New(rand.NewPCG(0, 0)), fs.CrashProcess)
+	cfg := r.cfg
+	cfg.FS = cp
+	l, err := raftlog.Open(Dir, cfg)
+	if err != nil {
+		r.fail("alive: opening a copy of the recovered disk: %v", err)
+		return
+	}
+	defer l.Close()
+	m := r.cur()
+	id := raftlog.LogID{Term: 1, Index: next(m.st.Last)}
+	if last, ok := m.st.Last.Get(); ok {
+		id.Term = max(last.Term, 1)
+	}
+	if v, ok := m.st.Vote.Get(); ok {
+		id.Term = max(id.Term, v.Term)
+	}
+	e := entry{ID: id, Payload: []byte("alive")}
+	if _, err := l.Append(e); err != nil {
+		r.fail("alive: append on a copy: %v", err)
+		return
+	}
+	if err := l.Sync(); err != nil {
+		r.fail("alive: sync on a copy: %v", err)
+		return
+	}
+	for got, err := range l.Read(id.Index, id.Index+1) {
+		if err != nil || got.ID != id || string(got.Payload) != "alive" {
+			r.fail("alive: read back on a copy: %v %v %q", err, got.ID, got.Payload)
+		}
+	}
+	r.logf("alive on a copy: appended, synced and read %v", id)
 }
 
 // alive appends one entry after a recovery, syncs it and reads it back.
@@ -520,7 +600,7 @@ func (r *runner) alive() {
 	}
 	e := entry{ID: id, Payload: []byte(fmt.Sprintf("alive-%d", r.res.Recoveries))}
 	r.write(Op{Kind: OpAppend, Entries: []entry{e}}, func() error { _, err := r.l.Append(e); return err },
-		func(m *model) outcome { return m.appendEntries([]entry{e}) })
+		func(m *model) outcome { return m.appendEntries([]entry{e}, 0) })
 	if r.v == nil {
 		r.sync()
 	}

@@ -14,8 +14,8 @@ const (
 	DefaultChunkMaxBytes   = 64 << 20
 	DefaultMaxRecordBytes  = codec.DefaultMaxBody
 	DefaultWriteAhead      = 1 << 20
-	// MaxChunkBytes bounds ChunkMaxBytes so that an offset inside a chunk
-	// fits in 32 bits (callers may index records compactly).
+	// MaxChunkBytes bounds ChunkMaxBytes. A chunk may still exceed it by
+	// one record (records are never split).
 	MaxChunkBytes = 1<<32 - 1 - 2*ChunkHeaderSize
 )
 
@@ -47,8 +47,11 @@ type Config struct {
 	// exceeds it by at most one record. Default 64 MiB, at most
 	// MaxChunkBytes.
 	ChunkMaxBytes int64
-	// MaxRecordBytes bounds the encoded size of one record's body, on
-	// write and on read. Default 64 MiB.
+	// MaxRecordBytes bounds the encoded size of one record's body when it
+	// is appended (checkpoints excepted: a state must always fit in a new
+	// chunk). Reading trusts any length that fits in its file, so lowering
+	// the limit never makes written records unreadable. Default 64 MiB, at
+	// most 2 GiB - 1.
 	MaxRecordBytes int
 	// WriteAhead makes the flush worker write (without syncing) buffered
 	// records once this many bytes are pending, so that memory stays
@@ -112,8 +115,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, &ConfigError{Field: "MaxRecordBytes", Value: c.MaxRecordBytes, Reason: "must not be negative"}
 	case c.MaxRecordBytes == 0:
 		c.MaxRecordBytes = DefaultMaxRecordBytes
-	case int64(c.MaxRecordBytes) > MaxChunkBytes-2*ChunkHeaderSize:
-		return c, &ConfigError{Field: "MaxRecordBytes", Value: c.MaxRecordBytes, Reason: "a record must fit in a chunk"}
+	case c.MaxRecordBytes > readLimit:
+		return c, &ConfigError{Field: "MaxRecordBytes", Value: c.MaxRecordBytes, Reason: fmt.Sprintf("must be at most %d", readLimit)}
 	}
 	if c.WriteAhead == 0 {
 		c.WriteAhead = DefaultWriteAhead

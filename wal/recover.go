@@ -33,8 +33,8 @@ func (w *WAL[R]) recover() error {
 		r--
 	}
 	var live []*chunk
+	var results []replayResult
 	var trim uint64
-	var last replayResult
 	for i := r; i < len(files); i++ {
 		c := &chunk{id: files[i].id, path: w.chunkPath(files[i].id), end: files[i].id}
 		live = append(live, c)
@@ -44,8 +44,9 @@ func (w *WAL[R]) recover() error {
 			return err
 		}
 		trim = max(trim, res.trim)
-		last = res
+		results = append(results, res)
 	}
+	last := results[len(results)-1]
 	if trim < files[r].id {
 		closeChunks(live)
 		if r > 0 {
@@ -57,6 +58,10 @@ func (w *WAL[R]) recover() error {
 
 	open := live[len(live)-1]
 	if !last.checkpoint {
+		if w.cfg.Recovery == Strict {
+			closeChunks(live)
+			return fmt.Errorf("%w: the last chunk %s holds no intact checkpoint", ErrTornTail, open.path)
+		}
 		if len(live) == 1 && (open.id != 0 || r > 0) {
 			closeChunks(live)
 			return &CorruptionError{File: open.path, Chunk: open.id, Offset: last.valid,
@@ -69,11 +74,12 @@ func (w *WAL[R]) recover() error {
 			closeChunks(live)
 			return err
 		}
-		live = live[:len(live)-1]
+		w.dropped = files[len(files)-1].size
+		live, results = live[:len(live)-1], results[:len(results)-1]
 		if len(live) == 0 {
 			return w.startFresh()
 		}
-		open = live[len(live)-1]
+		open, last = live[len(live)-1], results[len(results)-1]
 		open.f.Close()
 		if err := w.openChunkFile(open, true); err != nil {
 			closeChunks(live)
@@ -216,7 +222,8 @@ func (w *WAL[R]) replay(c *chunk, size int64, last bool) (replayResult, error) {
 		if herr.badVersion {
 			return res, &VersionError{File: c.path, Version: herr.version}
 		}
-		return res, w.damaged(c, last, 0, size, herr.reason, nil, &res)
+		err := w.damaged(c, last, 0, size, herr.reason, nil, &res)
+		return res, err
 	}
 	corrupt := func(at int64, reason string, err error) error {
 		return &CorruptionError{File: c.path, Chunk: c.id, Offset: at, Reason: reason, Err: err}
@@ -235,7 +242,8 @@ func (w *WAL[R]) replay(c *chunk, size int64, last bool) (replayResult, error) {
 				kind, body, ok = sc.rawBody()
 			}
 			if !ok {
-				return res, w.damaged(c, last, at, size, "damaged record", err, &res)
+				err := w.damaged(c, last, at, size, "damaged record", err, &res)
+				return res, err
 			}
 		}
 		switch kind {

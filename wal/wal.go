@@ -284,8 +284,12 @@ func (w *WAL[R]) appendLocked(kind codec.Kind, rec R) (Position, error) {
 	}
 	buf, start := codec.StartRecord(buf, kind)
 	buf, err := w.codec.Append(buf, rec)
-	if err == nil && codec.BodyLen(buf, start) > w.cfg.MaxRecordBytes {
-		err = fmt.Errorf("%w: body of %d bytes, limit %d", ErrRecordTooLarge, codec.BodyLen(buf, start), w.cfg.MaxRecordBytes)
+	limit := w.cfg.MaxRecordBytes
+	if kind == kindCheckpoint {
+		limit = readLimit // a refused checkpoint would refuse every later write
+	}
+	if err == nil && codec.BodyLen(buf, start) > limit {
+		err = fmt.Errorf("%w: body of %d bytes, limit %d", ErrRecordTooLarge, codec.BodyLen(buf, start), limit)
 	}
 	if err != nil {
 		w.buf, w.marker = buf[:mark], marker
@@ -503,12 +507,23 @@ func (w *WAL[R]) Close() error {
 	return err
 }
 
+// closeFiles closes every chunk file still open: the live chunks' and those
+// of chunks awaiting a removal that a poisoned WAL will never perform.
 func (w *WAL[R]) closeFiles() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.chunksMu.Lock()
 	defer w.chunksMu.Unlock()
 	for _, c := range w.chunks {
 		if c.f != nil {
 			c.f.Close()
+		}
+	}
+	for _, r := range w.removals {
+		for _, c := range r.chunks {
+			if c.f != nil && !c.removed.Load() {
+				c.f.Close()
+			}
 		}
 	}
 }

@@ -1,0 +1,52 @@
+// Package raftlog stores a Raft log: its entries, the vote, the commit and
+// purge points and the caller's own data, in a chunked write-ahead log (package
+// wal) on any fs.FS.
+//
+//	l, err := raftlog.Open(dir, raftlog.Config{})
+//	l.SaveVote(raftlog.Vote{Term: 1, NodeID: 1})
+//	l.Append(raftlog.Entry[raftlog.LogID, []byte]{ID: raftlog.LogID{Term: 1, Index: 1}, Payload: p})
+//	l.Commit(raftlog.LogID{Term: 1, Index: 1})
+//	err = l.Sync() // or l.Flush(true, callback)
+//
+// Open uses the default types (LogID, []byte payloads, Vote, []byte user
+// data); OpenWith takes a Types holding a codec.Codec and the ordering
+// functions for the caller's own.
+//
+// # Durability
+//
+// Writers buffer a record and return without I/O. Sync returning nil, or a
+// Flush(true, cb) callback receiving nil, means every operation made before
+// it survives any crash of the process or the machine. Without a successful
+// sync anything may be lost, but only as a suffix: after a crash the log is
+// the state after some prefix of the operations made (an Append of several
+// entries counting as one operation per entry). A failed write or fsync
+// poisons the log: the callbacks waiting on it and every later write, flush
+// and sync return that error (matching ErrPoisoned) until the log is
+// reopened; no fsync is retried. Chunk files of purged entries are deleted
+// only once the purge is durable.
+//
+// # Rules
+//
+// Every operation is checked against the Raft rules before anything is
+// written (SPEC section 2 of the seed, raft-log): a vote may not go back, an
+// append must follow the last id, a commit may not go back, a truncate or a
+// purge must name what the log holds. A rejected operation returns a typed
+// error (see the Err* sentinels and *Error types, for errors.Is and
+// errors.As) and writes nothing.
+//
+// # Concurrency
+//
+// A Log is safe for concurrent use. Writers are serialised; readers (Read,
+// State, Stat, OnDiskSize) run in parallel with them and with each other and
+// never wait for an fsync: a read is served from the payload cache, or with
+// one positional read of its record, whose checksum is verified. Flush
+// callbacks run on the flush worker's goroutine, in order; they may write
+// but must not wait for the worker (Sync, WaitIdle, Dump, Close).
+//
+// # Memory
+//
+// The index costs about 12 bytes per entry (positions in fixed blocks, log
+// ids as runs when Types.WithIndex is set). The payload cache is bounded by
+// Config.CacheMaxItems and CacheMaxBytes; an entry may leave it as soon as
+// its record is durable, so memory stays bounded under any run of appends.
+package raftlog
