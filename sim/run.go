@@ -563,15 +563,8 @@ func (r *runner) aliveOnCopy() {
 		return
 	}
 	defer l.Close()
-	m := r.cur()
-	id := raftlog.LogID{Term: 1, Index: next(m.st.Last)}
-	if last, ok := m.st.Last.Get(); ok {
-		id.Term = max(last.Term, 1)
-	}
-	if v, ok := m.st.Vote.Get(); ok {
-		id.Term = max(id.Term, v.Term)
-	}
-	e := entry{ID: id, Payload: []byte("alive")}
+	e := aliveEntry(r.cur(), "alive")
+	id := e.ID
 	if _, err := l.Append(e); err != nil {
 		r.fail("alive: append on a copy: %v", err)
 		return
@@ -588,9 +581,9 @@ func (r *runner) aliveOnCopy() {
 	r.logf("alive on a copy: appended, synced and read %v", id)
 }
 
-// alive appends one entry after a recovery, syncs it and reads it back.
-func (r *runner) alive() {
-	m := r.cur()
+// aliveEntry is the entry a liveness check appends to a log whose model is
+// m: the next index, at the highest term the log has seen.
+func aliveEntry(m *model, payload string) entry {
 	id := raftlog.LogID{Term: 1, Index: next(m.st.Last)}
 	if l, ok := m.st.Last.Get(); ok {
 		id.Term = max(l.Term, 1)
@@ -598,7 +591,13 @@ func (r *runner) alive() {
 	if v, ok := m.st.Vote.Get(); ok {
 		id.Term = max(id.Term, v.Term)
 	}
-	e := entry{ID: id, Payload: []byte(fmt.Sprintf("alive-%d", r.res.Recoveries))}
+	return entry{ID: id, Payload: []byte(payload)}
+}
+
+// alive appends one entry after a recovery, syncs it and reads it back.
+func (r *runner) alive() {
+	e := aliveEntry(r.cur(), fmt.Sprintf("alive-%d", r.res.Recoveries))
+	id := e.ID
 	r.write(Op{Kind: OpAppend, Entries: []entry{e}}, func() error { _, err := r.l.Append(e); return err },
 		func(m *model) outcome { return m.appendEntries([]entry{e}, 0) })
 	if r.v == nil {
