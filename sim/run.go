@@ -569,6 +569,7 @@ func (r *runner) faultyRecovery() {
 	}
 	ops := []faultinject.Op{faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpSyncDir}
 	op := ops[rng.IntN(len(ops))]
+	r.res.Faults++
 	r.fi.Add(faultinject.Rule{Op: op, Nth: 1, Times: 1, Err: syscall.EIO})
 	cfg := r.cfg
 	cfg.FS = r.fi
