@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"syscall"
 
 	"github.com/raftlog/raftlog/faultinject"
@@ -162,7 +163,6 @@ func (r *runner) fail(format string, args ...any) {
 }
 
 func (r *runner) run(next func() (Op, bool)) {
-	goroutines := runtime.NumGoroutine()
 	defer func() {
 		if p := recover(); p != nil {
 			buf := make([]byte, 8<<10)
@@ -197,16 +197,22 @@ func (r *runner) run(next func() (Op, bool)) {
 	if r.v == nil {
 		r.workerRound()
 	}
-	// The flush goroutine ends once Close returns, but the runtime may
-	// count it a moment longer: yield until it is gone, not for a time.
-	n := runtime.NumGoroutine()
-	for i := 0; i < 10000 && n > goroutines; i++ {
-		runtime.Gosched()
-		n = runtime.NumGoroutine()
+}
+
+var workerRoundMu sync.Mutex
+
+// logGoroutines counts the goroutines running the log's code (the flush
+// worker), so that other goroutines of the test binary do not count.
+func logGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		if bytes.Contains(g, []byte("github.com/raftlog/raftlog/wal.")) {
+			n++
+		}
 	}
-	if r.v == nil && n > goroutines {
-		r.fail("goroutine leak: %d goroutines before the run, %d after", goroutines, n)
-	}
+	return n
 }
 
 // workerRound opens a copy of the final disk with the flush goroutine
@@ -214,6 +220,23 @@ func (r *runner) run(next func() (Op, bool)) {
 // closes, so that the leak check above sees the worker start and stop. It
 // leaves no trace: the copy is thrown away.
 func (r *runner) workerRound() {
+	// Runs in parallel (a campaign) take turns here, so that the only
+	// flush goroutines alive are this round's.
+	workerRoundMu.Lock()
+	defer workerRoundMu.Unlock()
+	before := logGoroutines()
+	defer func() {
+		// The flush goroutine ends once Close returns, but may still be
+		// on its way out: yield until it is gone, not for a time.
+		n := logGoroutines()
+		for i := 0; i < 10000 && n > before; i++ {
+			runtime.Gosched()
+			n = logGoroutines()
+		}
+		if n > before {
+			r.fail("goroutine leak: %d of the log's goroutines before Open, %d after Close", before, n)
+		}
+	}()
 	cfg := r.cfg
 	cfg.ManualFlush = false
 	cfg.FS = r.mem.Crash(rand.New(rand.NewPCG(0, 0)), fs.CrashProcess)
