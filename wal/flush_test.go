@@ -6,7 +6,9 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/raftlog/raftlog/faultinject"
 	"github.com/raftlog/raftlog/fs"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +19,11 @@ import (
 // record is there after a reopen, each goroutine's in its order.
 func TestGroupCommit(t *testing.T) {
 	const goroutines, perG = 16, 50
-	l := openTest(t, fs.OS(), Config{Dir: t.TempDir()})
+	// A disk's fsync takes a while, which is when flushes pile up; a CI
+	// machine whose fsync is nearly free (tmpfs, overlayfs) would let one
+	// goroutine at a time through. Give every fsync half a millisecond.
+	slow := faultinject.New(fs.OS(), faultinject.Options{}, faultinject.Rule{Op: faultinject.OpSync, Latency: 500 * time.Microsecond})
+	l := openTest(t, slow, Config{Dir: t.TempDir()})
 	w := l.w
 	var wg sync.WaitGroup
 	errs := make([]error, goroutines)
