@@ -1,0 +1,89 @@
+package raftlog
+
+import "github.com/raftlog/raftlog/wal"
+
+// apply updates the in-memory state with a record that the WAL holds, live
+// or replayed. Called with mu held for writing (or during Open).
+func (l *Log[L, P, V, U]) apply(r record[L, P, V, U], pos wal.Position) {
+	l.applyState(&l.state, r)
+	switch r.op {
+	case opAppend:
+		i := l.t.Index(r.id)
+		if l.idx.n > 0 && i != l.idx.end() {
+			l.idx.reset(i) // defensive: the entries always end at the last id
+		}
+		l.idx.push(i, r.id, pos)
+		l.cache.push(i, r.payload)
+		l.evict(false)
+	case opTruncate:
+		keep := l.nextIndex(r.after)
+		l.idx.truncate(keep)
+		l.cache.truncate(keep)
+	case opPurge:
+		l.idx.purge(l.t.Index(r.id))
+		l.cache.purge(l.t.Index(r.id))
+	case opState:
+		l.fitEntries()
+	}
+}
+
+// applyState is a record's effect on a State: the rules of SPEC 2.2, for a
+// record that has passed validation.
+func (l *Log[L, P, V, U]) applyState(st *State[L, V, U], r record[L, P, V, U]) {
+	cmp := l.t.CompareLogID
+	switch r.op {
+	case opVote:
+		st.Vote = Some(r.vote)
+	case opAppend:
+		st.Last = Some(r.id)
+	case opCommit:
+		st.Committed = Some(r.id)
+	case opTruncate:
+		if compareOpt(st.Last, r.after, cmp) > 0 {
+			st.Last = r.after
+		}
+	case opPurge:
+		upto := Some(r.id)
+		if compareOpt(upto, st.Purged, cmp) > 0 {
+			st.Purged = upto
+		}
+		if compareOpt(upto, st.Last, cmp) > 0 {
+			st.Last = upto
+		}
+	case opState:
+		*st = r.state
+	}
+}
+
+// fitEntries drops the entries that the state rules out (see UpdateState).
+func (l *Log[L, P, V, U]) fitEntries() {
+	last, ok := l.state.Last.Get()
+	if !ok {
+		l.idx.reset(0)
+		l.cache.reset(0)
+		return
+	}
+	i := l.t.Index(last)
+	if id, ok := l.idx.lookup(i); !ok || l.t.CompareLogID(id, last) != 0 {
+		l.idx.reset(i + 1)
+		l.cache.reset(i + 1)
+	} else {
+		l.idx.truncate(i + 1)
+		l.cache.truncate(i + 1)
+	}
+	if p, ok := l.state.Purged.Get(); ok {
+		l.idx.purge(l.t.Index(p))
+		l.cache.purge(l.t.Index(p))
+	}
+}
+
+// durable reports whether entry i's record is known durable.
+func (l *Log[L, P, V, U]) durable(i uint64) bool {
+	if l.replaying {
+		return true
+	}
+	return l.idx.has(i) && l.idx.pos(i).End() <= l.wal.Durable()
+}
+
+// evict applies the cache limits. Called with mu held for writing.
+func (l *Log[L, P, V, U]) evict(all bool) { l.cache.evict(all, l.durable) }

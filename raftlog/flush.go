@@ -1,0 +1,64 @@
+package raftlog
+
+// Flush hands everything written so far to the flush worker. With sync it
+// is written and fsynced (one fsync serving every flush waiting meanwhile);
+// without, only written. Then cb, if not nil, gets the result on the
+// worker's goroutine, in call order. A nil result with sync means every
+// operation before this Flush survives any crash. If Flush itself returns an
+// error (closed, or poisoned by an earlier I/O failure), cb is not called.
+//
+// cb runs on the flush worker: it should return quickly, and it must not
+// call Sync, WaitIdle, Dump or Close of the same log, which wait for the
+// worker and would wait forever. Writers and Flush are fine in a callback.
+func (l *Log[L, P, V, U]) Flush(sync bool, cb func(error)) error {
+	if err := l.begin(); err != nil {
+		return err
+	}
+	defer l.writeMu.Unlock()
+	return l.wal.Flush(sync, cb)
+}
+
+// Sync flushes with sync and waits: when it returns nil, every operation
+// before it is durable.
+func (l *Log[L, P, V, U]) Sync() error {
+	if err := l.begin(); err != nil {
+		return err
+	}
+	l.writeMu.Unlock()
+	return l.wal.Sync()
+}
+
+// WaitIdle waits until the flush worker has written everything written so
+// far and run every callback queued before it (it does not sync). It returns
+// the error that poisoned the log, if any, and never hangs.
+func (l *Log[L, P, V, U]) WaitIdle() error {
+	if err := l.begin(); err != nil {
+		return err
+	}
+	l.writeMu.Unlock()
+	return l.wal.WaitIdle()
+}
+
+// Step runs one round of the flush worker when the log was opened with
+// Config.ManualFlush, and reports whether there was work. See wal.WAL.Step.
+func (l *Log[L, P, V, U]) Step() bool { return l.wal.Step() }
+
+// Err returns the error that poisoned the log, or nil.
+func (l *Log[L, P, V, U]) Err() error { return l.wal.Err() }
+
+// Close flushes with sync, stops the flush worker, closes the files and
+// releases the directory lock. Every later call fails with ErrClosed. A
+// poisoned log still releases its lock, and Close returns the poisoning
+// error.
+func (l *Log[L, P, V, U]) Close() error {
+	if err := l.begin(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	// Not holding writeMu while the WAL flushes: a flush callback that
+	// writes must get ErrClosed, not wait for Close to finish.
+	l.writeMu.Unlock()
+	return l.wal.Close()
+}

@@ -1,0 +1,164 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/raftlog/raftlog/faultinject"
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/raftlog"
+)
+
+// write runs a writer: the log must accept exactly what the model accepts,
+// and reject the rest with the model's error, changing nothing.
+func (r *runner) write(op Op, do func() error, apply func(*model) outcome) {
+	m := r.cur().clone()
+	want := apply(m)
+	err := do()
+	expect := want.err
+	if (expect == nil || want.wal) && r.poisoned && !want.noop {
+		expect = raftlog.ErrPoisoned
+	}
+	r.logf("%v -> %v", op, errText(err))
+	switch {
+	case expect == nil && err != nil:
+		r.fail("the log refused a valid operation: %v", err)
+	case expect != nil && !errors.Is(err, expect):
+		r.fail("want an error matching %q (%s), got %v", expect, want.why, err)
+	case err == nil && op.Kind == OpAppend:
+		// A batch is accepted whole but written one record per entry,
+		// so a crash may keep any prefix of it: each entry is a step.
+		m := r.cur().clone()
+		for _, e := range op.Entries {
+			m.appendEntries([]entry{e}, 0)
+			r.hist = append(r.hist, m)
+			m = m.clone()
+		}
+	case err == nil && !want.noop:
+		r.hist = append(r.hist, m)
+	}
+	// The log's in-memory state must follow the model between recoveries
+	// too, rejected operations included.
+	if r.v == nil && r.l.State().String() != r.cur().st.String() {
+		r.fail("after %v the log's state is %v, the model's %v", op, r.l.State(), r.cur().st)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return err.Error()
+}
+
+func (r *runner) flush(sync bool) {
+	j, epoch := len(r.hist)-1, r.epoch
+	err := r.l.Flush(sync, func(err error) { r.acked(epoch, j, sync, err) })
+	r.logf("Flush(sync=%v) -> %v", sync, errText(err))
+	if r.poisoned != (err != nil) {
+		r.fail("Flush returned %v on a log that is poisoned=%v", err, r.poisoned)
+	}
+}
+
+// acked is a flush callback: a nil result with sync makes hist[j] durable.
+func (r *runner) acked(epoch, j int, sync bool, err error) {
+	if epoch != r.epoch {
+		return
+	}
+	r.logf("  callback(flush at %d, sync=%v) -> %v", j, sync, errText(err))
+	if err == nil && r.l.Err() != nil {
+		r.fail("a flush callback was told ok by a poisoned log (%v)", r.l.Err())
+		return
+	}
+	if err != nil && r.l.Err() == nil {
+		r.fail("a flush callback got %v but the log is not poisoned", err)
+		return
+	}
+	if err == nil && sync {
+		r.durable = max(r.durable, j)
+	}
+}
+
+func (r *runner) sync() {
+	j := len(r.hist) - 1
+	err := r.l.Sync()
+	r.logf("Sync -> %v", errText(err))
+	r.afterIO("Sync")
+	if err == nil {
+		if r.poisoned {
+			r.fail("Sync reported success on a poisoned log")
+		}
+		r.durable = max(r.durable, j)
+	} else if !r.poisoned {
+		r.fail("Sync failed without poisoning the log: %v", err)
+	}
+}
+
+// afterIO notes whether an operation that did I/O poisoned the log, and
+// checks that only an injected fault or the halt could have.
+func (r *runner) afterIO(what string) {
+	err := r.l.Err()
+	if err == nil {
+		return
+	}
+	if !r.poisoned {
+		r.poisoned = true
+		r.logf("  poisoned by %s: %v", what, err)
+	}
+	r.checkIOErr(what, err)
+}
+
+func (r *runner) checkIOErr(what string, err error) {
+	if err != nil && !errors.Is(err, faultinject.ErrInjected) && !errors.Is(err, fs.ErrHalted) {
+		r.fail("%s: an I/O error nobody injected: %v", what, err)
+	}
+}
+
+func (r *runner) read(from, to uint64) {
+	want, wantErr := r.cur().readRange(from, to)
+	var got []entry
+	var err error
+	for e, e2 := range r.l.Read(from, to) {
+		if e2 != nil {
+			err = e2
+			break
+		}
+		got = append(got, e)
+	}
+	r.logf("Read(%d, %d) -> %d entries, %v", from, to, len(got), errText(err))
+	switch {
+	case wantErr != nil && !errors.Is(err, wantErr):
+		r.fail("Read(%d, %d): want an error matching %q, got %v", from, to, wantErr, err)
+	case wantErr == nil && err != nil:
+		r.fail("Read(%d, %d): %v", from, to, err)
+	case wantErr == nil && !sameEntries(got, want):
+		r.fail("Read(%d, %d): got %s, want %s", from, to, entriesString(got), entriesString(want))
+	}
+}
+
+func sameEntries(a, b []entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID || !bytes.Equal(a[i].Payload, b[i].Payload) {
+			return false
+		}
+	}
+	return true
+}
+
+func entriesString(es []entry) string {
+	if len(es) > 6 {
+		return fmt.Sprintf("%d entries %v..%v", len(es), es[0].ID, es[len(es)-1].ID)
+	}
+	s := "["
+	for i, e := range es {
+		if i > 0 {
+			s += " "
+		}
+		s += fmt.Sprintf("%v=%q", e.ID, e.Payload)
+	}
+	return s + "]"
+}

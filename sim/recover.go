@@ -1,0 +1,202 @@
+package sim
+
+import (
+	"errors"
+	"math/rand/v2"
+	"syscall"
+
+	"github.com/raftlog/raftlog/faultinject"
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/raftlog"
+)
+
+// dumpDisk lists the chunk files into the trace (not into its hash), so a
+// verbose replay shows what each crash left.
+func (r *runner) dumpDisk() {
+	if r.trace != nil {
+		raftlog.DumpDir(r.mem, Dir, raftlog.DefaultTypes, r.trace)
+	}
+}
+
+// reopen closes the log as a restarting process would and opens it again.
+func (r *runner) reopen() {
+	err := r.l.Close()
+	r.logf("Close -> %v", errText(err))
+	r.checkIOErr("Close", err)
+	r.l = nil
+	if r.crash != nil && r.mem.Halted() {
+		r.powerLoss()
+		return
+	}
+	lower := r.durable
+	if err == nil && !r.poisoned {
+		lower = len(r.hist) - 1 // a clean Close syncs everything
+	}
+	r.fi.Clear()
+	r.recover(lower)
+}
+
+// powerLoss crashes the machine as the armed crash says and recovers.
+func (r *runner) powerLoss() {
+	op := r.crash
+	r.crash = nil
+	r.res.Crashes++
+	r.mem = r.mem.Crash(rand.New(rand.NewPCG(op.Seed, 1)), op.Mode)
+	r.newFaultFS(op.Seed)
+	r.l = nil // the process died with the machine: no Close
+	r.logf("power loss (%v)", op.Mode)
+	r.dumpDisk()
+	r.durableDisk = true
+	r.recover(r.durable)
+}
+
+// recover opens the log after a restart or crash and checks the invariants:
+// the same state as a clean recovery of the same disk (so a crash during
+// recovery changes nothing), the model's state after some prefix of the
+// accepted operations that includes every acknowledged one, and a log that
+// takes writes again.
+func (r *runner) recover(lower int) {
+	r.res.Recoveries++
+	ref := r.mem.Crash(rand.New(rand.NewPCG(0, 0)), fs.CrashProcess) // an exact copy
+	refState, refFirst, refEnts, err := r.inspect(ref)
+	if err != nil {
+		r.fail("recovery failed: %v", err)
+		return
+	}
+
+	// An armed crash may strike during recovery; then the machine loses
+	// power again and recovery starts over. If the disk was durable in
+	// full when recovery began (it came from a power loss), the second
+	// recovery must find exactly what the first would have; after a
+	// process restart, the disk also held unsynced writes that the power
+	// loss may take, so then only the prefix rule below applies.
+	durableDisk := r.durableDisk
+	crashed := false
+	r.faultyRecovery()
+	for r.v == nil && r.l == nil {
+		r.open(r.fi)
+		if r.l != nil || r.v != nil {
+			break
+		}
+		op := r.crash
+		r.crash = nil
+		r.res.Crashes++
+		r.mem = r.mem.Crash(rand.New(rand.NewPCG(op.Seed, 2)), op.Mode)
+		r.newFaultFS(op.Seed)
+		r.logf("power loss during recovery (%v)", op.Mode)
+		crashed = true
+	}
+	if r.v != nil {
+		return
+	}
+	st, first, ents, err := snapshot(r.l)
+	if err != nil {
+		r.fail("reading the recovered log: %v", err)
+		return
+	}
+	same := st.String() == refState.String() && sameEntries(ents, refEnts) && (len(ents) == 0 || first == refFirst)
+	if !same && (durableDisk || !crashed) {
+		r.fail("recovery is not idempotent: %v [%d..] vs a clean recovery %v [%d..]", st, first, refState, refFirst)
+		return
+	}
+	j := -1
+	for k := len(r.hist) - 1; k >= lower; k-- {
+		if r.hist[k].equal(st, first, ents) {
+			j = k
+			break
+		}
+	}
+	if j < 0 {
+		r.fail("recovered %v with entries %s: not the model after any of operations %d..%d (acknowledged through %d): %v",
+			st, entriesString(ents), lower, len(r.hist)-1, r.durable, r.cur())
+		return
+	}
+	r.logf("recovered to accepted op %d of %d (acknowledged %d)", j, len(r.hist)-1, r.durable)
+	r.hist = []*model{r.hist[j]}
+	r.durable = 0
+	r.durableDisk = false
+	r.poisoned = false
+	// Alive: the log takes a write again. Checked on a copy of the disk
+	// one time in three, so that the recovered log also goes on untouched
+	// (a restart, then a Close that writes nothing, must keep it sealed).
+	if (r.res.Recoveries+int(r.seed%3))%3 == 0 {
+		r.aliveOnCopy()
+	} else {
+		r.alive()
+	}
+}
+
+// faultyRecovery, one recovery in four, fails the first sync, truncation,
+// removal or directory sync that recovery does: Open must fail with that
+// error (or not need the operation), and the next Open must recover the
+// same log.
+func (r *runner) faultyRecovery() {
+	rng := rand.New(rand.NewPCG(r.seed, uint64(r.res.Recoveries)))
+	if rng.IntN(4) != 0 {
+		return
+	}
+	ops := []faultinject.Op{faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpSyncDir}
+	op := ops[rng.IntN(len(ops))]
+	r.res.Faults++
+	r.fi.Add(faultinject.Rule{Op: op, Nth: 1, Times: 1, Err: syscall.EIO})
+	cfg := r.cfg
+	cfg.FS = r.fi
+	l, err := raftlog.Open(Dir, cfg)
+	r.epoch++
+	r.logf("Open with a %v fault -> %v", op, errText(err))
+	r.fi.Clear()
+	switch {
+	case err == nil:
+		r.l = l
+	case r.crash != nil && r.mem.Halted():
+		// the caller's loop crashes the machine
+	case !errors.Is(err, faultinject.ErrInjected):
+		r.fail("Open with a %v fault failed otherwise: %v", op, err)
+	}
+}
+
+// open opens the log on fsys. If Open fails because the machine halted,
+// r.l stays nil and the caller crashes the machine; any other failure is a
+// violation.
+func (r *runner) open(fsys fs.FS) {
+	cfg := r.cfg
+	cfg.FS = fsys
+	l, err := raftlog.Open(Dir, cfg)
+	r.epoch++
+	r.logf("Open -> %v", errText(err))
+	if err != nil {
+		if r.crash != nil && r.mem.Halted() {
+			return // the caller crashes the machine
+		}
+		r.fail("Open failed: %v", err)
+		return
+	}
+	r.l = l
+	r.poisoned = false
+}
+
+// inspect opens a copy of the disk and returns what it holds.
+func (r *runner) inspect(m *fs.Mem) (state, uint64, []entry, error) {
+	cfg := r.cfg
+	cfg.FS = m
+	l, err := raftlog.Open(Dir, cfg)
+	if err != nil {
+		return state{}, 0, nil, err
+	}
+	defer l.Close()
+	return snapshot(l)
+}
+
+// snapshot reads a log's state and every entry it holds.
+func snapshot(l *raftlog.DefaultLog) (state, uint64, []entry, error) {
+	st := l.State()
+	s := l.Stat()
+	var ents []entry
+	for e, err := range l.Read(s.First, s.End) {
+		if err != nil {
+			return st, 0, nil, err
+		}
+		ents = append(ents, e)
+	}
+	return st, s.First, ents, nil
+}

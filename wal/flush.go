@@ -1,0 +1,81 @@
+package wal
+
+import "sync"
+
+// Flush hands everything appended so far to the flush worker. With sync, the
+// worker writes it and fsyncs (once for every flush request that arrived
+// meanwhile); without, it only writes. Then it calls cb, if not nil, with
+// the result, on the worker's goroutine, in request order. A nil result with
+// sync means every record appended before this Flush survives any crash.
+//
+// If Flush returns an error (closed, or poisoned by an earlier failure) cb is
+// not called; otherwise it is called exactly once.
+func (w *WAL[R]) Flush(sync bool, cb func(error)) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	return w.enqueueLocked(sync, cb)
+}
+
+// enqueueLocked queues a flush request, unless the WAL is poisoned.
+func (w *WAL[R]) enqueueLocked(sync bool, cb func(error)) error {
+	if w.failed != nil {
+		return w.failed
+	}
+	w.reqs = append(w.reqs, request{sync: sync, cb: cb})
+	w.kickWorker()
+	return nil
+}
+
+// Sync flushes with sync and waits for the result.
+func (w *WAL[R]) Sync() error { return w.flushWait(true, true) }
+
+// WaitIdle waits until the worker has written everything appended so far and
+// run every callback queued before it. It returns the worker's error if the
+// WAL is poisoned, ErrClosed if it is closed, and never hangs.
+func (w *WAL[R]) WaitIdle() error { return w.flushWait(false, true) }
+
+// flushWait queues a flush and waits for its result; public says whether a
+// closed WAL refuses it (Close itself flushes after closing the door).
+func (w *WAL[R]) flushWait(sync, public bool) error {
+	wt := waiters.Get().(*waiter)
+	defer waiters.Put(wt)
+	w.mu.Lock()
+	err := ErrClosed
+	if !public || !w.closed {
+		err = w.enqueueLocked(sync, wt.cb)
+	}
+	w.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if w.cfg.ManualWorker {
+		w.Step()
+	}
+	return <-wt.done
+}
+
+// waiter is a reusable callback that hands its result to a blocked caller,
+// so that Sync allocates nothing.
+type waiter struct {
+	done chan error
+	cb   func(error)
+}
+
+var waiters = sync.Pool{New: func() any {
+	wt := &waiter{done: make(chan error, 1)}
+	wt.cb = func(err error) { wt.done <- err }
+	return wt
+}}
+
+func (w *WAL[R]) kickWorker() {
+	if w.cfg.ManualWorker {
+		return
+	}
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
