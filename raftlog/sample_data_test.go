@@ -187,17 +187,7 @@ func buildSampleData(t testing.TB, l *DefaultLog) {
 	t.Helper()
 	require.Equal(t, 5, l.cfg.ChunkMaxRecords, "the sample data needs 5-record chunks")
 
-	seedAppend(t, l, se(1, 0, "hi"), se(1, 1, "hello"), se(1, 2, "world"), se(1, 3, "foo"))
-	_, err := l.Truncate(2)
-	require.NoError(t, err)
-	seedAppend(t, l, se(2, 2, "world"), se(2, 3, "foo"))
-	_, err = l.Commit(slid(1, 2))
-	require.NoError(t, err)
-	_, err = l.Purge(slid(1, 1))
-	require.NoError(t, err)
-	require.NoError(t, l.Sync())
-
-	seedAppend(t, l, se(2, 4, "world"), se(2, 5, "foo"), se(2, 6, "bar"), se(2, 7, "wow"))
+	seedSampleOps(t, l, true)
 	require.NoError(t, l.Sync())
 
 	require.Equal(t, seedSampleState, l.State(), "state after build_sample_data")
@@ -219,4 +209,23 @@ func buildSampleDataPurgeUpto3(t testing.TB, l *DefaultLog) {
 	require.Equal(t, seedState(None[Vote](), Some(slid(2, 7)), Some(slid(1, 2)), Some(slid(2, 3)), None[[]byte]()), l.State(),
 		"state after build_sample_data_purge_upto_3")
 	seedRequireGolden(t, "dump/sample_data_purge_upto_3.txt", seedDump(t, l))
+}
+
+// seedSampleOps makes the operations of the seed's sample scenario, up to
+// the last append and without its final sync: append (1,0..3), truncate(2),
+// append (2,2..3), commit((1,2)), purge((1,1)), [sync,] append (2,4..7).
+func seedSampleOps(t testing.TB, l *DefaultLog, syncMidway bool) {
+	t.Helper()
+	seedAppend(t, l, se(1, 0, "hi"), se(1, 1, "hello"), se(1, 2, "world"), se(1, 3, "foo"))
+	_, err := l.Truncate(2)
+	require.NoError(t, err)
+	seedAppend(t, l, se(2, 2, "world"), se(2, 3, "foo"))
+	_, err = l.Commit(slid(1, 2))
+	require.NoError(t, err)
+	_, err = l.Purge(slid(1, 1))
+	require.NoError(t, err)
+	if syncMidway {
+		require.NoError(t, l.Sync())
+	}
+	seedAppend(t, l, se(2, 4, "world"), se(2, 5, "foo"), se(2, 6, "bar"), se(2, 7, "wow"))
 }

@@ -646,15 +646,7 @@ func TestSeedSync(t *testing.T) {
 	m := fs.NewMem()
 	l := seedOpen(t, m, seedCfg5)
 
-	seedAppend(t, l, se(1, 0, "hi"), se(1, 1, "hello"), se(1, 2, "world"), se(1, 3, "foo"))
-	_, err := l.Truncate(2)
-	require.NoError(t, err)
-	seedAppend(t, l, se(2, 2, "world"), se(2, 3, "foo"))
-	_, err = l.Commit(slid(1, 2))
-	require.NoError(t, err)
-	_, err = l.Purge(slid(1, 1))
-	require.NoError(t, err)
-	seedAppend(t, l, se(2, 4, "world"), se(2, 5, "foo"), se(2, 6, "bar"), se(2, 7, "wow"))
+	seedSampleOps(t, l, false)
 
 	// The seed reports 4 tracked files, none synced. Ours: chunks live in
 	// memory until the worker writes them, so no chunk file exists yet,
@@ -783,16 +775,7 @@ func TestSeedOpenNewChunkSize(t *testing.T) {
 	const maxBytes = 150
 	l := seedOpen(t, m, Config{ChunkMaxRecords: 10000, ChunkMaxBytes: maxBytes, ManualFlush: true})
 
-	seedAppend(t, l, se(1, 0, "hi"), se(1, 1, "hello"), se(1, 2, "world"), se(1, 3, "foo"))
-	_, err := l.Truncate(2)
-	require.NoError(t, err)
-	seedAppend(t, l, se(2, 2, "world"), se(2, 3, "foo"))
-	_, err = l.Commit(slid(1, 2))
-	require.NoError(t, err)
-	_, err = l.Purge(slid(1, 1))
-	require.NoError(t, err)
-	require.NoError(t, l.Sync())
-	seedAppend(t, l, se(2, 4, "world"), se(2, 5, "foo"), se(2, 6, "bar"), se(2, 7, "wow"))
+	seedSampleOps(t, l, true)
 	require.NoError(t, l.Sync())
 
 	seedRequireGolden(t, "dump/open_new_chunk_size.txt", seedDump(t, l))
