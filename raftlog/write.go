@@ -57,16 +57,18 @@ func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
 		recs = append(recs, record[L, P, V, U]{op: opAppend, id: e.ID, payload: e.Payload})
 	}
 	poss, err := l.wal.AppendBatch(recs, l.poss[:0])
-	clear(recs) // drop the payload references
+	if err == nil {
+		l.mu.Lock()
+		for i, r := range recs {
+			l.apply(r, poss[i])
+		}
+		l.mu.Unlock()
+	}
+	clear(recs) // the scratch must not keep payloads alive
 	l.recs, l.poss = recs[:0], poss[:0]
 	if err != nil {
 		return wal.Position{}, err
 	}
-	l.mu.Lock()
-	for i, e := range entries {
-		l.apply(record[L, P, V, U]{op: opAppend, id: e.ID, payload: e.Payload}, poss[i])
-	}
-	l.mu.Unlock()
 	return poss[len(poss)-1], nil
 }
 
