@@ -70,6 +70,14 @@ func TestRejectChangesNothing(t *testing.T) {
 			require.Equal(t, att, e.Attempted)
 		}
 	}
+	invalidStateErr := func(purged, last string) func(t *testing.T, err error) {
+		return func(t *testing.T, err error) {
+			var e *InvalidStateError
+			require.True(t, errors.As(err, &e), "%T: %v", err, err)
+			require.Contains(t, e.Reason, purged, "the reason names the attempted purged id")
+			require.Contains(t, e.Reason, last, "the reason names the last id")
+		}
+	}
 	nonConsecErr := func(last, att LogID) func(t *testing.T, err error) {
 		return func(t *testing.T, err error) {
 			var e *NonConsecutiveError[LogID]
@@ -286,12 +294,7 @@ func TestRejectChangesNothing(t *testing.T) {
 				return err
 			},
 			sentinel: ErrInvalidState,
-			check: func(t *testing.T, err error) {
-				var e *InvalidStateError
-				require.True(t, errors.As(err, &e), "%T: %v", err, err)
-				require.Contains(t, e.Reason, "(1, 7)", "the reason names the attempted purged id")
-				require.Contains(t, e.Reason, "(2, 5)", "the reason names the last id")
-			},
+			check:    invalidStateErr("(1, 7)", "(2, 5)"),
 		},
 		{
 			name:  "update state with purged above last",
@@ -303,12 +306,7 @@ func TestRejectChangesNothing(t *testing.T) {
 				return err
 			},
 			sentinel: ErrInvalidState,
-			check: func(t *testing.T, err error) {
-				var e *InvalidStateError
-				require.True(t, errors.As(err, &e), "%T: %v", err, err)
-				require.Contains(t, e.Reason, "(1, 5)", "the reason names the attempted purged id")
-				require.Contains(t, e.Reason, "(1, 3)", "the reason names the last id")
-			},
+			check:    invalidStateErr("(1, 5)", "(1, 3)"),
 		},
 		{
 			name:     "read from > to",

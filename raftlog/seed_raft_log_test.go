@@ -362,17 +362,8 @@ func TestSeedPurgeBeyondLastWithLowerTerm(t *testing.T) {
 		var re *LogIDReversalError[LogID]
 		require.ErrorAs(t, err, &re)
 		require.Equal(t, LogIDReversalError[LogID]{When: "purge", Current: slid(2, 5), Attempted: slid(1, 7)}, *re)
-		require.Equal(t, end, seedEnd(l), "a rejected Purge must write nothing")
-		require.Equal(t, dump, seedDump(t, l), "a rejected Purge must write nothing")
-		require.Equal(t, state, l.State(), "a rejected Purge must change nothing")
-		seedRequireRead(t, l, 4, 6, se(2, 4, "a"), se(2, 5, "b"))
-
-		// The log reopens as it was.
-		require.NoError(t, l.Sync())
-		require.NoError(t, l.Close())
-		l = seedOpen(t, m, Config{})
-		require.Equal(t, state, l.State(), "state after reopen")
-		seedRequireRead(t, l, 4, 6, se(2, 4, "a"), se(2, 5, "b"))
+		// Nothing written or changed, and the log reopens as it was.
+		l = requireRefusedChangesNothing(t, m, l, "Purge", end, state, dump)
 
 		// With a term that does not go backwards, the snapshot is
 		// installed: upto becomes the last id and the log goes on after it.
@@ -400,17 +391,9 @@ func TestSeedPurgeBeyondLastWithLowerTerm(t *testing.T) {
 		require.ErrorAs(t, err, &ie)
 		require.Contains(t, ie.Reason, "(1, 7)", "the reason names the attempted purged id")
 		require.Contains(t, ie.Reason, "(2, 5)", "the reason names the last id")
-		require.Equal(t, end, seedEnd(l), "a rejected UpdateState must write nothing")
-		require.Equal(t, dump, seedDump(t, l), "a rejected UpdateState must write nothing")
-		require.Equal(t, state, l.State(), "a rejected UpdateState must change nothing")
-		seedRequireRead(t, l, 4, 6, se(2, 4, "a"), se(2, 5, "b"))
-
-		// The log reopens as it was, and goes on at index 6.
-		require.NoError(t, l.Sync())
-		require.NoError(t, l.Close())
-		l = seedOpen(t, m, Config{})
-		require.Equal(t, state, l.State(), "state after reopen")
-		seedRequireRead(t, l, 4, 6, se(2, 4, "a"), se(2, 5, "b"))
+		// Nothing written or changed; the log reopens as it was, and goes
+		// on at index 6.
+		l = requireRefusedChangesNothing(t, m, l, "UpdateState", end, state, dump)
 		seedAppend(t, l, se(2, 6, "c"))
 		seedRequireRead(t, l, 4, 7, se(2, 4, "a"), se(2, 5, "b"), se(2, 6, "c"))
 	})
@@ -973,4 +956,21 @@ func sortedKeys(m map[string]int64) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// requireRefusedChangesNothing checks that a refused call (named what) on a
+// log holding (2,4) "a" and (2,5) "b" wrote and changed nothing, then syncs,
+// closes and reopens it on m, checks the same, and returns the reopened log.
+func requireRefusedChangesNothing(t *testing.T, m *fs.Mem, l *DefaultLog, what string, end uint64, state State[LogID, Vote, []byte], dump string) *DefaultLog {
+	t.Helper()
+	require.Equal(t, end, seedEnd(l), "a rejected "+what+" must write nothing")
+	require.Equal(t, dump, seedDump(t, l), "a rejected "+what+" must write nothing")
+	require.Equal(t, state, l.State(), "a rejected "+what+" must change nothing")
+	seedRequireRead(t, l, 4, 6, se(2, 4, "a"), se(2, 5, "b"))
+	require.NoError(t, l.Sync())
+	require.NoError(t, l.Close())
+	l = seedOpen(t, m, Config{})
+	require.Equal(t, state, l.State(), "state after reopen")
+	seedRequireRead(t, l, 4, 6, se(2, 4, "a"), se(2, 5, "b"))
+	return l
 }
