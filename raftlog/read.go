@@ -86,6 +86,36 @@ func (l *Log[L, P, V, U]) entry(i, from, to uint64) (Entry[L, P], error) {
 	return e, nil
 }
 
+// LogIDAt returns the log id of the entry at index i without reading its
+// payload (the index holds every id in memory). At the index of the purge
+// point it returns the purged id: the id of the last entry removed, which a
+// Raft engine needs as the term of its snapshot's last entry. Any other
+// index outside the entries held is a *RangeError matching ErrPurged or
+// ErrPastEnd.
+func (l *Log[L, P, V, U]) LogIDAt(i uint64) (L, error) {
+	var zero L
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return zero, ErrClosed
+	}
+	if id, ok := l.idx.lookup(i); ok {
+		return id, nil
+	}
+	if p, ok := l.state.Purged.Get(); ok && l.t.Index(p) == i {
+		return p, nil
+	}
+	first, end := l.idx.first, l.nextIndex(l.state.Last)
+	if l.idx.n == 0 {
+		first = end
+	}
+	sentinel := ErrPastEnd
+	if i < first {
+		sentinel = ErrPurged
+	}
+	return zero, &RangeError{From: i, To: i + 1, First: first, End: end, Err: sentinel}
+}
+
 // State returns the current state, including operations not yet flushed.
 func (l *Log[L, P, V, U]) State() State[L, V, U] {
 	l.mu.RLock()

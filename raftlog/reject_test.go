@@ -231,14 +231,6 @@ func TestRejectChangesNothing(t *testing.T) {
 			check:    notFoundErr(10),
 		},
 		{
-			// The log starts at 1, so index 0 was never held.
-			name:     "truncate at the first entry never purged",
-			setup:    ents(1, 1, 3),
-			reject:   func(l *DefaultLog) error { _, err := l.Truncate(1); return err },
-			sentinel: ErrIndexNotFound,
-			check:    notFoundErr(1),
-		},
-		{
 			name: "truncate(0) with purged set",
 			setup: func(t *testing.T, l *DefaultLog) {
 				cxAppendEach(t, l, cxEnts(1, 1, 5)...)

@@ -246,16 +246,22 @@ func TestSeedTruncateNonExistent(t *testing.T) {
 	seedRequireRead(t, l, 2, 4, logs...)
 
 	end, state := seedEnd(l), l.State()
-	for _, at := range []uint64{5, 1} {
-		_, err = l.Truncate(at)
-		require.ErrorIs(t, err, ErrIndexNotFound, "Truncate(%d): the log holds no entry at %d", at, at-1)
-		var ie *IndexNotFoundError
-		require.ErrorAs(t, err, &ie)
-		require.Equal(t, at, ie.At)
-	}
+	_, err = l.Truncate(5)
+	require.ErrorIs(t, err, ErrIndexNotFound, "Truncate(5): the log holds no entry at 4")
+	var ie *IndexNotFoundError
+	require.ErrorAs(t, err, &ie)
+	require.Equal(t, uint64(5), ie.At)
 	require.Equal(t, end, seedEnd(l), "a rejected Truncate must write nothing")
 	require.Equal(t, state, l.State(), "a rejected Truncate must change nothing")
 	seedRequireRead(t, l, 2, 4, logs...)
+
+	// Differs from the seed: at or below the first entry of a log that was
+	// never purged, Truncate removes every entry (a follower whose first
+	// entry conflicts deletes from there).
+	_, err = l.Truncate(1)
+	require.NoError(t, err)
+	require.Equal(t, None[LogID](), l.State().Last)
+	seedRequireReadErr(t, l, 2, 3, ErrPastEnd)
 }
 
 // test_purge

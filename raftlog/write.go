@@ -86,10 +86,16 @@ func (l *Log[L, P, V, U]) Commit(id L) (wal.Position, error) {
 }
 
 // Truncate removes the entries from index at on, keeping those before it.
-// at must be just past the purge point (which removes every entry the log
-// holds) or have its predecessor in the log; anything else, including 0 or
-// any index at or below a purge point, is an *IndexNotFoundError. Truncating
-// below the commit point is allowed, as in the seed; Raft never asks for it.
+//
+// On a log that was never purged, at may be at or below the first index held
+// (Truncate(1) on a log starting at 1, as a Raft follower does when its
+// first entry conflicts): every entry is removed and the log has no last id.
+// On a purged log, at may be just past the purge point, which removes every
+// entry and leaves the purge point as the last id. Otherwise the entry at
+// at-1 must be in the log. Anything else (an index past the last entry plus
+// one, or at or below a purge point) is an *IndexNotFoundError and writes
+// nothing. Truncating below the commit point is allowed; Raft never asks
+// for it.
 func (l *Log[L, P, V, U]) Truncate(at uint64) (wal.Position, error) {
 	if err := l.begin(); err != nil {
 		return wal.Position{}, err
@@ -97,7 +103,10 @@ func (l *Log[L, P, V, U]) Truncate(at uint64) (wal.Position, error) {
 	defer l.writeMu.Unlock()
 	var after Option[L]
 	next := l.nextIndex(l.state.Purged)
+	_, purged := l.state.Purged.Get()
 	switch {
+	case !purged && (at <= l.idx.first && l.idx.n > 0 || !l.state.Last.IsSome()):
+		// Never purged: everything from the first entry on goes.
 	case at == next:
 		after = l.state.Purged
 	case at < next:

@@ -161,6 +161,8 @@ func (m *model) truncate(at uint64) outcome {
 	var after raftlog.Option[logID]
 	np := next(m.st.Purged)
 	switch {
+	case !m.st.Purged.IsSome() && (at <= m.first && len(m.ents) > 0 || !m.st.Last.IsSome()):
+		// never purged: every entry goes
 	case at == np:
 		after = m.st.Purged
 	case at < np:
