@@ -27,6 +27,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Checksum returns the CRC-32C of b.
 func Checksum(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
 
+// UpdateChecksum returns the CRC-32C of the bytes that gave crc followed by
+// b: Checksum(x+b) == UpdateChecksum(Checksum(x), b).
+func UpdateChecksum(crc uint32, b []byte) uint32 { return crc32.Update(crc, castagnoli, b) }
+
 // AppendRecord appends a framed record holding body to dst. It does not
 // allocate when dst has room.
 func AppendRecord(dst []byte, kind Kind, body []byte) []byte {
@@ -50,9 +54,17 @@ func BodyLen(dst []byte, start int) int { return len(dst) - start - HeaderSize }
 // FinishRecord fills in the length of the record started at start and appends
 // its checksum. The body must fit in a uint32 (check BodyLen against the
 // limit before calling).
-func FinishRecord(dst []byte, start int) []byte {
+func FinishRecord(dst []byte, start int) []byte { return FinishRecordSeed(dst, start, 0) }
+
+// FinishRecordSeed is FinishRecord with a checksum seeded by seed: the
+// CRC-32C of whatever bytes gave seed, followed by the record's length, kind
+// and body. A seed binds a record to something outside it (a log writes the
+// CRC-32C of its file's identity and the record's position there), so that
+// an intact record copied anywhere else fails its checksum. Seed 0 is
+// FinishRecord.
+func FinishRecordSeed(dst []byte, start int, seed uint32) []byte {
 	binary.LittleEndian.PutUint32(dst[start:], uint32(BodyLen(dst, start)))
-	return binary.LittleEndian.AppendUint32(dst, Checksum(dst[start:]))
+	return binary.LittleEndian.AppendUint32(dst, UpdateChecksum(seed, dst[start:]))
 }
 
 // ParseHeader reads the length and kind at the start of src. It fails with an
@@ -82,6 +94,12 @@ func RecordSize(bodyLen int) int { return bodyLen + Overhead }
 // the record does, *TooLargeError when the length is over max (DefaultMaxBody
 // when max is 0), *ChecksumError when the checksum does not match.
 func DecodeRecord(src []byte, max int) (kind Kind, body []byte, n int, err error) {
+	return DecodeRecordSeed(src, max, 0)
+}
+
+// DecodeRecordSeed is DecodeRecord for a record framed by FinishRecordSeed
+// with the same seed; any other seed fails with a *ChecksumError.
+func DecodeRecordSeed(src []byte, max int, seed uint32) (kind Kind, body []byte, n int, err error) {
 	bodyLen, kind, err := ParseHeader(src, max)
 	if err != nil {
 		return 0, nil, 0, err
@@ -92,7 +110,7 @@ func DecodeRecord(src []byte, max int) (kind Kind, body []byte, n int, err error
 	}
 	end := HeaderSize + bodyLen
 	stored := binary.LittleEndian.Uint32(src[end:])
-	if computed := Checksum(src[:end]); computed != stored {
+	if computed := UpdateChecksum(seed, src[:end]); computed != stored {
 		return 0, nil, 0, &ChecksumError{Stored: stored, Computed: computed}
 	}
 	return kind, src[HeaderSize:end:end], n, nil

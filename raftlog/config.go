@@ -1,6 +1,7 @@
 package raftlog
 
 import (
+	"io"
 	"log/slog"
 
 	"github.com/raftlog/raftlog/fs"
@@ -33,6 +34,10 @@ type Config struct {
 	Recovery        wal.RecoveryMode
 	// Logger receives recovery reports and warnings; nil: silent.
 	Logger *slog.Logger
+	// Rand is where the random salts of new chunk files come from; nil
+	// means crypto/rand. Pass a seeded reader only to make files
+	// reproducible in tests.
+	Rand io.Reader
 	// ManualFlush runs no flush goroutine: flushes wait until Step is
 	// called (Sync, WaitIdle and Close call it themselves). For
 	// deterministic simulation.
@@ -66,6 +71,6 @@ func (c Config) wal(dir string) wal.Config {
 		Dir: dir, FS: c.FS,
 		ChunkMaxRecords: c.ChunkMaxRecords, ChunkMaxBytes: c.ChunkMaxBytes,
 		MaxRecordBytes: c.MaxRecordBytes, Preallocate: c.Preallocate,
-		Recovery: c.Recovery, Logger: c.Logger, ManualWorker: c.ManualFlush,
+		Recovery: c.Recovery, Logger: c.Logger, ManualWorker: c.ManualFlush, Rand: c.Rand,
 	}
 }

@@ -64,6 +64,8 @@ func foundString[L, P, V, U any](f wal.Found[record[L, P, V, U]]) string {
 		return fmt.Sprintf("Synced(%d)", f.Value)
 	case wal.KindTrim:
 		return fmt.Sprintf("Trim(%d)", f.Value)
+	case wal.KindSeal:
+		return fmt.Sprintf("Seal(next: %d, start: %d, records: %d)", f.Seal.Next, f.Seal.Start, f.Seal.Records)
 	case wal.KindCheckpoint:
 		return fmt.Sprintf("Checkpoint(%v)", f.Rec)
 	}

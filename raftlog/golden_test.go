@@ -20,6 +20,7 @@ package raftlog
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,7 +44,8 @@ var goldenCurrentDir = filepath.Join(goldenRoot, fmt.Sprintf("v%d", wal.FormatVe
 // on the real file system in dir and returns the log's textual dump.
 func goldenScenario(t *testing.T, dir string) string {
 	t.Helper()
-	l, err := Open(dir, Config{FS: fs.OS(), ChunkMaxRecords: 5})
+	// Chunk salts from a fixed seed: the same scenario writes the same bytes.
+	l, err := Open(dir, Config{FS: fs.OS(), ChunkMaxRecords: 5, Rand: rand.NewChaCha8([32]byte{})})
 	require.NoError(t, err)
 	seedSampleOps(t, l, false)
 	require.NoError(t, l.Sync())
@@ -66,14 +68,15 @@ func goldenDump(t *testing.T, l *DefaultLog) string {
 	return b.String()
 }
 
-// goldenWALFiles returns the .wal files in dir, name -> content.
+// goldenWALFiles returns the .wal files and the META file in dir, name ->
+// content.
 func goldenWALFiles(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	files := map[string][]byte{}
 	for _, en := range entries {
-		if en.IsDir() || !strings.HasSuffix(en.Name(), ".wal") {
+		if en.IsDir() || !strings.HasSuffix(en.Name(), ".wal") && en.Name() != wal.MetaFileName {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, en.Name()))

@@ -126,7 +126,7 @@ func TestSeedAppendAndRead(t *testing.T) {
 		seedAppend(t, l, more...)
 		st := l.Stat().WAL
 		// Chunk 0: 73 + "hello" 32 + "world" 32 + "a" 28 + "b" 28 = 193.
-		require.Equal(t, []uint64{0, 193}, seedChunkIDs(st), "(1,4) starts the second chunk")
+		require.Equal(t, []uint64{0, 234}, seedChunkIDs(st), "(1,4) starts the second chunk")
 		require.NoError(t, l.Close())
 		l = seedOpen(t, m, cfg)
 		seedRequireRead(t, l, 0, 5, append(logs, more...)...)
@@ -170,7 +170,7 @@ func TestSeedTruncate(t *testing.T) {
 	// Chunk 0: 73 + 32 + 32 + 30 + 30 = 197, holding 5 records, so the
 	// truncate opens chunk 197: header 32 + Synced 25 + checkpoint
 	// (last (1,3)) 32 = 286, then TruncateAfter 27. (The seed: Segment(162, 29).)
-	require.Equal(t, wal.Position{Chunk: 197, Offset: 286, Size: 27}, pos)
+	require.Equal(t, wal.Position{Chunk: 238, Offset: 327, Size: 27}, pos)
 
 	require.Equal(t, seedState(None[Vote](), Some(slid(1, 1)), None[LogID](), None[LogID](), None[[]byte]()), l.State())
 	seedRequireRead(t, l, 0, 2, logs[:2]...)
@@ -202,7 +202,7 @@ func TestSeedTruncateJustAfterPurged(t *testing.T) {
 	require.NoError(t, err)
 	// Chunk 197 (see TestSeedTruncate): checkpoint [254, 286), PurgeUpto
 	// [286, 312), TruncateAfter((1,1)) [312, 339).
-	require.Equal(t, wal.Position{Chunk: 197, Offset: 312, Size: 27}, pos)
+	require.Equal(t, wal.Position{Chunk: 238, Offset: 353, Size: 27}, pos)
 	require.Equal(t, seedState(None[Vote](), Some(slid(1, 1)), None[LogID](), Some(slid(1, 1)), None[[]byte]()), l.State())
 
 	// Differs from the seed: the seed still reads (1,0),(1,1), which it
@@ -294,7 +294,7 @@ func TestSeedPurge(t *testing.T) {
 	// = 215, 5 records. The purge opens chunk 215: header 32 + Synced 25 +
 	// checkpoint (last (1,3), purged (1,0)) 48 = 320, then PurgeUpto 26.
 	// (The seed: Segment(127, 28).)
-	require.Equal(t, wal.Position{Chunk: 215, Offset: 320, Size: 26}, pos)
+	require.Equal(t, wal.Position{Chunk: 256, Offset: 361, Size: 26}, pos)
 	require.NoError(t, l.Sync())
 	require.Equal(t, seedState(None[Vote](), Some(slid(1, 3)), None[LogID](), Some(slid(1, 1)), None[[]byte]()), l.State())
 	seedRequireRead(t, l, 2, 4, logs[1:]...)
@@ -446,7 +446,7 @@ func TestSeedCommit(t *testing.T) {
 	// Chunk 0: 73 + State (last (1,1)) 32 + 32 + 32 + 30 = 199, 5 records;
 	// chunk 199: 32 + 25 + checkpoint (last (1,4)) 32 = 288, Commit 26.
 	// (The seed: Segment(127, 28).)
-	require.Equal(t, wal.Position{Chunk: 199, Offset: 288, Size: 26}, pos)
+	require.Equal(t, wal.Position{Chunk: 240, Offset: 329, Size: 26}, pos)
 	require.Equal(t, seedState(None[Vote](), Some(slid(1, 4)), Some(slid(1, 3)), None[LogID](), None[[]byte]()), l.State())
 
 	end := seedEnd(l)
@@ -478,13 +478,13 @@ func TestSeedPurgeRemovesChunks(t *testing.T) {
 	buildSampleData(t, l)
 
 	seedRequireGolden(t, "dump/sample_data.txt", seedDump(t, l))
-	// Chunk 0: 73 + 29 + 32 + 32 + 30 = 196. Chunk 196: 57 + checkpoint 32
-	// + TruncateAfter 27 + 32 + 30 + Commit 26 = 204, so chunk 400: 57 +
-	// checkpoint 48 + PurgeUpto 26 + Trim 25 + Synced 25 (the second
-	// sync's batch) + 32 + 30 + 30 = 273, so chunk 673: 57 + checkpoint 64
-	// + 30 = 151.
-	require.Equal(t, []uint64{196, 400, 673}, seedChunkIDs(l.Stat().WAL))
-	require.Equal(t, map[string]int64{wal.ChunkName(196): 204, wal.ChunkName(400): 273, wal.ChunkName(673): 151},
+	// Chunk 0: 73 + 29 + 32 + 32 + 30 + Seal 41 = 237. Chunk 237: 57 +
+	// checkpoint 32 + TruncateAfter 27 + 32 + 30 + Commit 26 + Seal 41 =
+	// 245, so chunk 482: 57 + checkpoint 48 + PurgeUpto 26 + Trim 25 +
+	// Synced 25 (the second sync's batch) + 32 + 30 + 30 + Seal 41 = 314,
+	// so chunk 796: 57 + checkpoint 64 + 30 = 151.
+	require.Equal(t, []uint64{237, 482, 796}, seedChunkIDs(l.Stat().WAL))
+	require.Equal(t, map[string]int64{wal.ChunkName(237): 245, wal.ChunkName(482): 314, wal.ChunkName(796): 151},
 		seedChunkFiles(t, m, seedDir), "chunk 0 held only purged entries: removed once the purge was durable")
 
 	_, err := l.Purge(slid(2, 3))
@@ -495,9 +495,9 @@ func TestSeedPurgeRemovesChunks(t *testing.T) {
 	require.NoError(t, l.Sync())
 
 	seedRequireGolden(t, "dump/purge_removes_chunks.txt", seedDump(t, l))
-	require.Equal(t, []uint64{400, 673}, seedChunkIDs(l.Stat().WAL))
+	require.Equal(t, []uint64{482, 796}, seedChunkIDs(l.Stat().WAL))
 	files := seedChunkFiles(t, m, seedDir)
-	require.Equal(t, []string{wal.ChunkName(400), wal.ChunkName(673)}, sortedKeys(files))
+	require.Equal(t, []string{wal.ChunkName(482), wal.ChunkName(796)}, sortedKeys(files))
 	seedRequireRead(t, l, 4, 8, seedSampleEntries[2:]...)
 }
 
@@ -646,7 +646,7 @@ func TestSeedSync(t *testing.T) {
 	require.Empty(t, seedChunkFiles(t, m, seedDir), "no chunk file before the first flush")
 	// As in TestSeedPurgeRemovesChunks, but with no sync in between, chunk
 	// 400 has one Synced marker: 57 + 48 + 26 + Trim 25 + 32 + 30 + 30 = 248.
-	require.Equal(t, []uint64{196, 400, 648}, seedChunkIDs(st.WAL))
+	require.Equal(t, []uint64{237, 482, 771}, seedChunkIDs(st.WAL))
 
 	require.NoError(t, l.Sync())
 	st = l.Stat()
@@ -692,15 +692,15 @@ func TestSeedOnDiskSize(t *testing.T) {
 	l := seedOpen(t, m, Config{ChunkMaxRecords: 5, CacheMaxBytes: -1, ManualFlush: true})
 	buildSampleDataPurgeUpto3(t, l)
 
-	// Chunks 400 (273 bytes) and 673 (227 bytes: 151 + Synced 25 +
+	// Chunks 482 (314 bytes) and 796 (227 bytes: 151 + Synced 25 +
 	// PurgeUpto 26 + Trim 25) are left. (The seed: 314.)
-	require.Equal(t, uint64(500), l.OnDiskSize())
-	require.Equal(t, uint64(500), l.Stat().WAL.Bytes)
+	require.Equal(t, uint64(541), l.OnDiskSize())
+	require.Equal(t, uint64(541), l.Stat().WAL.Bytes)
 	var sum int64
 	for _, size := range seedChunkFiles(t, m, seedDir) {
 		sum += size
 	}
-	require.Equal(t, int64(500), sum, "OnDiskSize vs the sizes of the chunk files")
+	require.Equal(t, int64(541), sum, "OnDiskSize vs the sizes of the chunk files")
 }
 
 // test_update_state
@@ -771,12 +771,12 @@ func TestSeedOpenNewChunkSize(t *testing.T) {
 
 	// A chunk closes once it is at least 150 bytes, so it exceeds the
 	// limit by less than one record (the largest here is a 64-byte
-	// checkpoint).
+	// checkpoint) and its 41-byte seal.
 	st := l.Stat()
 	require.NotEmpty(t, st.WAL.Closed)
 	for _, c := range st.WAL.Closed {
 		require.GreaterOrEqual(t, c.Bytes(), uint64(maxBytes), "closed chunk %d", c.ID)
-		require.Less(t, c.Bytes(), uint64(maxBytes+64), "closed chunk %d", c.ID)
+		require.Less(t, c.Bytes(), uint64(maxBytes+64+41), "closed chunk %d", c.ID)
 	}
 	require.Less(t, st.WAL.Open.Bytes(), uint64(maxBytes+64))
 	require.Equal(t, seedSampleState, l.State())
@@ -830,10 +830,10 @@ func TestSeedStat(t *testing.T) {
 
 	st := l.Stat()
 	// The chunks of TestSeedPurgeRemovesChunks.
-	require.Equal(t, []wal.ChunkStat{{ID: 196, Records: 5, End: 400}, {ID: 400, Records: 5, End: 673}}, st.WAL.Closed)
-	require.Equal(t, wal.ChunkStat{ID: 673, Records: 2, End: 824}, st.WAL.Open)
-	require.Equal(t, uint64(824-196), st.WAL.Bytes)
-	require.Equal(t, uint64(824), st.WAL.Durable)
+	require.Equal(t, []wal.ChunkStat{{ID: 237, Records: 5, End: 482}, {ID: 482, Records: 5, End: 796}}, st.WAL.Closed)
+	require.Equal(t, wal.ChunkStat{ID: 796, Records: 2, End: 947}, st.WAL.Open)
+	require.Equal(t, uint64(947-237), st.WAL.Bytes)
+	require.Equal(t, uint64(947), st.WAL.Durable)
 	require.Equal(t, int64(0), st.WAL.Dropped)
 	require.Equal(t, [2]uint64{2, 8}, [2]uint64{st.First, st.End})
 	require.Equal(t, 6, st.CacheItems)
@@ -856,10 +856,14 @@ func TestSeedStat(t *testing.T) {
 func TestSeedFlushWithoutSync(t *testing.T) {
 	m := fs.NewMem()
 	l := seedOpen(t, m, Config{})
+	// Differs from the seed: the first flush of a new log creates its
+	// first chunk with a durable head; measure from there.
+	require.NoError(t, l.Sync())
+	created := l.Stat().WAL.Durable
 
 	seedAppend(t, l, se(1, 0, "a"), se(1, 1, "b"))
 	before := l.Stat().WAL
-	require.Equal(t, uint64(0), before.Durable)
+	require.Equal(t, created, before.Durable)
 
 	done := make(chan error, 1)
 	require.NoError(t, l.Flush(false, func(err error) { done <- err }))
@@ -909,6 +913,7 @@ func TestSeedFlushWithoutSyncDataVisibleAfterReopen(t *testing.T) {
 // worker runs a round, so the test queues two flushes and steps once.
 func TestSeedFlushBatchGroupsAdjacentSyncFlushes(t *testing.T) {
 	l := seedOpen(t, fs.NewMem(), Config{ManualFlush: true})
+	require.NoError(t, l.Sync()) // the first chunk's creation has its own fsync
 
 	var order []int
 	results := make(chan error, 2)
@@ -938,6 +943,7 @@ func TestSeedFlushBatchGroupsAdjacentSyncFlushes(t *testing.T) {
 // rounds are separate batches, each with its own fsync.
 func TestSeedFlushBatchMaxItemsLimitsGrouping(t *testing.T) {
 	l := seedOpen(t, fs.NewMem(), Config{ManualFlush: true})
+	require.NoError(t, l.Sync()) // the first chunk's creation has its own fsync
 	before := l.Stat().WAL.Flush
 
 	for i := uint64(0); i < 2; i++ {

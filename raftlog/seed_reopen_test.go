@@ -4,18 +4,19 @@ package raftlog
 // after a clean close and after damage to the chunk files.
 //
 // After buildSampleDataPurgeUpto3 and Close, the log directory holds two
-// chunks (see testdata/dump/reopen.txt):
+// chunks and the META file (see testdata/dump/reopen.txt):
 //
-//	r-..._400.wal  273 bytes: ..., Append((2, 6), "bar") [243, 273)
-//	r-..._673.wal  252 bytes: ..., Synced(824) [151, 176),
-//	               PurgeUpto((2, 3)) [176, 202), Trim(400) [202, 227),
-//	               Synced(900) [227, 252) (written by Close)
+//	r-..._482.wal  314 bytes: ..., Append((2, 6), "bar") [243, 273),
+//	               Seal(next: 796) [273, 314)
+//	r-..._796.wal  252 bytes: ..., Synced(947) [151, 176),
+//	               PurgeUpto((2, 3)) [176, 202), Trim(482) [202, 227),
+//	               Synced(1023) [227, 252) (written by Close)
 //
-// Close ends the log with a Synced marker stating that all of it is durable,
-// which is how recovery tells damage to durable data (corruption: Open fails)
-// from a torn write past the last fsync (cut off: Open succeeds). A log that
-// is already sealed that way (reopened, nothing written since) gets no
-// second marker: its Close writes nothing.
+// Close ends the log with a Synced marker stating that all of it is durable
+// and records in META where the log ends, so any damage to a closed log is
+// corruption (Open fails), never a torn write that recovery would cut. A log
+// already closed that way (reopened, nothing written since) gets no second
+// marker: its Close writes nothing.
 
 import (
 	"math/rand/v2"
@@ -31,8 +32,8 @@ import (
 
 var (
 	seedPurgeUpto3State = seedState(None[Vote](), Some(slid(2, 7)), Some(slid(1, 2)), Some(slid(2, 3)), None[[]byte]())
-	seedChunk400        = filepath.Join(seedDir, wal.ChunkName(400))
-	seedChunk673        = filepath.Join(seedDir, wal.ChunkName(673))
+	seedChunk482        = filepath.Join(seedDir, wal.ChunkName(482))
+	seedChunk796        = filepath.Join(seedDir, wal.ChunkName(796))
 )
 
 // seedClosedPurgeUpto3 builds build_sample_data_purge_upto_3 on a new Mem and
@@ -43,7 +44,7 @@ func seedClosedPurgeUpto3(t *testing.T) *fs.Mem {
 	l := seedOpen(t, m, seedCfg5)
 	buildSampleDataPurgeUpto3(t, l)
 	require.NoError(t, l.Close())
-	require.Equal(t, map[string]int64{wal.ChunkName(400): 273, wal.ChunkName(673): 252}, seedChunkFiles(t, m, seedDir))
+	require.Equal(t, map[string]int64{wal.ChunkName(482): 314, wal.ChunkName(796): 252}, seedChunkFiles(t, m, seedDir))
 	return m
 }
 
@@ -91,20 +92,20 @@ func TestSeedReopen(t *testing.T) {
 	// Differs from the seed: the seed's reopen starts a new chunk (638)
 	// with a State record; ours goes on in the last chunk.
 	dump := seedDump(t, l)
-	require.Equal(t, dumpBefore+"  R-00006: [000_000_227, 000_000_252) Size(25): Synced(900)\n", dump)
+	require.Equal(t, dumpBefore+"  R-00006: [000_000_227, 000_000_252) Size(25): Synced(1023)\n", dump)
 	seedRequireGolden(t, "dump/reopen.txt", dump)
 
-	// With 7-record chunks, chunk 673 (checkpoint, (2,7), purge) takes
+	// With 7-record chunks, chunk 796 (checkpoint, (2,7), purge) takes
 	// four more entries; the fifth starts a new chunk.
 	for i := uint64(8); i <= 11; i++ {
 		seedAppend(t, l, se(3, i, "x"))
 		st := l.Stat().WAL
-		require.Equal(t, uint64(673), st.Open.ID, "(3,%d) goes in the reused chunk", i)
+		require.Equal(t, uint64(796), st.Open.ID, "(3,%d) goes in the reused chunk", i)
 		require.Equal(t, int(3+i-7), st.Open.Records)
 	}
 	seedAppend(t, l, se(3, 12, "x"))
 	st := l.Stat().WAL
-	require.Equal(t, wal.ChunkStat{ID: 673, Records: 7, End: st.Open.ID}, st.Closed[len(st.Closed)-1])
+	require.Equal(t, wal.ChunkStat{ID: 796, Records: 7, End: st.Open.ID}, st.Closed[len(st.Closed)-1])
 	require.Equal(t, 2, st.Open.Records, "the new chunk's checkpoint and (3,12)")
 	require.NoError(t, l.Sync())
 	seedRequireGolden(t, "dump/reopen_append.txt", seedDump(t, l))
@@ -135,15 +136,15 @@ func TestSeedCloseOfSealedLogWritesNothing(t *testing.T) {
 		require.Equal(t, sealed, seedSnapshot(t, m), "reopen %d: a Close that follows no write must not write", i)
 	}
 
-	// One entry: chunk 673 grows by the batch's Synced marker [252, 277),
+	// One entry: chunk 796 grows by the batch's Synced marker [252, 277),
 	// Append((2, 8), "more") [277, 308) and Close's Synced marker [308, 333).
 	l := seedOpen(t, m, seedCfg5)
 	seedAppend(t, l, se(2, 8, "more"))
 	require.NoError(t, l.Close())
-	require.Equal(t, map[string]int64{wal.ChunkName(400): 273, wal.ChunkName(673): 333}, seedChunkFiles(t, m, seedDir))
+	require.Equal(t, map[string]int64{wal.ChunkName(482): 314, wal.ChunkName(796): 333}, seedChunkFiles(t, m, seedDir))
 	dump := seedDumpDir(t, m, seedDir)
-	require.Contains(t, dump, "  R-00007: [000_000_252, 000_000_277) Size(25): Synced(925)\n")
-	require.Contains(t, dump, "  R-00009: [000_000_308, 000_000_333) Size(25): Synced(981)\n")
+	require.Contains(t, dump, "  R-00007: [000_000_252, 000_000_277) Size(25): Synced(1048)\n")
+	require.Contains(t, dump, "  R-00009: [000_000_308, 000_000_333) Size(25): Synced(1104)\n")
 
 	sealed = seedSnapshot(t, m)
 	l = seedOpen(t, m, seedCfg5)
@@ -158,23 +159,23 @@ func TestSeedReopenUnfinishedChunk(t *testing.T) {
 		// The seed cuts the last record of a closed log. In ours the last
 		// records of a closed log are durable (Close says so), so tear a
 		// record the way a crash does: written, never synced. The purge is
-		// not durable, so chunk 196 is still there.
+		// not durable, so chunk 237 is still there.
 		m := fs.NewMem()
 		l := seedOpen(t, m, seedCfg5)
 		buildSampleData(t, l)
 		pos, err := l.Purge(slid(2, 3))
 		require.NoError(t, err)
 		require.NoError(t, l.WaitIdle()) // written, not synced
-		// Chunk 673 of build_sample_data ends at 151; the write batch
+		// Chunk 796 of build_sample_data ends at 151; the write batch
 		// starts with a Synced marker [151, 176).
-		require.Equal(t, wal.Position{Chunk: 673, Offset: 673 + 176, Size: 26}, pos)
+		require.Equal(t, wal.Position{Chunk: 796, Offset: 796 + 176, Size: 26}, pos)
 		require.Len(t, seedChunkFiles(t, m, seedDir), 3, "no chunk is removed before the purge is durable")
 
 		// A process crash, then the last record cut one byte short.
 		img := m.Crash(rand.New(rand.NewPCG(1, 2)), fs.CrashProcess)
-		data := seedReadFile(t, img, seedChunk673)
-		require.Equal(t, 227, len(data), "chunk 673 ends with PurgeUpto and Trim")
-		seedWriteFile(t, img, seedChunk673, data[:176+26-1])
+		data := seedReadFile(t, img, seedChunk796)
+		require.Equal(t, 227, len(data), "chunk 796 ends with PurgeUpto and Trim")
+		seedWriteFile(t, img, seedChunk796, data[:176+26-1])
 
 		l2, err := Open(seedDir, Config{FS: img, ChunkMaxRecords: 5, ManualFlush: true})
 		require.NoError(t, err)
@@ -184,15 +185,16 @@ func TestSeedReopenUnfinishedChunk(t *testing.T) {
 		require.Equal(t, seedSampleState, l2.State())
 		seedRequireRead(t, l2, 2, 8, seedSampleEntries...)
 		require.Equal(t, int64(25), l2.Stat().WAL.Dropped, "bytes of the torn record cut off")
-		require.Equal(t, map[string]int64{wal.ChunkName(196): 204, wal.ChunkName(400): 273, wal.ChunkName(673): 176},
-			seedChunkFiles(t, img, seedDir), "chunk 673 is cut back to its last intact record")
+		// Differs from the seed, which starts its new chunk with a State
+		// record: ours cuts chunk 796 back to its last intact record,
+		// seals it there, and goes on in a new chunk with a new salt.
+		require.Equal(t, map[string]int64{wal.ChunkName(237): 245, wal.ChunkName(482): 314, wal.ChunkName(796): 176 + 41, wal.ChunkName(1013): 121},
+			seedChunkFiles(t, img, seedDir), "chunk 796 is cut back to its last intact record and sealed")
 		seedRequireGolden(t, "dump/reopen_unfinished_chunk.txt", seedDump(t, l2))
 
-		// Differs from the seed: the seed starts a new chunk (610); ours
-		// appends to the repaired one.
 		seedAppend(t, l2, se(2, 8, "more"))
 		require.NoError(t, l2.Sync())
-		require.Equal(t, uint64(673), l2.Stat().WAL.Open.ID)
+		require.Equal(t, uint64(1013), l2.Stat().WAL.Open.ID)
 		require.NoError(t, l2.Close())
 		l2, err = Open(seedDir, Config{FS: img, ChunkMaxRecords: 5, ManualFlush: true})
 		require.NoError(t, err)
@@ -201,53 +203,53 @@ func TestSeedReopenUnfinishedChunk(t *testing.T) {
 
 	t.Run("durable record cut", func(t *testing.T) {
 		// The seed's own scenario: cut the purge record of a closed log.
-		// That record was durable and its purge has removed chunk 196, so
-		// without it the log would need chunk 196 again. Differs from the
-		// seed (which opens, purged back at (1,1), its entries (2,2) and
-		// (2,3) silently missing): Open refuses and modifies nothing.
+		// Differs from the seed (which opens, purged back at (1,1), its
+		// entries (2,2) and (2,3) silently missing): the log was closed
+		// cleanly, so META says where it ends; Open refuses, naming the
+		// chunk and offset, and modifies nothing.
 		m := seedClosedPurgeUpto3(t)
-		data := seedReadFile(t, m, seedChunk673)
-		seedWriteFile(t, m, seedChunk673, data[:176+26-1])
+		data := seedReadFile(t, m, seedChunk796)
+		seedWriteFile(t, m, seedChunk796, data[:176+26-1])
 		before := seedSnapshot(t, m)
 
 		_, err := Open(seedDir, Config{FS: m, ChunkMaxRecords: 5})
-		require.ErrorIs(t, err, wal.ErrMissingChunk)
-		var me *wal.MissingChunkError
-		require.ErrorAs(t, err, &me)
-		require.Equal(t, wal.MissingChunkError{Dir: seedDir, Want: 196, First: 400}, *me)
+		require.ErrorIs(t, err, ErrCorrupt)
+		var we *wal.CorruptionError
+		require.ErrorAs(t, err, &we)
+		require.Equal(t, seedChunk796, we.File)
+		require.Equal(t, int64(176), we.Offset)
 		require.Equal(t, before, seedSnapshot(t, m), "a failed Open must not modify the files")
 	})
 }
 
 // test_re_open_unfinished_tailing_zero_chunk: zeros after the last record
 // (ext4 data=writeback can extend a file before its data lands).
+//
+// Differs from the seed, which cuts them: the log was closed cleanly, so
+// META says exactly where it ends and nothing can have been written past
+// that since. Bytes appended after a clean Close are damage (something
+// other than the log wrote to its file), and Open refuses in every mode.
+// (Zeros past the last fsync of a crashed log are a torn write and are cut:
+// see wal's tests.)
 func TestSeedReopenUnfinishedTailingZeroChunk(t *testing.T) {
 	for _, zeros := range []int{3, 1024 * 33} {
 		t.Run("zeros="+strconv.Itoa(zeros), func(t *testing.T) {
 			m := seedClosedPurgeUpto3(t)
-			clean := seedSnapshot(t, m)
-			dumpClean := seedDumpDir(t, m, seedDir)
-
-			f, err := m.OpenFile(seedChunk673, os.O_RDWR, 0)
+			f, err := m.OpenFile(seedChunk796, os.O_RDWR, 0)
 			require.NoError(t, err)
 			require.NoError(t, f.Truncate(int64(252+zeros)))
 			require.NoError(t, f.Close())
+			before := seedSnapshot(t, m)
 
-			l := seedOpen(t, m, seedCfg5)
-			// Differs from the seed: the seed marks the chunk truncated
-			// and starts a new one (638); ours cuts the zeros and goes on
-			// in the same chunk.
-			require.Equal(t, int64(zeros), l.Stat().WAL.Dropped, "bytes cut off at open")
-			require.Equal(t, seedPurgeUpto3State, l.State())
-			seedRequireRead(t, l, 4, 8, seedSampleEntries[2:]...)
-			require.Equal(t, clean, seedSnapshot(t, m), "the zeros are cut, nothing else changes")
-			require.Equal(t, dumpClean, seedDumpDir(t, m, seedDir))
-
-			seedAppend(t, l, se(2, 8, "more"))
-			require.NoError(t, l.Close())
-			l = seedOpen(t, m, seedCfg5)
-			require.Equal(t, int64(0), l.Stat().WAL.Dropped)
-			seedRequireRead(t, l, 4, 9, append(seedSampleEntries[2:], se(2, 8, "more"))...)
+			for _, mode := range []wal.RecoveryMode{wal.TolerateTornTail, wal.Strict} {
+				_, err := Open(seedDir, Config{FS: m, ChunkMaxRecords: 5, Recovery: mode})
+				require.ErrorIs(t, err, ErrCorrupt, "mode %v", mode)
+				var we *wal.CorruptionError
+				require.ErrorAs(t, err, &we)
+				require.Equal(t, seedChunk796, we.File)
+				require.Equal(t, int64(252), we.Offset, "where the clean log ended")
+				require.Equal(t, before, seedSnapshot(t, m), "a failed Open must not modify the files")
+			}
 		})
 	}
 }
@@ -256,44 +258,41 @@ func TestSeedReopenUnfinishedTailingZeroChunk(t *testing.T) {
 // a 0x01 byte, after the last record.
 func TestSeedReopenUnfinishedTailingNotAllZeroChunk(t *testing.T) {
 	m := seedClosedPurgeUpto3(t)
-	clean := seedSnapshot(t, m)
-	data := seedReadFile(t, m, seedChunk673)
+	data := seedReadFile(t, m, seedChunk796)
 	damaged := append(append(data, make([]byte, 32*1024)...), 1)
-	seedWriteFile(t, m, seedChunk673, damaged)
+	seedWriteFile(t, m, seedChunk796, damaged)
 
 	// The dump, which opens nothing, shows the records and where the
 	// damage starts.
 	seedRequireGolden(t, "dump/reopen_tailing_not_all_zero.txt", seedDumpDir(t, m, seedDir))
 
-	// In Strict recovery any damaged tail fails Open, and nothing changes.
+	// The seed fails to open ("crc32 checksum mismatch ... offset 129").
+	// So does ours, in every mode, naming where the clean log ended, and
+	// nothing changes.
 	before := seedSnapshot(t, m)
-	_, err := Open(seedDir, Config{FS: m, ChunkMaxRecords: 5, Recovery: wal.Strict})
-	require.ErrorIs(t, err, wal.ErrTornTail)
-	require.Equal(t, before, seedSnapshot(t, m), "a failed Open must not modify the files")
-
-	// Differs from the seed, which fails to open ("crc32 checksum
-	// mismatch ... offset 129"): the garbage lies past the durable point
-	// recorded by Close's Synced marker, so it can only be a write that
-	// never completed. The default recovery cuts it and opens.
-	l := seedOpen(t, m, seedCfg5)
-	require.Equal(t, int64(32*1024+1), l.Stat().WAL.Dropped)
-	require.Equal(t, seedPurgeUpto3State, l.State())
-	seedRequireRead(t, l, 4, 8, seedSampleEntries[2:]...)
-	require.Equal(t, clean, seedSnapshot(t, m))
+	for _, mode := range []wal.RecoveryMode{wal.TolerateTornTail, wal.Strict} {
+		_, err := Open(seedDir, Config{FS: m, ChunkMaxRecords: 5, Recovery: mode})
+		require.ErrorIs(t, err, ErrCorrupt, "mode %v", mode)
+		var we *wal.CorruptionError
+		require.ErrorAs(t, err, &we)
+		require.Equal(t, int64(252), we.Offset)
+		require.Equal(t, before, seedSnapshot(t, m), "a failed Open must not modify the files")
+	}
 }
 
 // test_re_open_unfinished_non_last_chunk: a closed chunk cut short.
 func TestSeedReopenUnfinishedNonLastChunk(t *testing.T) {
 	m := seedClosedPurgeUpto3(t)
-	data := seedReadFile(t, m, seedChunk400)
-	seedWriteFile(t, m, seedChunk400, data[:272]) // Append((2, 6), "bar") [243, 273) loses its last byte
+	data := seedReadFile(t, m, seedChunk482)
+	seedWriteFile(t, m, seedChunk482, data[:313]) // its Seal [273, 314) loses its last byte
 	before := seedSnapshot(t, m)
 
 	_, err := Open(seedDir, Config{FS: m, ChunkMaxRecords: 5})
 	require.ErrorIs(t, err, wal.ErrGap)
+	require.ErrorIs(t, err, ErrCorrupt, "a gap is damage")
 	var ge *wal.GapError
 	require.ErrorAs(t, err, &ge)
-	require.Equal(t, wal.GapError{Prev: seedChunk400, Next: seedChunk673, PrevEnd: 400 + 272, NextStart: 673}, *ge)
+	require.Equal(t, wal.GapError{Prev: seedChunk482, Next: seedChunk796, PrevEnd: 482 + 313, NextStart: 796}, *ge)
 	// Differs from the seed 0.3, which truncated the damaged closed chunk
 	// to its 4 intact records before failing: recovery never modifies any
 	// chunk but the last.
@@ -306,9 +305,9 @@ func TestSeedReopenUnfinishedNonLastChunk(t *testing.T) {
 // was durable.
 func TestSeedReopenDamagedLastRecord(t *testing.T) {
 	m := seedClosedPurgeUpto3(t)
-	data := seedReadFile(t, m, seedChunk673)
+	data := seedReadFile(t, m, seedChunk796)
 	data[201]++ // the last checksum byte of PurgeUpto((2, 3)) [176, 202)
-	seedWriteFile(t, m, seedChunk673, data)
+	seedWriteFile(t, m, seedChunk796, data)
 	before := seedSnapshot(t, m)
 
 	for _, mode := range []wal.RecoveryMode{wal.TolerateTornTail, wal.Strict} {
@@ -319,10 +318,10 @@ func TestSeedReopenDamagedLastRecord(t *testing.T) {
 		require.Equal(t, uint64(8), ce.Index, "the entries replayed intact end at index 8")
 		var we *wal.CorruptionError
 		require.ErrorAs(t, err, &we)
-		require.Equal(t, seedChunk673, we.File)
-		require.Equal(t, uint64(673), we.Chunk)
+		require.Equal(t, seedChunk796, we.File)
+		require.Equal(t, uint64(796), we.Chunk)
 		require.Equal(t, int64(176), we.Offset)
-		require.Contains(t, err.Error(), wal.ChunkName(673))
+		require.Contains(t, err.Error(), wal.ChunkName(796))
 		require.Equal(t, before, seedSnapshot(t, m), "a failed Open must not modify the files")
 	}
 

@@ -1,7 +1,9 @@
 package wal
 
 import (
+	"encoding/binary"
 	"fmt"
+	"io"
 
 	"github.com/raftlog/raftlog/codec"
 )
@@ -18,7 +20,7 @@ func (w *WAL[R]) Append(rec R) (Position, error) {
 		return Position{}, err
 	}
 	undo := w.saveLocked()
-	pos, err := w.appendRotatingLocked(rec, nil)
+	pos, err := w.appendRotatingLocked(rec)
 	if err != nil {
 		w.restoreLocked(undo) // the rotation it may have begun, too
 		return Position{}, err
@@ -39,20 +41,23 @@ func (w *WAL[R]) AppendBatch(recs []R, dst []Position) ([]Position, error) {
 	undo := w.saveLocked()
 	n := len(dst)
 	for i, rec := range recs {
-		pos, err := w.appendRotatingLocked(rec, recs[:i])
+		w.pending = recs[:i] // for the checkpoint of a chunk started mid-batch
+		pos, err := w.appendRotatingLocked(rec)
 		if err != nil {
+			w.pending = nil
 			w.restoreLocked(undo)
 			return dst[:n], err
 		}
 		dst = append(dst, pos)
 	}
+	w.pending = nil
 	w.writeAheadLocked()
 	return dst, nil
 }
 
-func (w *WAL[R]) appendRotatingLocked(rec R, pending []R) (Position, error) {
+func (w *WAL[R]) appendRotatingLocked(rec R) (Position, error) {
 	if w.fullLocked() {
-		if err := w.rotateLocked(pending); err != nil {
+		if err := w.rotateLocked(); err != nil {
 			return Position{}, err
 		}
 	}
@@ -79,6 +84,8 @@ type undoState struct {
 	bufLen         int
 	bufStart       uint64
 	marker         int
+	headOf         *chunk
+	head           int
 	sealed, chunks int
 }
 
@@ -86,18 +93,19 @@ func (w *WAL[R]) saveLocked() undoState {
 	w.chunksMu.RLock()
 	defer w.chunksMu.RUnlock()
 	return undoState{open: w.open, records: w.open.records, end: w.open.end, buf: w.buf, bufLen: len(w.buf),
-		bufStart: w.bufStart, marker: w.marker, sealed: len(w.sealed), chunks: len(w.chunks)}
+		bufStart: w.bufStart, marker: w.marker, headOf: w.headOf, head: w.head, sealed: len(w.sealed), chunks: len(w.chunks)}
 }
 
 func (w *WAL[R]) restoreLocked(u undoState) {
 	buf := u.buf
 	if w.open != u.open && len(w.sealed) > u.sealed {
-		// A rotation sealed the old buffer; take it back.
+		// A rotation sealed the old buffer; take it back (its seal too).
 		buf = w.sealed[u.sealed].data
 	} else if w.open == u.open {
 		buf = w.buf
 	}
 	w.open, w.buf, w.bufStart, w.marker = u.open, buf[:u.bufLen], u.bufStart, u.marker
+	w.headOf, w.head = u.headOf, u.head
 	w.open.records, w.open.end = u.records, u.end
 	w.sealed = w.sealed[:u.sealed]
 	w.chunksMu.Lock()
@@ -117,7 +125,8 @@ func (w *WAL[R]) appendLocked(kind codec.Kind, rec R) (Position, error) {
 	buf := w.buf
 	if w.marker < 0 {
 		w.marker = len(buf)
-		buf = appendMarker(buf, kindSynced, 0, w.bufStart+uint64(len(buf)))
+		at := w.bufStart + uint64(len(buf))
+		buf = appendMarker(buf, kindSynced, 0, at, w.open.seed(at))
 	}
 	buf, start := codec.StartRecord(buf, kind)
 	buf, err := w.codec.Append(buf, rec)
@@ -132,33 +141,66 @@ func (w *WAL[R]) appendLocked(kind codec.Kind, rec R) (Position, error) {
 		w.buf, w.marker = buf[:mark], marker
 		return Position{}, err
 	}
-	w.buf = codec.FinishRecord(buf, start)
+	w.buf = codec.FinishRecordSeed(buf, start, w.open.seed(w.bufStart+uint64(start)))
 	w.open.records++
 	w.open.end = w.bufStart + uint64(len(w.buf))
 	return Position{Chunk: w.open.id, Offset: w.bufStart + uint64(start), Size: uint32(len(w.buf) - start)}, nil
 }
 
-// rotateLocked closes the open chunk and starts the next one, in memory: the
-// worker creates the file when it writes the new chunk's first bytes.
-func (w *WAL[R]) rotateLocked(pending []R) error {
+// rotateLocked seals the open chunk and starts the next one, in memory: the
+// old chunk's buffer ends with a seal naming the new chunk, and the new
+// chunk's buffer starts with its header and a checkpoint of the state
+// (including w.pending, the records of the current batch appended so far).
+// The worker creates the new file, makes its head durable, and only then
+// writes the seal, so that a sealed chunk proves its successor exists.
+func (w *WAL[R]) rotateLocked() error {
 	old := w.open
-	next := &chunk{id: old.end, path: w.chunkPath(old.end), end: old.end}
-	prevBuf, prevStart, prevMarker := w.buf, w.bufStart, w.marker
+	salt, err := w.newSalt()
+	if err != nil {
+		return err
+	}
+	prevBuf, prevStart, prevMarker, prevEnd := w.buf, w.bufStart, w.marker, old.end
+	prevHeadOf, prevHead := w.headOf, w.head
+	oldHead := w.prevHead(old)
+	sealAt := len(prevBuf)
+	at := old.end
+	prevBuf = appendSeal(prevBuf, seal{next: at + sealSize, salt: salt, start: w.start, records: uint32(old.records)}, old.seed(at))
+	old.end = at + sealSize
 
+	next := &chunk{id: old.end, path: w.chunkPath(old.end), end: old.end, version: FormatVersion, salt: salt}
 	w.open, w.bufStart, w.marker = next, next.id, -1
-	w.buf = appendHeader(w.takeSpareLocked(), next.id)
-	if _, err := w.appendLocked(kindCheckpoint, w.sm.Checkpoint(pending)); err != nil {
+	w.buf = appendHeader(w.takeSpareLocked(), FormatVersion, next.id, salt)
+	if _, err := w.appendLocked(kindCheckpoint, w.sm.Checkpoint(w.pending)); err != nil {
 		w.spare = w.buf[:0]
-		w.open, w.buf, w.bufStart, w.marker = old, prevBuf, prevStart, prevMarker
+		old.end = prevEnd
+		w.open, w.buf, w.bufStart, w.marker = old, prevBuf[:sealAt], prevStart, prevMarker
+		w.headOf, w.head = prevHeadOf, prevHead
 		return fmt.Errorf("wal: encoding the checkpoint for a new chunk: %w", err)
 	}
-	if len(prevBuf) > 0 {
-		w.sealed = append(w.sealed, segment{c: old, data: prevBuf, start: prevStart, marker: prevMarker})
-	}
+	w.headOf, w.head = next, len(w.buf)
+	w.sealed = append(w.sealed, segment{c: old, data: prevBuf, start: prevStart, marker: prevMarker, head: oldHead, seal: sealAt})
 	w.chunksMu.Lock()
 	w.chunks = append(w.chunks, next)
 	w.chunksMu.Unlock()
 	return nil
+}
+
+// prevHead is the head length to write with the chunk's segment being
+// sealed: non-zero only if none of its bytes were taken by the worker yet.
+func (w *WAL[R]) prevHead(c *chunk) int {
+	if w.headOf == c {
+		return w.head
+	}
+	return 0
+}
+
+// newSalt draws the salt of a new chunk.
+func (w *WAL[R]) newSalt() (uint64, error) {
+	var b [8]byte
+	if _, err := io.ReadFull(w.cfg.Rand, b[:]); err != nil {
+		return 0, fmt.Errorf("wal: drawing a chunk salt: %w", err)
+	}
+	return binary.LittleEndian.Uint64(b[:]), nil
 }
 
 func (w *WAL[R]) takeSpareLocked() []byte {

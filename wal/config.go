@@ -1,7 +1,9 @@
 package wal
 
 import (
+	"crypto/rand"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/raftlog/raftlog/codec"
@@ -31,7 +33,27 @@ const (
 	// Strict fails Open on any damaged record, torn tail included, and
 	// modifies nothing. For inspection tools and paranoid deployments.
 	Strict
+	// Repair opens a damaged log up to its first damaged record: it
+	// keeps a backup of every file it changes or removes (never deleting
+	// bytes it has not copied), cuts the log there, and reports every cut
+	// (Report), so a Raft node can refetch what was dropped from its
+	// peers. Damage it cannot cut around (the start of the log is gone)
+	// still fails Open. Use it on request, never by default.
+	Repair
 )
+
+// String names the mode.
+func (m RecoveryMode) String() string {
+	switch m {
+	case TolerateTornTail:
+		return "tolerate-torn-tail"
+	case Strict:
+		return "strict"
+	case Repair:
+		return "repair"
+	}
+	return fmt.Sprintf("RecoveryMode(%d)", int(m))
+}
 
 // Config configures a WAL. The zero value of every field but Dir is a
 // sensible default.
@@ -62,8 +84,12 @@ type Config struct {
 	// the file system supports it (Linux fallocate with KEEP_SIZE, so the
 	// file size and recovery are unaffected).
 	Preallocate bool
-	// Recovery chooses what Open does with a damaged tail.
+	// Recovery chooses what Open does with damage.
 	Recovery RecoveryMode
+	// Rand is where the random salts of new chunks come from; nil means
+	// crypto/rand. A seeded reader makes the files of a run reproducible
+	// (the simulator and golden-file tests pass one).
+	Rand io.Reader
 	// Logger receives recovery reports and warnings. nil: silent.
 	Logger *slog.Logger
 	// ManualWorker runs no flush goroutine: flushes are queued until the
@@ -121,11 +147,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.WriteAhead == 0 {
 		c.WriteAhead = DefaultWriteAhead
 	}
-	if c.Recovery != TolerateTornTail && c.Recovery != Strict {
+	if c.Recovery < TolerateTornTail || c.Recovery > Repair {
 		return c, &ConfigError{Field: "Recovery", Value: c.Recovery, Reason: "unknown mode"}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
 	}
 	return c, nil
 }

@@ -79,24 +79,35 @@ func (e *GapError) Error() string {
 	return fmt.Sprintf("wal: %s between chunks: %s ends at %d, %s starts at %d", what, e.Prev, e.PrevEnd, e.Next, e.NextStart)
 }
 
-// Is makes errors.Is(err, ErrGap) true.
-func (e *GapError) Is(target error) bool { return target == ErrGap }
+// Is makes errors.Is(err, ErrGap) and errors.Is(err, ErrCorrupt) true: a
+// gap is damage to the log at rest.
+func (e *GapError) Is(target error) bool { return target == ErrGap || target == ErrCorrupt }
 
-// MissingChunkError reports that the oldest chunk file is not the one the log
-// needs: Want is the chunk that should start the log, First the oldest found.
+// MissingChunkError reports a chunk file the log needs that is gone: Want
+// is the missing chunk's id. Reason says how Open knows it existed; when it
+// is empty, the missing chunk is the log's first (a purge's trim record or
+// the log's start says where the log begins) and First is the oldest chunk
+// found.
 type MissingChunkError struct {
 	Dir         string
 	Want, First uint64
+	Reason      string
 }
 
 // Error describes the failure with the values it carries.
 func (e *MissingChunkError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("wal: missing chunk %s in %s: %s", ChunkName(e.Want), e.Dir, e.Reason)
+	}
 	return fmt.Sprintf("wal: missing chunk in %s: the log must start at chunk %s, the oldest present is %s",
 		e.Dir, ChunkName(e.Want), ChunkName(e.First))
 }
 
-// Is makes errors.Is(err, ErrMissingChunk) true.
-func (e *MissingChunkError) Is(target error) bool { return target == ErrMissingChunk }
+// Is makes errors.Is(err, ErrMissingChunk) and errors.Is(err, ErrCorrupt)
+// true: a missing chunk is damage to the log at rest.
+func (e *MissingChunkError) Is(target error) bool {
+	return target == ErrMissingChunk || target == ErrCorrupt
+}
 
 // VersionError reports a chunk header with an unknown format version.
 type VersionError struct {

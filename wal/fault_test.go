@@ -24,17 +24,23 @@ func TestIOFailurePoisons(t *testing.T) {
 		rule       fi
 		maxRecords int
 	}{
-		// The first Sync (batch 1) does: create chunk 0, syncdir, write,
-		// fsync. Batch 2 then fails at the rule's second matching call.
-		{"fsync", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 2}, 0},
+		// The first Sync (batch 1) does: create chunk 0, write its head,
+		// fsync it, syncdir, write META (not a chunk: it does not match
+		// the rules' paths), write the records, fsync. Batch 2 then
+		// writes and fsyncs once more.
+		{"fsync", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 3}, 0},
 		{"first-fsync", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 1}, 0},
-		{"short-write", fi{Op: faultinject.OpWrite, Path: "*.wal", Nth: 2, ShortWrite: 5}, 0},
-		// With 4 records a chunk, batch 2 rotates: write chunk 0, fsync
-		// it (Nth 2), create chunk 1, syncdir, write, fsync.
-		{"fsync-before-create", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 2}, 4},
+		{"short-write", fi{Op: faultinject.OpWrite, Path: "*.wal", Nth: 3, ShortWrite: 5}, 0},
+		// With 4 records a chunk, batch 2 rotates: write chunk 0's new
+		// records, create chunk 1, write its head and fsync it (Nth 3),
+		// syncdir, write chunk 0's seal and fsync it (Nth 4), write chunk
+		// 1's records and fsync them.
+		{"fsync-of-new-head", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 3}, 4},
+		{"fsync-of-seal", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 4}, 4},
 		{"short-write-at-rotation", fi{Op: faultinject.OpWrite, Path: "*.wal", Nth: 3, ShortWrite: 5}, 4},
+		{"short-write-of-seal", fi{Op: faultinject.OpWrite, Path: "*.wal", Nth: 5, ShortWrite: 5}, 4},
 		{"create", fi{Op: faultinject.OpCreate, Path: "*.wal", Nth: 2}, 4},
-		{"syncdir", fi{Op: faultinject.OpSyncDir, Path: "/wal", Nth: 2}, 4},
+		{"syncdir", fi{Op: faultinject.OpSyncDir, Path: "/wal", Nth: 3}, 4},
 	}
 	for _, tc := range cases {
 		for _, manual := range []bool{true, false} {

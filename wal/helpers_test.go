@@ -231,10 +231,12 @@ type frame struct {
 func parseChunk(t testing.TB, data []byte) []frame {
 	t.Helper()
 	require.GreaterOrEqual(t, len(data), ChunkHeaderSize)
-	require.Nil(t, parseHeader(data[:ChunkHeaderSize], binaryStart(data)))
+	id := binaryStart(data)
+	h, herr := parseHeader(data[:ChunkHeaderSize], id)
+	require.Nil(t, herr)
 	var out []frame
 	for off := int64(ChunkHeaderSize); off < int64(len(data)); {
-		kind, body, n, err := codec.DecodeRecord(data[off:], 0)
+		kind, body, n, err := codec.DecodeRecordSeed(data[off:], 0, recordSeed(h.version, h.salt, id+uint64(off)))
 		require.NoError(t, err, "frame at offset %d", off)
 		out = append(out, frame{kind: kind, off: off, end: off + int64(n), body: body})
 		off += int64(n)

@@ -47,7 +47,7 @@ func (w *WAL[R]) Load(pos Position) (R, error) {
 				Reason: fmt.Sprintf("the file ends %d bytes into the record", n), Err: err}
 		}
 	}
-	kind, body, n, err := codec.DecodeRecord(buf, readLimit)
+	kind, body, n, err := codec.DecodeRecordSeed(buf, readLimit, c.seed(pos.Offset))
 	corrupt := func(reason string, err error) error {
 		return &CorruptionError{File: c.path, Chunk: c.id, Offset: int64(pos.Offset - c.id), Reason: reason, Err: err}
 	}

@@ -26,10 +26,13 @@ func (w *WAL[R]) RemoveBefore(offset uint64) ([]uint64, error) {
 	boundary := w.chunks[n].id
 	if w.marker < 0 {
 		w.marker = len(w.buf)
-		w.buf = appendMarker(w.buf, kindSynced, 0, w.bufStart+uint64(len(w.buf)))
+		at := w.bufStart + uint64(len(w.buf))
+		w.buf = appendMarker(w.buf, kindSynced, 0, at, w.open.seed(at))
 	}
-	w.buf = appendMarker(w.buf, kindTrim, boundary, w.bufStart+uint64(len(w.buf)))
+	at := w.bufStart + uint64(len(w.buf))
+	w.buf = appendMarker(w.buf, kindTrim, boundary, at, w.open.seed(at))
 	w.open.end = w.bufStart + uint64(len(w.buf))
+	w.start = boundary
 	w.removals = append(w.removals, removal{chunks: gone, after: w.open.end})
 
 	w.chunksMu.Lock()

@@ -1,117 +1,342 @@
 package wal
 
 import (
-	"errors"
 	"fmt"
-	"io"
 
-	"github.com/raftlog/raftlog/codec"
 	"github.com/raftlog/raftlog/fs"
-	"github.com/raftlog/raftlog/internal/bugs"
 )
 
-// recover rebuilds the WAL from the chunk files in the directory.
+// recover rebuilds the WAL from the files in the directory.
 //
-// Closed chunks were fsynced in full before the next chunk was created, so
-// any damage in them is corruption. The last chunk may end in a torn write:
-// damage past the last durable point recorded in it (a synced marker) is cut
-// off; damage before it is corruption. Recovery modifies only the last chunk
-// (truncating it, or removing it when it holds no checkpoint), so a crash
-// during recovery followed by another recovery ends in the same state.
+// The chunks of the log are the contiguous run of chunk files that ends
+// with the newest; anything before a gap must be obsolete (a purge's trim
+// record says so). Every chunk but the newest was complete when its
+// successor was written: in version 2 it ends with a seal naming that
+// successor, written only once the successor's head was durable, so a
+// sealed chunk proves its successor must exist, and any damage in it is
+// corruption. The newest chunk may end in a torn write: damage past the
+// last durable point recorded in it (a synced marker) is cut off; damage
+// before it is corruption, as is any damage at all in a log whose META file
+// says it was closed cleanly. A crash between creating a chunk and sealing
+// the one before leaves an unsealed chunk followed by one holding only its
+// head: that head is removed.
+//
+// Recovery modifies only the newest chunk (truncating it, or removing it),
+// so a crash during recovery followed by another recovery ends in the same
+// state. Every cut is in the Report and logged.
 func (w *WAL[R]) recover() error {
+	m, hasMeta, err := readMeta(w.fs, w.cfg.Dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !hasMeta:
+		w.meta = metaNone
+	case m.clean:
+		w.meta = metaClean
+	default:
+		w.meta = metaOpen
+	}
 	files, err := w.listChunks()
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
+		if hasMeta {
+			return &MissingChunkError{Dir: w.cfg.Dir, Want: m.last,
+				Reason: "the META file says the log exists, but no chunk file is left"}
+		}
 		return w.startFresh()
 	}
-	// Replay the run of contiguous chunks that ends with the last one;
-	// anything before a gap must be obsolete, which the trim records tell.
+	interrupted := false
+	if len(files) > 1 {
+		if interrupted, err = w.dropInterruptedRotation(files); err != nil {
+			return err
+		}
+		if interrupted {
+			files = files[:len(files)-1]
+		}
+	}
+	// Replay the run of contiguous chunks that ends with the last one.
 	r := len(files) - 1
 	for r > 0 && files[r-1].id+uint64(files[r-1].size) == files[r].id {
 		r--
 	}
-	var live []*chunk
-	var results []replayResult
-	var trim uint64
-	for i := r; i < len(files); i++ {
-		c := &chunk{id: files[i].id, path: w.chunkPath(files[i].id), end: files[i].id}
-		live = append(live, c)
-		res, err := w.replay(c, files[i].size, i == len(files)-1)
+	rc := &recovery[R]{w: w, files: files, r: r, meta: m, hasMeta: hasMeta, interrupted: interrupted}
+	if err := rc.run(); err != nil {
+		closeChunks(rc.live)
+		return err
+	}
+	return nil
+}
+
+// recovery is one run of recover.
+type recovery[R any] struct {
+	w       *WAL[R]
+	files   []chunkFile
+	r       int // files[r:] are the run being replayed; live[j] is files[r+j]
+	meta    meta
+	hasMeta bool
+	live    []*chunk
+	trim    uint64
+	// cutAt is the file offset where the newest chunk's torn tail starts,
+	// or -1; interrupted says an interrupted rotation's chunk was removed.
+	// Either way recovery starts a new chunk.
+	cutAt       int64
+	interrupted bool
+}
+
+// file returns the file of live chunk j.
+func (rc *recovery[R]) file(j int) chunkFile { return rc.files[rc.r+j] }
+
+func (rc *recovery[R]) run() error {
+	w := rc.w
+	r, n := rc.r, len(rc.files)
+	rc.cutAt = -1
+	var prevSeal *seal
+	var last replayed
+	for i := r; i < n; i++ {
+		c := &chunk{id: rc.files[i].id, path: w.chunkPath(rc.files[i].id), end: rc.files[i].id}
+		rc.live = append(rc.live, c)
+		if err := w.openChunkFile(c, i >= n-2); err != nil {
+			return err
+		}
+		res, err := w.replay(c, rc.files[i].size, replayApply)
 		if err != nil {
-			closeChunks(live)
 			return err
 		}
-		trim = max(trim, res.trim)
-		results = append(results, res)
-	}
-	last := results[len(results)-1]
-	if trim < files[r].id {
-		closeChunks(live)
-		if r > 0 {
-			return &GapError{Prev: w.chunkPath(files[r-1].id), Next: w.chunkPath(files[r].id),
-				PrevEnd: files[r-1].id + uint64(files[r-1].size), NextStart: files[r].id}
+		if prevSeal != nil && res.version != 0 && res.salt != prevSeal.salt {
+			return rc.corrupt(i-r, 0, "the chunk is not the one its predecessor was sealed with (salt differs)", nil)
 		}
-		return &MissingChunkError{Dir: w.cfg.Dir, Want: trim, First: files[r].id}
+		rc.trim = max(rc.trim, res.trim)
+		if res.seal != nil {
+			rc.trim = max(rc.trim, res.seal.start)
+		}
+		last = res
+		if i == n-1 {
+			break
+		}
+		if err := rc.checkClosed(i-r, res); err != nil {
+			return err
+		}
+		prevSeal = res.seal
 	}
+	if err := rc.finishLast(last); err != nil {
+		return err
+	}
+	if len(rc.live) == 0 {
+		return w.startFresh()
+	}
+	return rc.install(last)
+}
 
-	open := live[len(live)-1]
-	if !last.checkpoint {
+// checkClosed checks live chunk j, which has a successor: it was complete, so
+// any damage is corruption, and in version 2 it must end with its seal.
+func (rc *recovery[R]) checkClosed(j int, res replayed) error {
+	switch {
+	case res.damage != nil:
+		return rc.corrupt(j, res.damage.at, res.damage.reason+" in a closed chunk, which was durable in full", res.damage.cause)
+	case res.seal == nil && res.version >= 2:
+		return rc.corrupt(j, res.valid, "the chunk ends without the seal that its successor's content proves was written", nil)
+	}
+	return nil
+}
+
+// dropInterruptedRotation looks at the newest chunk file and the one
+// before it. If the newest holds nothing past its head (or not even an
+// intact head), and the one before it is not complete (it has no intact
+// seal, or damage that its own markers do not prove was durable: under a
+// power loss the seal's sector can land while earlier ones do not), a crash
+// cut a rotation short: the new chunk was created but its predecessor was
+// never made durable with its seal, so nothing in the new chunk was ever
+// acknowledged. The new chunk is removed; its predecessor becomes the
+// newest again (and recovery cuts its torn tail, if any). Anything else is
+// left for the replay to judge.
+func (w *WAL[R]) dropInterruptedRotation(files []chunkFile) (bool, error) {
+	// The two files may overlap: a recovery that cut the older one's torn
+	// tail creates the newer one before it truncates the older one.
+	pf, nf := files[len(files)-2], files[len(files)-1]
+	nres, err := w.peek(nf)
+	if err != nil {
+		return false, err
+	}
+	headOnly := nres.version == 0 || !nres.checkpoint || nres.version >= 2 && !nres.pastHead
+	if !headOnly {
+		return false, nil
+	}
+	pres, err := w.peek(pf)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case pres.damage == nil && pres.seal != nil:
+		return false, nil // complete and sealed: the new chunk is its successor
+	case pres.damage != nil && w.meta == metaClean:
+		return false, nil // a cleanly closed log: the replay reports the damage
+	case pres.damage != nil:
+		p := &chunk{id: pf.id, path: w.chunkPath(pf.id)}
+		if err := w.openChunkFile(p, false); err != nil {
+			return false, err
+		}
+		sc := newChunkScan(p.f, p.id, pf.size, readLimit)
+		sc.h = header{version: pres.version, salt: pres.salt}
+		claim, err := sc.durableClaim(pres.damage.at)
+		p.f.Close()
+		if err != nil {
+			return false, fmt.Errorf("wal: reading %s: %w", p.path, err)
+		}
+		if claim > p.id+uint64(pres.damage.at) {
+			return false, nil // damage to durable data: the replay reports it
+		}
+	}
+	path := w.chunkPath(nf.id)
+	if w.cfg.Recovery == Strict {
+		return false, fmt.Errorf("%w: %s holds only the head of a chunk whose predecessor %s was never sealed durably (an interrupted rotation)",
+			ErrTornTail, path, w.chunkPath(pf.id))
+	}
+	if err := w.removeFile(path); err != nil {
+		return false, err
+	}
+	w.cut(Cut{File: path, Chunk: nf.id, Offset: 0, Bytes: nf.size,
+		Reason: "a chunk created by a rotation that a crash interrupted before its predecessor was sealed durably: it held nothing acknowledged"})
+	return true, nil
+}
+
+// peek reads a chunk file without applying its records.
+func (w *WAL[R]) peek(f chunkFile) (replayed, error) {
+	c := &chunk{id: f.id, path: w.chunkPath(f.id), end: f.id}
+	if err := w.openChunkFile(c, false); err != nil {
+		return replayed{}, err
+	}
+	defer c.f.Close()
+	return w.replay(c, f.size, replayPeek)
+}
+
+// finishLast classifies the damage, if any, of the newest chunk and cuts a
+// torn tail; it also checks what the META file says of the log's end.
+func (rc *recovery[R]) finishLast(res replayed) error {
+	w := rc.w
+	i := len(rc.live) - 1
+	c := rc.live[i]
+	size := rc.file(i).size
+	if rc.meta.clean && c.id != rc.meta.last {
+		for _, l := range rc.live {
+			if l.id == rc.meta.last {
+				return rc.corrupt(i, 0, fmt.Sprintf("the log was closed cleanly with %s as its last chunk, but this chunk follows it", ChunkName(rc.meta.last)), nil)
+			}
+		}
+	}
+	if res.version == 0 || !res.checkpoint {
+		reason := "the chunk holds no intact checkpoint"
+		at := int64(0)
+		if res.damage != nil {
+			reason, at = res.damage.String(), res.damage.at
+		}
+		if len(rc.live) > 1 {
+			return rc.corrupt(i, at, reason+", yet its predecessor was sealed after its head was durable", nil)
+		}
+		if rc.hasMeta || c.id != 0 || rc.r > 0 {
+			return rc.corrupt(i, at, reason+", and it is the log's only chunk", nil)
+		}
+		// The log's first chunk, never made durable: a crash while the
+		// log was being created. Nothing was acknowledged.
 		if w.cfg.Recovery == Strict {
-			closeChunks(live)
-			return fmt.Errorf("%w: the last chunk %s holds no intact checkpoint", ErrTornTail, open.path)
+			return fmt.Errorf("%w: the log's first chunk %s holds no intact checkpoint", ErrTornTail, c.path)
 		}
-		if len(live) == 1 && (open.id != 0 || r > 0) {
-			closeChunks(live)
-			return &CorruptionError{File: open.path, Chunk: open.id, Offset: last.valid,
-				Reason: "the log's only chunk has no intact checkpoint, and the chunks before it are gone"}
-		}
-		// A crash right after the chunk was created: it holds nothing
-		// that was ever acknowledged. Drop it; the previous chunk, fully
-		// durable, becomes the open one again.
-		if err := w.dropLastChunk(open); err != nil {
-			closeChunks(live)
+		c.f.Close()
+		c.f = nil
+		if err := w.removeFile(c.path); err != nil {
 			return err
 		}
-		w.dropped = files[len(files)-1].size
-		live, results = live[:len(live)-1], results[:len(results)-1]
-		if len(live) == 0 {
-			return w.startFresh()
-		}
-		open, last = live[len(live)-1], results[len(results)-1]
-		open.f.Close()
-		if err := w.openChunkFile(open, true); err != nil {
-			closeChunks(live)
-			return err
-		}
-	} else if size := files[len(files)-1].size; last.valid < size {
-		if err := open.f.Truncate(last.valid); err != nil {
-			closeChunks(live)
-			return fmt.Errorf("wal: truncating the torn tail of %s: %w", open.path, err)
-		}
-		w.dropped = size - last.valid
-		w.cfg.Logger.Warn("wal: truncated a torn tail", "file", open.path,
-			"offset", last.valid, "bytes_dropped", w.dropped, "reason", last.torn)
+		w.cut(Cut{File: c.path, Chunk: c.id, Offset: 0, Bytes: size,
+			Reason: "the log's first chunk, whose creation a crash cut short: it held nothing acknowledged"})
+		rc.live = nil
+		return nil
 	}
-	// Make the recovered content durable before any marker claims it is,
-	// and the names of the chunks with it.
-	if err := open.f.Sync(); err != nil {
-		closeChunks(live)
-		return fmt.Errorf("wal: syncing %s after recovery: %w", open.path, err)
+	if res.damage != nil {
+		d := res.damage
+		if rc.meta.clean {
+			return rc.corrupt(i, d.at, fmt.Sprintf("%s in a log that was closed cleanly at offset %d of %s",
+				d, rc.meta.end-rc.meta.last, ChunkName(rc.meta.last)), d.cause)
+		}
+		sc := newChunkScan(c.f, c.id, size, readLimit)
+		sc.h = header{version: res.version, salt: res.salt}
+		claim, err := sc.durableClaim(d.at)
+		if err != nil {
+			return fmt.Errorf("wal: reading %s past offset %d: %w", c.path, d.at, err)
+		}
+		if claim > c.id+uint64(d.at) {
+			return rc.corrupt(i, d.at, fmt.Sprintf("%s before the durable point %d recorded later in the chunk", d.reason, claim-c.id), d.cause)
+		}
+		if w.cfg.Recovery == Strict {
+			return fmt.Errorf("%w: %s at offset %d of %s (%d bytes to drop)", ErrTornTail, d, d.at, c.path, size-d.at)
+		}
+		w.salvage(c, size, d.at)
+		w.cut(Cut{File: c.path, Chunk: c.id, Offset: d.at, Bytes: size - d.at, Reason: "torn write past the durable point: " + d.String()})
+		rc.cutAt = d.at
+		c.end = c.id + uint64(d.at)
 	}
-	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
-		closeChunks(live)
-		return fmt.Errorf("wal: syncing directory after recovery: %w", err)
+	if res.seal != nil {
+		return &MissingChunkError{Dir: w.cfg.Dir, Want: res.seal.next, First: c.id,
+			Reason: fmt.Sprintf("%s is sealed and names %s as its successor, which is missing", c.path, ChunkName(res.seal.next))}
 	}
+	if rc.meta.clean {
+		switch {
+		case c.salt != rc.meta.salt:
+			return rc.corrupt(i, 0, "the chunk is not the one the log was closed with (salt differs)", nil)
+		case c.end < rc.meta.end:
+			return rc.corrupt(i, int64(c.end-c.id), fmt.Sprintf("the log was closed cleanly at offset %d, but the chunk ends at %d: bytes were removed",
+				rc.meta.end-c.id, c.end-c.id), nil)
+		case c.end > rc.meta.end:
+			return rc.corrupt(i, int64(rc.meta.end-c.id), fmt.Sprintf("%d bytes follow the end of a log that was closed cleanly", c.end-rc.meta.end), nil)
+		}
+	}
+	return nil
+}
 
+// install makes the recovered chunks the WAL's: it checks that the log
+// starts where its trim records say, schedules the removal of obsolete
+// chunks, and either makes the newest chunk's content durable (unless the
+// log was closed cleanly, when it already is) or, when recovery cut bytes
+// from it, met an interrupted rotation, or found it in format version 1,
+// seals it and starts a new chunk (see rotateAtRecovery).
+func (rc *recovery[R]) install(last replayed) error {
+	w, r := rc.w, rc.r
+	open := rc.live[len(rc.live)-1]
+	if rc.trim < rc.files[r].id {
+		if r > 0 {
+			return &GapError{Prev: w.chunkPath(rc.files[r-1].id), Next: w.chunkPath(rc.files[r].id),
+				PrevEnd: rc.files[r-1].id + uint64(rc.files[r-1].size), NextStart: rc.files[r].id}
+		}
+		return &MissingChunkError{Dir: w.cfg.Dir, Want: rc.trim, First: rc.files[r].id}
+	}
+	rotate := rc.cutAt >= 0 || rc.interrupted || open.version == formatV1
+	if !rotate && w.meta != metaClean {
+		// Make the recovered content durable before any marker claims it
+		// is, and the names of the chunks with it. That is the newest
+		// chunk and the one before it: a crash after a rotation wrote the
+		// seal but before it was fsynced can leave the seal in the page
+		// cache only, vouching for a successor that later writes would
+		// fill. Every older chunk was fsynced before its successor took
+		// a record.
+		sync := rc.live[max(0, len(rc.live)-2):]
+		for _, c := range sync {
+			if err := c.f.Sync(); err != nil {
+				return fmt.Errorf("wal: syncing %s after recovery: %w", c.path, err)
+			}
+		}
+		if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
+			return fmt.Errorf("wal: syncing directory after recovery: %w", err)
+		}
+	}
 	// Chunks wholly before the trim point were obsolete before the crash;
 	// finish their removal.
 	var stale []*chunk
-	for _, f := range files[:r] {
+	for _, f := range rc.files[:r] {
 		stale = append(stale, &chunk{id: f.id, path: w.chunkPath(f.id)})
 	}
-	for len(live) > 1 && live[0].end <= trim {
+	live := rc.live
+	for len(live) > 1 && live[0].end <= rc.trim {
 		stale = append(stale, live[0])
 		live = live[1:]
 	}
@@ -119,14 +344,59 @@ func (w *WAL[R]) recover() error {
 		w.removals = append(w.removals, removal{chunks: stale})
 		w.kickWorker()
 	}
-
 	w.chunks = live
+	rc.live = nil
 	w.open = open
+	w.start = rc.trim
 	w.bufStart = open.end
 	w.written, w.synced, w.vouched = open.end, open.end, min(last.vouched, open.end)
 	w.durable.Store(open.end)
 	for _, c := range live {
 		c.written.Store(c.end)
+	}
+	if rotate {
+		if err := w.rotateAtRecovery(); err != nil {
+			closeChunks(live)
+			return err
+		}
+	}
+	return nil
+}
+
+// corrupt returns the corruption of live chunk j at file offset at, after telling
+// the state machine's DropObserver, if any, about the intact records the
+// damage makes unreachable: the rest of that chunk and every later one.
+func (rc *recovery[R]) corrupt(j int, at int64, reason string, cause error) error {
+	w := rc.w
+	c := rc.live[j]
+	w.salvage(c, rc.file(j).size, at)
+	for _, f := range rc.files[rc.r+j+1:] {
+		lc := &chunk{id: f.id, path: w.chunkPath(f.id), end: f.id}
+		if w.openChunkFile(lc, false) != nil {
+			continue
+		}
+		w.observing = true
+		w.replay(lc, f.size, replayPeek)
+		w.observing = false
+		lc.f.Close()
+	}
+	return &CorruptionError{File: c.path, Chunk: c.id, Offset: at, Reason: reason, Err: cause}
+}
+
+// cut records and logs a cut.
+func (w *WAL[R]) cut(c Cut) {
+	w.report.Cuts = append(w.report.Cuts, c)
+	w.cfg.Logger.Warn("wal: recovery cut the log", "file", c.File, "offset", c.Offset, "bytes", c.Bytes,
+		"reason", c.Reason, "durable", c.Durable, "backup", c.Backup)
+}
+
+// removeFile removes a file and makes the removal durable.
+func (w *WAL[R]) removeFile(path string) error {
+	if err := w.fs.Remove(path); err != nil {
+		return fmt.Errorf("wal: removing %s: %w", path, err)
+	}
+	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
+		return fmt.Errorf("wal: syncing directory after removing %s: %w", path, err)
 	}
 	return nil
 }
@@ -137,7 +407,8 @@ type chunkFile struct {
 }
 
 // listChunks returns the chunk files in the directory, in offset order.
-// Other names are ignored: the LOCK file, and anything a user left there.
+// Other names are ignored: the LOCK and META files, backups, and anything
+// a user left there.
 func (w *WAL[R]) listChunks() ([]chunkFile, error) {
 	names, err := w.fs.ReadDir(w.cfg.Dir)
 	if err != nil {
@@ -147,7 +418,7 @@ func (w *WAL[R]) listChunks() ([]chunkFile, error) {
 	for _, n := range names {
 		id, ok := ParseChunkName(n)
 		if !ok {
-			if n != fs.LockFileName {
+			if n != fs.LockFileName && n != MetaFileName {
 				w.cfg.Logger.Debug("wal: ignoring a file that is not a chunk", "dir", w.cfg.Dir, "name", n)
 			}
 			continue
@@ -162,28 +433,21 @@ func (w *WAL[R]) listChunks() ([]chunkFile, error) {
 }
 
 // startFresh begins an empty log: chunk 0 with a checkpoint, in memory until
-// the first flush writes it.
+// the first flush writes it (and then the META file).
 func (w *WAL[R]) startFresh() error {
-	c := &chunk{id: 0, path: w.chunkPath(0)}
+	salt, err := w.newSalt()
+	if err != nil {
+		return err
+	}
+	c := &chunk{id: 0, path: w.chunkPath(0), version: FormatVersion, salt: salt}
 	w.chunks = []*chunk{c}
 	w.open, w.bufStart = c, 0
-	w.buf = appendHeader(nil, 0)
+	w.buf = appendHeader(nil, FormatVersion, 0, salt)
 	if _, err := w.appendLocked(kindCheckpoint, w.sm.Checkpoint(nil)); err != nil {
 		return fmt.Errorf("wal: encoding the first checkpoint: %w", err)
 	}
-	return nil
-}
-
-func (w *WAL[R]) dropLastChunk(c *chunk) error {
-	c.f.Close()
-	c.f = nil
-	if err := w.fs.Remove(c.path); err != nil {
-		return fmt.Errorf("wal: removing %s, which holds no checkpoint: %w", c.path, err)
-	}
-	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
-		return fmt.Errorf("wal: syncing directory after removing %s: %w", c.path, err)
-	}
-	w.cfg.Logger.Warn("wal: removed a last chunk that holds no checkpoint", "file", c.path)
+	w.headOf, w.head = c, len(w.buf)
+	w.fresh = true
 	return nil
 }
 
@@ -194,127 +458,4 @@ func closeChunks(cs []*chunk) {
 			c.f = nil
 		}
 	}
-}
-
-type replayResult struct {
-	valid      int64  // file offset where the intact records end
-	torn       string // why the rest was cut, if it was
-	checkpoint bool   // the chunk holds an intact checkpoint
-	trim       uint64 // largest trim record found
-	vouched    uint64 // global offset before which synced markers vouch for every byte
-}
-
-// replay reads chunk c (size bytes) and applies its records to the state
-// machine. For the last chunk it classifies damage as a torn tail (reported
-// in the result) or corruption (an error); in any other chunk all damage is
-// corruption.
-func (w *WAL[R]) replay(c *chunk, size int64, last bool) (replayResult, error) {
-	var res replayResult
-	if err := w.openChunkFile(c, last); err != nil {
-		return res, err
-	}
-	sc := newChunkScan(c.f, size, readLimit)
-	h, err := sc.header()
-	if err != nil {
-		return res, fmt.Errorf("wal: reading the header of %s: %w", c.path, err)
-	}
-	if herr := parseHeader(h, c.id); herr != nil {
-		if herr.badVersion {
-			return res, &VersionError{File: c.path, Version: herr.version}
-		}
-		err := w.damaged(c, last, 0, size, herr.reason, nil, &res)
-		return res, err
-	}
-	corrupt := func(at int64, reason string, err error) error {
-		return &CorruptionError{File: c.path, Chunk: c.id, Offset: at, Reason: reason, Err: err}
-	}
-	for {
-		kind, body, at, err := sc.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if !isFramingError(err) {
-				return res, fmt.Errorf("wal: reading %s at offset %d: %w", c.path, at, err)
-			}
-			var ok bool
-			if bugs.On(bugs.AcceptTornRecord) && errors.Is(err, codec.ErrChecksum) {
-				kind, body, ok = sc.rawBody()
-			}
-			if !ok {
-				err := w.damaged(c, last, at, size, "damaged record", err, &res)
-				return res, err
-			}
-		}
-		switch kind {
-		case kindSynced:
-			v, err := markerValue(body, c.id+uint64(at))
-			if err != nil {
-				return res, corrupt(at, "bad synced marker", err)
-			}
-			if v == c.id+uint64(at) { // a closing marker: it seals itself too
-				v += markerSize
-			}
-			res.vouched = max(res.vouched, v)
-		case kindTrim:
-			v, err := markerValue(body, c.id+uint64(at))
-			if err != nil {
-				return res, corrupt(at, "bad trim record", err)
-			}
-			res.trim = max(res.trim, v)
-		case kindRecord, kindCheckpoint:
-			if !res.checkpoint && kind != kindCheckpoint {
-				return res, corrupt(at, "the chunk's first record is not a checkpoint", nil)
-			}
-			res.checkpoint = true
-			rec, n, err := w.codec.Decode(body)
-			if err == nil && n != len(body) {
-				err = fmt.Errorf("codec used %d of %d bytes", n, len(body))
-			}
-			if err != nil {
-				return res, corrupt(at, "record body does not decode", err)
-			}
-			pos := Position{Chunk: c.id, Offset: c.id + uint64(at), Size: uint32(sc.off - at)}
-			if err := w.sm.Apply(rec, pos); err != nil {
-				return res, &ApplyError{File: c.path, Offset: at, Err: err}
-			}
-			c.records++
-		default:
-			return res, corrupt(at, fmt.Sprintf("unknown record kind %d", kind), nil)
-		}
-		c.end = c.id + uint64(sc.off)
-	}
-	res.valid = sc.off
-	c.end = c.id + uint64(res.valid)
-	return res, nil
-}
-
-// damaged decides what damage at file offset at means.
-func (w *WAL[R]) damaged(c *chunk, last bool, at, size int64, reason string, cause error, res *replayResult) error {
-	if !last {
-		return &CorruptionError{File: c.path, Chunk: c.id, Offset: at,
-			Reason: reason + " in a closed chunk, which was durable in full", Err: cause}
-	}
-	claim, err := durableClaim(c.f, c.id, at, size)
-	if err != nil {
-		return fmt.Errorf("wal: reading %s past offset %d: %w", c.path, at, err)
-	}
-	if claim > c.id+uint64(at) {
-		return &CorruptionError{File: c.path, Chunk: c.id, Offset: at,
-			Reason: fmt.Sprintf("%s before the durable point %d recorded later in the chunk", reason, claim-c.id), Err: cause}
-	}
-	if w.cfg.Recovery == Strict {
-		return fmt.Errorf("%w: %s at offset %d of %s (%d bytes to drop)", ErrTornTail, reason, at, c.path, size-at)
-	}
-	res.valid = at
-	res.torn = reason
-	if cause != nil {
-		res.torn += ": " + cause.Error()
-	}
-	c.end = c.id + uint64(at)
-	return nil
-}
-
-func isFramingError(err error) bool {
-	return errors.Is(err, codec.ErrIncomplete) || errors.Is(err, codec.ErrChecksum) || errors.Is(err, codec.ErrTooLarge)
 }

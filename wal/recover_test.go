@@ -130,9 +130,16 @@ func TestTornTail(t *testing.T) {
 			require.Equal(t, wantPos, l.sm.pos, "positions: %s", replay)
 			st := l.w.Stat()
 			require.Equal(t, size-keep, st.Dropped, "Stat().Dropped: want file size %d - valid prefix %d; %s", size, keep, replay)
-			require.Equal(t, f.last+uint64(keep), st.Open.End, "open chunk end: %s", replay)
+			if keep < size {
+				// A cut: the chunk is sealed where it was cut, and a new
+				// chunk (with a new salt) takes the writes.
+				require.Equal(t, f.last+uint64(keep)+sealSize, st.Open.ID, "new chunk after the cut: %s", replay)
+				require.Equal(t, keep+sealSize, fileSize(t, img, f.path), "file must be cut to the valid prefix and sealed: %s", replay)
+			} else {
+				require.Equal(t, f.last+uint64(keep), st.Open.End, "open chunk end: %s", replay)
+				require.Equal(t, keep, fileSize(t, img, f.path), "an intact file is left alone: %s", replay)
+			}
 			require.Equal(t, st.Open.End, st.Durable, "durable after recovery: %s", replay)
-			require.Equal(t, keep, fileSize(t, img, f.path), "file must be truncated to the valid prefix: %s", replay)
 			requireLoads(t, l.w, wantPos, want, "after recovery: %s", replay)
 
 			// Alive: it appends, syncs, and a second reopen returns the
@@ -252,9 +259,13 @@ func TestEmptyLastChunk(t *testing.T) {
 	m, l, in, pos, st := closedLog(t, Config{ChunkMaxRecords: 4, ManualWorker: true}, 10)
 	closedEnd := st.Open.End + markerSize // Close appended its marker
 	nextPath := l.path(closedEnd)
-	hdr := appendHeader(nil, closedEnd)
-	firstBatch := appendMarker(slices.Clone(hdr), kindSynced, closedEnd, closedEnd+ChunkHeaderSize)
-	firstBatch = codec.AppendRecord(firstBatch, kindCheckpoint, []byte("\x07ckpt:10"))
+	const salt = 0x5a17
+	seed := func(at uint64) uint32 { return recordSeed(FormatVersion, salt, at) }
+	hdr := appendHeader(nil, FormatVersion, closedEnd, salt)
+	at := closedEnd + ChunkHeaderSize
+	firstBatch := appendMarker(slices.Clone(hdr), kindSynced, closedEnd, at, seed(at))
+	ckpt, start := codec.StartRecord(firstBatch, kindCheckpoint)
+	firstBatch = codec.FinishRecordSeed(append(ckpt, "\x07ckpt:10"...), start, seed(at+markerSize))
 	for _, tc := range []struct {
 		name    string
 		content []byte
@@ -274,7 +285,9 @@ func TestEmptyLastChunk(t *testing.T) {
 			require.NoError(t, c.reopen(), "last chunk %s holds %d bytes", ChunkName(closedEnd), len(tc.content))
 			require.Equal(t, in, c.sm.recs)
 			require.Equal(t, pos, c.sm.pos)
-			require.Equal(t, closedEnd, c.w.End())
+			// The chunk the rotation had left unsealed is sealed now,
+			// and a new one follows it.
+			require.Equal(t, closedEnd+sealSize, c.w.Stat().Open.ID)
 			requireLoads(t, c.w, pos, in, "after dropping the empty chunk")
 			// Alive.
 			p := c.append("after-1", "after-2", "after-3", "after-4", "after-5")
@@ -349,7 +362,7 @@ func TestEmptyFirstChunk(t *testing.T) {
 		content []byte
 	}{
 		{"zero-bytes", nil},
-		{"header-only", appendHeader(nil, 0)},
+		{"header-only", appendHeader(nil, FormatVersion, 0, 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := fs.NewMem()
@@ -373,7 +386,7 @@ func TestEmptyFirstChunk(t *testing.T) {
 		m := fs.NewMem()
 		l := openTest(t, m, Config{ManualWorker: true})
 		l.append("a", "b")
-		m.HaltAfter(2) // create the chunk file, sync the directory; the write fails
+		m.HaltAfter(1) // create the chunk file; its first write fails
 		require.Error(t, l.w.Sync())
 		l.w.Close()
 		names := chunkNames(t, m, "/wal")
@@ -402,9 +415,13 @@ func TestTornTailIsLogged(t *testing.T) {
 	dropped := size - f.prefixEnd(L)
 	require.Equal(t, dropped, l.w.Stat().Dropped)
 	out := logs.String()
-	require.Contains(t, out, "torn tail", "log output: %s", out)
-	require.Contains(t, out, fmt.Sprintf("bytes_dropped=%d", dropped), "log output: %s", out)
+	require.Contains(t, out, "level=WARN", "log output: %s", out)
+	require.Contains(t, out, "torn write", "log output: %s", out)
+	require.Contains(t, out, fmt.Sprintf("bytes=%d", dropped), "log output: %s", out)
 	require.Contains(t, out, ChunkName(f.last), "log output: %s", out)
+	cuts := l.w.Report().Cuts
+	require.Len(t, cuts, 1)
+	require.Equal(t, Cut{File: l.path(f.last), Chunk: f.last, Offset: f.prefixEnd(L), Bytes: dropped, Reason: cuts[0].Reason}, cuts[0])
 	l.close()
 }
 
@@ -419,7 +436,9 @@ func fakeMarker(t *testing.T, at uint64) string {
 	for shift := uint64(4096); shift < 8192; shift++ {
 		for pad := 0; pad < 100; pad++ {
 			frameAt := at + codec.HeaderSize + 1 + uint64(pad) // 1: the string's uvarint length
-			b := append([]byte(strings.Repeat("-", pad)), appendMarker(nil, kindSynced, frameAt, frameAt+shift)...)
+			// A marker of another chunk (salt 7) that names a position
+			// near where this copy lands.
+			b := append([]byte(strings.Repeat("-", pad)), appendMarker(nil, kindSynced, frameAt, frameAt+shift, recordSeed(FormatVersion, 7, frameAt+shift))...)
 			if utf8.Valid(b) && len(b) < 128 {
 				return string(b)
 			}
@@ -445,8 +464,8 @@ func TestRecordLooksLikeMarker(t *testing.T) {
 	l.append(strings.Repeat("x", 1200))
 	evil := fakeMarker(t, l.w.End())
 	p := l.append(evil, "z")
-	kind, body, _, err := codec.DecodeRecord([]byte(evil[len(evil)-markerSize:]), 0)
-	require.NoError(t, err, "the record's tail is a valid frame")
+	kind, body, _, err := codec.DecodeRecordSeed([]byte(evil[len(evil)-markerSize:]), 0, recordSeed(FormatVersion, 7, binary.LittleEndian.Uint64([]byte(evil[len(evil)-codec.TrailerSize-8:]))))
+	require.NoError(t, err, "the record's tail is a valid frame of another chunk")
 	require.Equal(t, kindSynced, kind)
 	fakeAt := p[0].End() - codec.TrailerSize - markerSize
 	claim := binary.LittleEndian.Uint64(body)

@@ -46,8 +46,8 @@ func TestRotateAtRecordLimit(t *testing.T) {
 				// ChunkMaxRecords counts the checkpoint: a chunk holds it
 				// and 4 records; the 5th record opens a new chunk.
 				if i%4 == 0 && i > 0 {
-					require.Equal(t, append(slices.Clone(before.Closed), before.Open), st.Closed, "append %d must rotate", i)
-					require.Equal(t, before.Open.End, st.Open.ID, "append %d: new chunk id = old chunk end", i)
+					require.Equal(t, append(slices.Clone(before.Closed), sealedStat(before.Open)), st.Closed, "append %d must rotate", i)
+					require.Equal(t, before.Open.End+sealSize, st.Open.ID, "append %d: new chunk id = old chunk end, past its seal", i)
 					require.Equal(t, 2, st.Open.Records, "append %d: checkpoint + record", i)
 				} else {
 					require.Equal(t, before.Closed, st.Closed, "append %d must not rotate", i)
@@ -126,8 +126,8 @@ func TestRotateAtByteLimit(t *testing.T) {
 				rotate := int64(before.Open.Bytes()) >= tc.max
 				require.Equal(t, rotate, i%tc.perChnk == 0 && (i > 0 || tc.max < first), "append %d: rotation expected every %d records; before %+v", i, tc.perChnk, before)
 				if rotate {
-					require.Equal(t, append(slices.Clone(before.Closed), before.Open), st.Closed, "append %d", i)
-					require.Equal(t, before.Open.End, st.Open.ID, "append %d", i)
+					require.Equal(t, append(slices.Clone(before.Closed), sealedStat(before.Open)), st.Closed, "append %d", i)
+					require.Equal(t, before.Open.End+sealSize, st.Open.ID, "append %d", i)
 				} else {
 					require.Equal(t, before.Open.ID, st.Open.ID, "append %d", i)
 				}
@@ -138,7 +138,7 @@ func TestRotateAtByteLimit(t *testing.T) {
 						break
 					}
 					require.GreaterOrEqual(t, int64(c.Bytes()), tc.max, "closed chunk %+v is under the limit", c)
-					require.Less(t, int64(c.Bytes()), tc.max+16, "closed chunk %+v exceeds the limit by a record or more", c)
+					require.Less(t, int64(c.Bytes()), tc.max+16+sealSize, "closed chunk %+v exceeds the limit by a record and its seal or more", c)
 				}
 			}
 			st := l.w.Stat()
@@ -223,4 +223,10 @@ func TestAppendBatchRotation(t *testing.T) {
 	require.Equal(t, want, l.sm.recs)
 	require.Equal(t, wantPos, l.sm.pos)
 	l.close()
+}
+
+// sealedStat is c as rotation leaves it: ended by a seal.
+func sealedStat(c ChunkStat) ChunkStat {
+	c.End += sealSize
+	return c
 }

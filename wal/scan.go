@@ -17,15 +17,22 @@ const scanBuffer = 1 << 20
 // record at a time. Memory is bounded by scanBuffer plus the largest record.
 type chunkScan struct {
 	f     fs.File
-	size  int64 // file size when the scan started
-	max   int   // record body limit
+	id    uint64 // the chunk's id: global offset of file offset 0
+	size  int64  // file size when the scan started
+	max   int    // record body limit
+	h     header // what the header says, once read
 	buf   []byte
 	bufAt int64 // file offset of buf[0]
 	off   int64 // file offset of the next record
 }
 
-func newChunkScan(f fs.File, size int64, max int) *chunkScan {
-	return &chunkScan{f: f, size: size, max: max}
+func newChunkScan(f fs.File, id uint64, size int64, max int) *chunkScan {
+	return &chunkScan{f: f, id: id, size: size, max: max}
+}
+
+// seed is the checksum seed of a record at file offset at.
+func (s *chunkScan) seed(at int64) uint32 {
+	return recordSeed(s.h.version, s.h.salt, s.id+uint64(at))
 }
 
 // window returns the file's bytes [s.off, s.off+n), reading them if needed.
@@ -52,15 +59,18 @@ func (s *chunkScan) window(n int64) ([]byte, error) {
 	return s.buf[:n], nil
 }
 
-// header returns the chunk header's bytes, or fewer when the file is shorter.
-func (s *chunkScan) header() ([]byte, error) {
+// header reads and checks the chunk's header; a *headerError says why it is
+// unusable, an error an I/O failure.
+func (s *chunkScan) header() (*headerError, error) {
 	n := min(int64(ChunkHeaderSize), s.size)
 	b, err := s.window(n)
 	if err != nil {
 		return nil, err
 	}
 	s.off = n
-	return b, nil
+	h, herr := parseHeader(b, s.id)
+	s.h = h
+	return herr, nil
 }
 
 // next decodes the record at s.off and advances past it. It returns io.EOF
@@ -89,7 +99,7 @@ func (s *chunkScan) next() (kind codec.Kind, body []byte, at int64, err error) {
 	if err != nil {
 		return 0, nil, at, err
 	}
-	kind, body, _, err = codec.DecodeRecord(b, s.max)
+	kind, body, _, err = codec.DecodeRecordSeed(b, s.max, s.seed(at))
 	if err != nil {
 		return 0, nil, at, err
 	}
@@ -117,39 +127,81 @@ func (s *chunkScan) rawBody() (codec.Kind, []byte, bool) {
 	return kind, b[codec.HeaderSize : codec.HeaderSize+bodyLen], true
 }
 
-// durableClaim looks past a damaged record at file offset from of chunk id
-// for an intact synced marker that sits where it says it does, and returns
-// the largest global offset such markers state was durable (0 if none). A
-// marker is only written after the fsync it reports, so a claim beyond the
-// damage proves the damage is not a torn write but corruption of durable
-// data.
-func durableClaim(f fs.File, id uint64, from, size int64) (uint64, error) {
+// durableClaim looks past a damaged record at file offset from for intact
+// synced markers that sit where they say they do, and returns the largest
+// global offset such markers state was durable (0 if none). A marker is only
+// written after the fsync it reports, so a claim beyond the damage proves
+// the damage is not a torn write but corruption of durable data.
+func (s *chunkScan) durableClaim(from int64) (uint64, error) {
 	var best uint64
+	err := s.markers(from, func(_ int64, v uint64) bool {
+		best = max(best, v)
+		return true
+	})
+	return best, err
+}
+
+// nextMarker returns the file offset of the first intact synced marker at
+// or after from, or -1.
+func (s *chunkScan) nextMarker(from int64) int64 {
+	found := int64(-1)
+	s.markers(from, func(off int64, _ uint64) bool {
+		found = off
+		return false
+	})
+	return found
+}
+
+// markers calls fn with the file offset and value of every intact synced
+// marker at or after from, in order, until fn returns false. A marker is
+// intact when its frame checks out with the checksum seed of the place it
+// is found at and it names that place.
+func (s *chunkScan) markers(from int64, fn func(off int64, v uint64) bool) error {
 	buf := make([]byte, 0, scanBuffer+markerSize)
-	for at := from; at < size; {
-		n := min(int64(scanBuffer+markerSize), size-at)
+	for at := from; at < s.size; {
+		n := min(int64(scanBuffer+markerSize), s.size-at)
 		buf = buf[:n]
-		got, err := f.ReadAt(buf, at)
+		got, err := s.f.ReadAt(buf, at)
 		if int64(got) < n {
 			if err == nil || errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
-			return 0, err
+			return err
 		}
 		for p := 0; p+markerSize <= len(buf); p++ {
 			if buf[p] != markerBody || buf[p+1] != 0 || buf[p+2] != 0 || buf[p+3] != 0 || codec.Kind(buf[p+4]) != kindSynced {
 				continue
 			}
-			if _, body, _, err := codec.DecodeRecord(buf[p:p+markerSize], markerBody); err == nil {
-				if v, err := markerValue(body, id+uint64(at)+uint64(p)); err == nil {
-					best = max(best, v)
+			off := at + int64(p)
+			if _, body, _, err := codec.DecodeRecordSeed(buf[p:p+markerSize], markerBody, s.seed(off)); err == nil {
+				if v, err := markerValue(body, s.id+uint64(off)); err == nil && !fn(off, v) {
+					return nil
 				}
 			}
 		}
-		if at+n >= size {
+		if at+n >= s.size {
 			break
 		}
 		at += n - (markerSize - 1) // overlap so a marker across the boundary is seen
 	}
-	return best, nil
+	return nil
+}
+
+// tailSeal reports whether the file ends with an intact seal, whatever lies
+// before it: a damaged chunk with an intact seal was complete when sealed.
+func (s *chunkScan) tailSeal() (seal, bool) {
+	at := s.size - sealSize
+	if at < ChunkHeaderSize {
+		return seal{}, false
+	}
+	b := make([]byte, sealSize)
+	if n, _ := s.f.ReadAt(b, at); n < sealSize {
+		return seal{}, false
+	}
+	kind, body, _, err := codec.DecodeRecordSeed(b, sealBody, s.seed(at))
+	if err != nil || kind != kindSeal {
+		return seal{}, false
+	}
+	sl, err := parseSeal(body, s.id+uint64(at))
+	return sl, err == nil
 }

@@ -26,8 +26,14 @@ type Found[R any] struct {
 	Kind Kind
 	// Rec is the decoded record (KindRecord and KindCheckpoint).
 	Rec R
-	// Value is the offset a KindSynced or KindTrim record states.
+	// Version and Salt are what the chunk's header says.
+	Version uint16
+	Salt    uint64
+	// Value is the offset a KindSynced or KindTrim record states, or the
+	// next chunk a KindSeal names.
 	Value uint64
+	// Seal is the content of a KindSeal record.
+	Seal SealInfo
 	// Err, when not nil, is damage at Offset: the chunk's scan stops
 	// there and the next chunk follows.
 	Err error
@@ -69,12 +75,12 @@ func scanChunk[R any](fsys fs.FS, path string, id uint64, c codec.Codec[R], fn f
 	if err != nil {
 		return err
 	}
-	sc := newChunkScan(f, fi.Size(), readLimit)
-	h, err := sc.header()
+	sc := newChunkScan(f, id, fi.Size(), readLimit)
+	herr, err := sc.header()
 	if err != nil {
 		return err
 	}
-	if herr := parseHeader(h, id); herr != nil {
+	if herr != nil {
 		var e error = &CorruptionError{File: path, Chunk: id, Offset: 0, Reason: herr.reason}
 		if herr.badVersion {
 			e = &VersionError{File: path, Version: herr.version}
@@ -86,7 +92,7 @@ func scanChunk[R any](fsys fs.FS, path string, id uint64, c codec.Codec[R], fn f
 		if err == io.EOF {
 			return nil
 		}
-		item := Found[R]{Chunk: id, File: path, N: n, Offset: at, Size: int(sc.off - at)}
+		item := Found[R]{Chunk: id, File: path, Version: sc.h.version, Salt: sc.h.salt, N: n, Offset: at, Size: int(sc.off - at)}
 		if err != nil {
 			if !isFramingError(err) {
 				return err
@@ -101,6 +107,12 @@ func scanChunk[R any](fsys fs.FS, path string, id uint64, c codec.Codec[R], fn f
 				item.Kind = KindTrim
 			}
 			item.Value, item.Err = markerValue(body, id+uint64(at))
+		case kindSeal:
+			item.Kind = KindSeal
+			var sl seal
+			sl, item.Err = parseSeal(body, id+uint64(at))
+			item.Value = sl.next
+			item.Seal = SealInfo{Next: sl.next, Salt: sl.salt, Start: sl.start, Records: int(sl.records)}
 		case kindRecord, kindCheckpoint:
 			item.Kind = KindRecord
 			if kind == kindCheckpoint {
@@ -124,6 +136,14 @@ func scanChunk[R any](fsys fs.FS, path string, id uint64, c codec.Codec[R], fn f
 			return nil
 		}
 	}
+}
+
+// SealInfo is what a seal says: the next chunk's id (global offset) and
+// salt, the log's first offset when the chunk was sealed, and how many
+// caller records (checkpoint included) the chunk holds.
+type SealInfo struct {
+	Next, Salt, Start uint64
+	Records           int
 }
 
 // ErrStop may be returned by a Scan callback to end the scan early; Scan then

@@ -31,7 +31,8 @@ type Stat struct {
 	Bytes uint64
 	// Durable is the global offset before which everything is fsynced.
 	Durable uint64
-	// Dropped is the number of bytes Open truncated from a torn tail.
+	// Dropped is the number of bytes Open cut from the log (Report has
+	// each cut).
 	Dropped int64
 	// Flush holds the flush worker's counters.
 	Flush FlushStat
@@ -122,7 +123,7 @@ func (w *WAL[R]) Stat() Stat {
 	defer w.mu.Unlock()
 	w.chunksMu.RLock()
 	defer w.chunksMu.RUnlock()
-	s := Stat{Durable: w.synced, Dropped: w.dropped, Flush: w.stats.get()}
+	s := Stat{Durable: w.synced, Dropped: w.report.Bytes(), Flush: w.stats.get()}
 	for _, c := range w.chunks[:len(w.chunks)-1] {
 		s.Closed = append(s.Closed, c.stat())
 	}

@@ -61,6 +61,10 @@ type WAL[R any] struct {
 	buf       []byte    // bytes of open not yet taken by the worker
 	bufStart  uint64    // global offset of buf[0]
 	marker    int       // offset in buf of the synced marker to patch, or -1
+	headOf    *chunk    // a new chunk none of whose bytes the worker took yet
+	head      int       // the length of headOf's header, marker and checkpoint
+	pending   []R       // the records of the AppendBatch under way
+	start     uint64    // the log's first offset: the largest trim stated
 	sealed    []segment // data of chunks closed by rotation, not yet taken
 	inflight  []segment // data the worker is writing; Load may copy from it
 	reqs      []request
@@ -83,10 +87,19 @@ type WAL[R any] struct {
 	dirty   []*chunk // written since their last fsync (worker-owned)
 	written uint64   // global offset written to files (worker-owned)
 
+	// meta is what the META file says. fresh: the log has no chunk file
+	// yet, so the first chunk's creation comes before META. Both are the
+	// worker's while the log is open, Close's once the worker is idle.
+	meta  metaState
+	fresh bool
+
 	durable  atomic.Uint64 // mirror of synced for lock-free readers
 	isClosed atomic.Bool   // set by Close before it closes the files
-	dropped  int64         // bytes truncated by Open
+	report   Report        // what Open cut; set by Open, read-only after
 	stats    flushStats
+	// observing: Open is reading records it will not keep, to tell the
+	// state machine's DropObserver about them.
+	observing bool
 
 	kick chan struct{}
 	stop chan struct{}
@@ -94,8 +107,10 @@ type WAL[R any] struct {
 }
 
 type chunk struct {
-	id   uint64
-	path string
+	id      uint64
+	path    string
+	version uint16 // format version of the file
+	salt    uint64 // seeds its records' checksums (version 2)
 
 	// Appender state, under WAL.mu.
 	records int    // caller records and checkpoints
@@ -107,6 +122,9 @@ type chunk struct {
 	removed atomic.Bool
 }
 
+// seed is the checksum seed of the record at global offset at.
+func (c *chunk) seed(at uint64) uint32 { return recordSeed(c.version, c.salt, at) }
+
 func (c *chunk) stat() ChunkStat {
 	return ChunkStat{ID: c.id, Records: c.records, End: c.end}
 }
@@ -116,6 +134,13 @@ type segment struct {
 	data   []byte
 	start  uint64 // global offset of data[0]
 	marker int    // offset of the synced marker to patch, or -1
+	// head is, for a chunk's first segment, the length of its header,
+	// marker and checkpoint: what the worker writes and fsyncs when it
+	// creates the file, before sealing the chunk before it.
+	head int
+	// seal is the offset of the chunk's seal in data, or -1: the seal is
+	// written only once the next chunk exists durably.
+	seal int
 }
 
 type request struct {
@@ -144,7 +169,8 @@ func Open[R any](cfg Config, c codec.Codec[R], sm StateMachine[R]) (*WAL[R], err
 	}
 	w := &WAL[R]{
 		cfg: cfg, fs: cfg.FS, codec: c, sm: sm, lock: lock, marker: -1,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		report: Report{Mode: cfg.Recovery},
+		kick:   make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if err := w.recover(); err != nil {
 		w.closeFiles()
@@ -174,6 +200,9 @@ func (w *WAL[R]) End() uint64 {
 	defer w.mu.Unlock()
 	return w.open.end
 }
+
+// Report says what Open cut from the log: every cut, a torn tail included.
+func (w *WAL[R]) Report() Report { return w.report }
 
 // Durable returns the global offset before which every record is known to
 // be durable. It never decreases while the WAL is open.
@@ -205,14 +234,18 @@ func (w *WAL[R]) Close() error {
 	err := w.flushWait(true, false)
 	if err == nil {
 		w.mu.Lock()
-		// Seal the log with a marker vouching for every byte, unless one
+		// End the log with a marker vouching for every byte, unless one
 		// already does (a reopen that wrote nothing adds nothing).
 		if w.failed == nil && w.synced == w.open.end && w.synced > w.vouched {
-			w.buf = appendMarker(w.buf, kindSynced, w.synced, w.bufStart+uint64(len(w.buf)))
+			at := w.bufStart + uint64(len(w.buf))
+			w.buf = appendMarker(w.buf, kindSynced, w.synced, at, w.open.seed(at))
 			w.open.end = w.bufStart + uint64(len(w.buf))
 		}
 		w.mu.Unlock()
 		err = w.flushWait(true, false)
+	}
+	if err == nil {
+		err = w.markClean()
 	}
 	if !w.cfg.ManualWorker {
 		close(w.stop)
@@ -223,6 +256,38 @@ func (w *WAL[R]) Close() error {
 		err = lerr
 	}
 	return err
+}
+
+// markClean records in the META file where the cleanly closed log ends,
+// unless it already says so (a reopen that wrote nothing writes nothing).
+// Called by Close once everything is durable and the worker is idle.
+func (w *WAL[R]) markClean() error {
+	if w.meta == metaClean || w.fresh {
+		return nil // a new log that never wrote a chunk has nothing to vouch for
+	}
+	w.mu.Lock()
+	m := meta{clean: true, last: w.open.id, salt: w.open.salt, end: w.open.end}
+	w.mu.Unlock()
+	if err := writeMeta(w.fs, w.cfg.Dir, m); err != nil {
+		return w.poison(err)
+	}
+	w.meta = metaClean
+	return nil
+}
+
+// markOpen records in the META file that the log may be written, before
+// the first write to a chunk that existed when the log was opened (a clean
+// META would otherwise make the next Open refuse the longer log). Worker
+// only.
+func (w *WAL[R]) markOpen() error {
+	if w.meta == metaOpen {
+		return nil
+	}
+	if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
+		return err
+	}
+	w.meta = metaOpen
+	return nil
 }
 
 // closeFiles closes every chunk file still open: the live chunks' and those

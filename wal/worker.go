@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/raftlog/raftlog/fs"
@@ -53,13 +54,18 @@ func (w *WAL[R]) Step() bool {
 	segs := append(w.inflight[:0], w.sealed...)
 	w.sealed = w.sealed[:0]
 	if len(w.buf) > 0 {
-		segs = append(segs, segment{c: w.open, data: w.buf, start: w.bufStart, marker: w.marker})
+		seg := segment{c: w.open, data: w.buf, start: w.bufStart, marker: w.marker, seal: -1}
+		if w.headOf == w.open {
+			seg.head, w.headOf = w.head, nil
+		}
+		segs = append(segs, seg)
 		w.bufStart += uint64(len(w.buf))
 		w.buf, w.marker = w.takeSpareLocked(), -1
 	}
 	for _, s := range segs {
 		if s.marker >= 0 {
-			patchMarker(s.data[s.marker:], w.synced)
+			at := s.start + uint64(s.marker)
+			patchMarker(s.data[s.marker:], w.synced, s.c.seed(at))
 			w.vouched = max(w.vouched, w.synced)
 		}
 	}
@@ -78,7 +84,13 @@ func (w *WAL[R]) Step() bool {
 		syncWanted = syncWanted || r.sync
 	}
 
-	err := w.writeSegments(segs)
+	var err error
+	if !w.fresh && (len(segs) > 0 || removable) {
+		err = w.markOpen()
+	}
+	if err == nil {
+		err = w.writeSegments(segs)
+	}
 	if err == nil && syncWanted {
 		err = w.syncDirty()
 	}
@@ -142,37 +154,99 @@ func (w *WAL[R]) poison(cause error) error {
 }
 
 // writeSegments writes the taken segments in order. A segment of a chunk
-// whose file does not exist yet creates it, after making every earlier chunk
-// durable: a crash must never leave a newer chunk beside a torn older one.
+// whose file does not exist yet creates it with its head (header, marker,
+// checkpoint) made durable; only then is the seal of the chunk before it
+// written and fsynced, so that a sealed chunk always has a successor on disk
+// and a crash in between leaves a successor that recovery can drop.
 func (w *WAL[R]) writeSegments(segs []segment) error {
-	for _, s := range segs {
+	var unsealed *segment // a chunk whose seal waits for its successor
+	for i := range segs {
+		s := &segs[i]
+		from, to := 0, len(s.data)
+		if s.seal >= 0 {
+			to = s.seal
+		}
 		if !s.c.onDisk {
-			if err := w.createChunk(s.c); err != nil {
+			if err := w.createChunk(s.c, s.data[:s.head], s.start); err != nil {
 				return err
 			}
+			from = s.head
+			if unsealed != nil {
+				if err := w.writeSeal(unsealed); err != nil {
+					return err
+				}
+				unsealed = nil
+			}
 		}
-		if err := failpoint.Inject("wal/beforeWrite"); err != nil {
+		if err := w.writeData(s.c, s.data[from:to], s.start+uint64(from)); err != nil {
 			return err
 		}
-		n, err := s.c.f.Write(s.data)
-		w.stats.wrote(n)
-		if err == nil && n < len(s.data) {
-			err = io.ErrShortWrite
+		if s.seal >= 0 {
+			unsealed = s
 		}
-		if err != nil {
-			return fmt.Errorf("wal: writing %d bytes to %s at offset %d: %w", len(s.data), s.c.path, s.start-s.c.id, err)
-		}
-		if err := failpoint.Inject("wal/afterWrite"); err != nil {
-			return err
-		}
-		end := s.start + uint64(len(s.data))
-		s.c.written.Store(end)
-		w.written = end
-		if len(w.dirty) == 0 || w.dirty[len(w.dirty)-1] != s.c {
-			w.dirty = append(w.dirty, s.c)
-		}
+		w.written = s.start + uint64(len(s.data))
+	}
+	if unsealed != nil {
+		return fmt.Errorf("wal: internal error: chunk %s sealed without a successor", unsealed.c.path)
 	}
 	return nil
+}
+
+// writeData writes data, which belongs at global offset at, to chunk c.
+func (w *WAL[R]) writeData(c *chunk, data []byte, at uint64) error {
+	if len(data) == 0 {
+		return nil
+	}
+	if err := failpoint.Inject("wal/beforeWrite"); err != nil {
+		return err
+	}
+	n, err := c.f.Write(data)
+	w.stats.wrote(n)
+	if err == nil && n < len(data) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return fmt.Errorf("wal: writing %d bytes to %s at offset %d: %w", len(data), c.path, at-c.id, err)
+	}
+	if err := failpoint.Inject("wal/afterWrite"); err != nil {
+		return err
+	}
+	c.written.Store(at + uint64(len(data)))
+	if len(w.dirty) == 0 || w.dirty[len(w.dirty)-1] != c {
+		w.dirty = append(w.dirty, c)
+	}
+	return nil
+}
+
+// writeSeal writes the seal that ends segment s's chunk and fsyncs the
+// chunk, which is then complete: no byte of it changes again.
+func (w *WAL[R]) writeSeal(s *segment) error {
+	if err := failpoint.Inject("wal/beforeSeal"); err != nil {
+		return err
+	}
+	c := s.c
+	if err := w.writeData(c, s.data[s.seal:], s.start+uint64(s.seal)); err != nil {
+		return err
+	}
+	if err := w.fsync(c); err != nil {
+		return err
+	}
+	w.dirty = slices.DeleteFunc(w.dirty, func(d *chunk) bool { return d == c })
+	return nil
+}
+
+// fsync makes chunk c's file durable.
+func (w *WAL[R]) fsync(c *chunk) error {
+	if err := failpoint.Inject("wal/beforeFsync"); err != nil {
+		return err
+	}
+	start := time.Now()
+	err := c.f.Sync()
+	w.stats.fsynced(time.Since(start))
+	if err != nil {
+		return fmt.Errorf("wal: fsync of %s: %w", c.path, err)
+	}
+	return failpoint.Inject("wal/afterFsync")
 }
 
 // syncDirty fsyncs every chunk written since its last fsync, oldest first.
@@ -181,18 +255,8 @@ func (w *WAL[R]) syncDirty() error {
 		if bugs.On(bugs.SkipFsync) && c == w.dirty[len(w.dirty)-1] {
 			continue
 		}
-		if err := failpoint.Inject("wal/beforeFsync"); err != nil {
-			return err
-		}
-		start := time.Now()
-		err := c.f.Sync()
-		w.stats.fsynced(time.Since(start))
-		if err != nil {
+		if err := w.fsync(c); err != nil {
 			w.dirty = w.dirty[i:]
-			return fmt.Errorf("wal: fsync of %s: %w", c.path, err)
-		}
-		if err := failpoint.Inject("wal/afterFsync"); err != nil {
-			w.dirty = w.dirty[i+1:]
 			return err
 		}
 	}
@@ -200,11 +264,11 @@ func (w *WAL[R]) syncDirty() error {
 	return nil
 }
 
-// createChunk creates c's file and makes its name durable.
-func (w *WAL[R]) createChunk(c *chunk) error {
-	if err := w.syncDirty(); err != nil {
-		return err
-	}
+// createChunk creates c's file holding head (its header, first marker and
+// checkpoint, which sit at global offset at), makes it durable, and makes
+// its name durable. The first chunk of a new log also writes the META file,
+// which from then on vouches that the log exists.
+func (w *WAL[R]) createChunk(c *chunk, head []byte, at uint64) error {
 	f, err := w.fs.OpenFile(c.path, os.O_CREATE|os.O_EXCL|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("wal: creating chunk: %w", err)
@@ -218,11 +282,21 @@ func (w *WAL[R]) createChunk(c *chunk) error {
 			w.cfg.Logger.Warn("wal: preallocation failed; continuing without", "file", c.path, "err", err)
 		}
 	}
-	if bugs.On(bugs.SkipDirSyncOnCreate) {
-		return nil
+	if err := w.writeData(c, head, at); err != nil {
+		return err
 	}
-	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
-		return fmt.Errorf("wal: syncing directory after creating %s: %w", c.path, err)
+	if err := w.fsync(c); err != nil {
+		return err
+	}
+	w.dirty = slices.DeleteFunc(w.dirty, func(d *chunk) bool { return d == c })
+	if !bugs.On(bugs.SkipDirSyncOnCreate) {
+		if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
+			return fmt.Errorf("wal: syncing directory after creating %s: %w", c.path, err)
+		}
+	}
+	if w.fresh {
+		w.fresh = false
+		return w.markOpen()
 	}
 	return nil
 }

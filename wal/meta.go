@@ -1,0 +1,131 @@
+package wal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/raftlog/raftlog/codec"
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/internal/failpoint"
+)
+
+// MetaFileName is the file in a log's directory that records that the log
+// exists and, after a clean Close, exactly where it ends. It is what lets
+// Open tell a log whose files were removed or cut from a new or shorter one:
+// without it, a directory whose only chunk was deleted would open as an
+// empty log.
+//
+// It is written whole, through a temporary file renamed over it, and holds
+// either "open" (the log may be written; after a crash its end is whatever
+// recovery finds) or "closed at end E in chunk C with salt S". The first
+// write after Open marks it open before touching any chunk; Close marks it
+// closed once everything is durable.
+const MetaFileName = "META"
+
+const (
+	metaTemp      = MetaFileName + ".tmp"
+	metaVersion   = 1
+	metaSize      = 44
+	metaFlagClean = 1
+)
+
+var metaMagic = [8]byte{'R', 'A', 'F', 'T', 'M', 'E', 'T', 'A'}
+
+// metaState is what the META file says, as far as the WAL knows.
+type metaState int
+
+const (
+	metaNone  metaState = iota // no META file (a new log, or one from before version 2)
+	metaOpen                   // the log may have been written since its last clean Close
+	metaClean                  // the log was closed cleanly and not written since
+)
+
+// meta is the content of the META file.
+type meta struct {
+	clean bool
+	last  uint64 // id of the last chunk (clean only)
+	salt  uint64 // its salt
+	end   uint64 // global offset where the log ends
+}
+
+func (m meta) encode() []byte {
+	b := make([]byte, 0, metaSize)
+	b = append(b, metaMagic[:]...)
+	b = binary.LittleEndian.AppendUint16(b, metaVersion)
+	var flags uint16
+	if m.clean {
+		flags |= metaFlagClean
+	}
+	b = binary.LittleEndian.AppendUint16(b, flags)
+	b = binary.LittleEndian.AppendUint32(b, 0)
+	b = binary.LittleEndian.AppendUint64(b, m.last)
+	b = binary.LittleEndian.AppendUint64(b, m.salt)
+	b = binary.LittleEndian.AppendUint64(b, m.end)
+	return binary.LittleEndian.AppendUint32(b, codec.Checksum(b))
+}
+
+// readMeta reads the META file of dir; ok is false when there is none.
+func readMeta(fsys fs.FS, dir string) (m meta, ok bool, err error) {
+	path := filepath.Join(dir, MetaFileName)
+	b, err := fs.ReadFile(fsys, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return meta{}, false, nil
+	}
+	if err != nil {
+		return meta{}, false, fmt.Errorf("wal: reading %s: %w", path, err)
+	}
+	bad := func(reason string) error {
+		return &CorruptionError{File: path, Offset: 0, Reason: "damaged META file: " + reason}
+	}
+	switch {
+	case len(b) != metaSize:
+		return meta{}, false, bad(fmt.Sprintf("%d bytes, want %d", len(b), metaSize))
+	case [8]byte(b[:8]) != metaMagic:
+		return meta{}, false, bad("bad magic")
+	case binary.LittleEndian.Uint32(b[40:]) != codec.Checksum(b[:40]):
+		return meta{}, false, bad("checksum mismatch")
+	case binary.LittleEndian.Uint16(b[8:]) != metaVersion:
+		return meta{}, false, &VersionError{File: path, Version: binary.LittleEndian.Uint16(b[8:])}
+	}
+	m = meta{
+		clean: binary.LittleEndian.Uint16(b[10:])&metaFlagClean != 0,
+		last:  binary.LittleEndian.Uint64(b[16:]),
+		salt:  binary.LittleEndian.Uint64(b[24:]),
+		end:   binary.LittleEndian.Uint64(b[32:]),
+	}
+	return m, true, nil
+}
+
+// writeMeta replaces the META file durably: a temporary file, fsynced, then
+// renamed over it, then the directory fsynced. A crash at any point leaves
+// the old content or the new one.
+func writeMeta(fsys fs.FS, dir string, m meta) error {
+	tmp, path := filepath.Join(dir, metaTemp), filepath.Join(dir, MetaFileName)
+	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("wal: writing %s: %w", tmp, err)
+	}
+	_, err = f.Write(m.encode())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("wal: writing %s: %w", tmp, err)
+	}
+	if err := failpoint.Inject("wal/beforeMetaRename"); err != nil {
+		return err
+	}
+	if err := fsys.Rename(tmp, path); err != nil {
+		return fmt.Errorf("wal: renaming %s: %w", tmp, err)
+	}
+	if err := fsys.SyncDir(dir); err != nil {
+		return fmt.Errorf("wal: syncing directory after writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,205 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/raftlog/raftlog/codec"
+	"github.com/raftlog/raftlog/internal/bugs"
+)
+
+// replayed is what reading one chunk file found.
+type replayed struct {
+	size       int64  // the file's size
+	version    uint16 // the header's format version (0 if the header is damaged)
+	salt       uint64
+	valid      int64   // file offset where the intact records end
+	damage     *damage // what stopped the scan before the end of the file, if anything
+	checkpoint bool    // the chunk holds an intact checkpoint
+	pastHead   bool    // it holds something after its first checkpoint
+	trim       uint64  // largest trim stated
+	vouched    uint64  // global offset before which synced markers vouch for every byte
+	seal       *seal   // the intact seal ending the chunk
+	records    int     // caller records replayed, checkpoint included
+}
+
+// damage is a record, or a header, that does not check out.
+type damage struct {
+	at     int64 // file offset
+	reason string
+	cause  error
+}
+
+func (d *damage) String() string {
+	if d.cause != nil {
+		return d.reason + ": " + d.cause.Error()
+	}
+	return d.reason
+}
+
+// replayMode says what replay does with the records it reads.
+type replayMode int
+
+const (
+	replayApply replayMode = iota // apply them to the state machine
+	replayPeek                    // read and check them only
+)
+
+// replay reads chunk c (size bytes, its file open in c.f) front to back and,
+// in replayApply mode, applies its records to the state machine. Damage
+// stops it and is returned in the result, not as an error: whether damage
+// is a torn write or corruption depends on where the chunk sits, which the
+// caller decides. The error is for I/O failures and for a record that
+// checks out but that the state machine refuses.
+func (w *WAL[R]) replay(c *chunk, size int64, mode replayMode) (replayed, error) {
+	res := replayed{size: size}
+	sc := newChunkScan(c.f, c.id, size, readLimit)
+	herr, err := sc.header()
+	if err != nil {
+		return res, fmt.Errorf("wal: reading the header of %s: %w", c.path, err)
+	}
+	if herr != nil {
+		if herr.badVersion {
+			return res, &VersionError{File: c.path, Version: herr.version}
+		}
+		res.damage = &damage{at: 0, reason: herr.reason}
+		return res, nil
+	}
+	res.version, res.salt = sc.h.version, sc.h.salt
+	c.version, c.salt = sc.h.version, sc.h.salt
+	c.end = c.id + uint64(sc.off)
+	for {
+		kind, body, at, err := sc.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if !isFramingError(err) {
+				return res, fmt.Errorf("wal: reading %s at offset %d: %w", c.path, at, err)
+			}
+			var ok bool
+			if bugs.On(bugs.AcceptTornRecord) && errors.Is(err, codec.ErrChecksum) {
+				kind, body, ok = sc.rawBody()
+			}
+			if !ok {
+				res.damage = &damage{at: at, reason: "damaged record", cause: err}
+				break
+			}
+		}
+		if res.seal != nil {
+			res.seal = nil
+			res.damage = &damage{at: at - sealSize, reason: "the chunk goes on after its seal"}
+			break
+		}
+		if d := w.replayRecord(c, &res, kind, body, at, sc.off-at, mode); d != nil {
+			if d.at < 0 {
+				return res, d.cause // the state machine refused a record
+			}
+			res.damage = d
+			break
+		}
+		c.end = c.id + uint64(sc.off)
+	}
+	res.valid = int64(c.end - c.id)
+	return res, nil
+}
+
+// replayRecord handles one intact record found at file offset at; it
+// returns damage when the record's content does not check out, or a damage
+// with at < 0 carrying the state machine's refusal.
+func (w *WAL[R]) replayRecord(c *chunk, res *replayed, kind codec.Kind, body []byte, at, size int64, mode replayMode) *damage {
+	global := c.id + uint64(at)
+	if res.checkpoint && kind != kindSeal {
+		res.pastHead = true
+	}
+	switch kind {
+	case kindSynced:
+		v, err := markerValue(body, global)
+		if err != nil {
+			return &damage{at: at, reason: "bad synced marker", cause: err}
+		}
+		if v == global { // a closing marker: it vouches for itself too
+			v += markerSize
+		}
+		res.vouched = max(res.vouched, v)
+	case kindTrim:
+		v, err := markerValue(body, global)
+		if err != nil {
+			return &damage{at: at, reason: "bad trim record", cause: err}
+		}
+		res.trim = max(res.trim, v)
+	case kindSeal:
+		s, err := parseSeal(body, global)
+		if err != nil {
+			return &damage{at: at, reason: "bad seal", cause: err}
+		}
+		res.seal = &s
+	case kindRecord, kindCheckpoint:
+		if !res.checkpoint && kind != kindCheckpoint {
+			return &damage{at: at, reason: "the chunk's first record is not a checkpoint"}
+		}
+		res.checkpoint = true
+		rec, n, err := w.codec.Decode(body)
+		if err == nil && n != len(body) {
+			err = fmt.Errorf("codec used %d of %d bytes", n, len(body))
+		}
+		if err != nil {
+			return &damage{at: at, reason: "record body does not decode", cause: err}
+		}
+		res.records++
+		if mode == replayApply {
+			pos := Position{Chunk: c.id, Offset: global, Size: uint32(size)}
+			if err := w.sm.Apply(rec, pos); err != nil {
+				return &damage{at: -1, cause: &ApplyError{File: c.path, Offset: at, Err: err}}
+			}
+			c.records++
+		} else if d, ok := w.sm.(DropObserver[R]); ok && w.observing {
+			d.Dropped(rec, Position{Chunk: c.id, Offset: global, Size: uint32(size)})
+		}
+	default:
+		return &damage{at: at, reason: fmt.Sprintf("unknown record kind %d", kind)}
+	}
+	return nil
+}
+
+// salvage feeds the intact caller records that follow damage at file offset
+// from in chunk c to the state machine's DropObserver, if it has one: they
+// are what a cut there drops. It resynchronises at each intact synced
+// marker (the start of a write batch) and reads on from there, so it finds
+// most records that a torn write or a damaged region left behind, without
+// ever mistaking stray bytes for a record.
+func (w *WAL[R]) salvage(c *chunk, size, from int64) {
+	if _, ok := w.sm.(DropObserver[R]); !ok || c.f == nil {
+		return
+	}
+	sc := newChunkScan(c.f, c.id, size, readLimit)
+	if herr, err := sc.header(); err != nil || herr != nil {
+		return
+	}
+	w.observing = true
+	defer func() { w.observing = false }()
+	res := replayed{checkpoint: true}
+	for at := max(from, ChunkHeaderSize); at < size; {
+		m := sc.nextMarker(at)
+		if m < 0 {
+			return
+		}
+		sc.off = m
+		for {
+			kind, body, rat, err := sc.next()
+			if err != nil {
+				at = rat + 1
+				break
+			}
+			if w.replayRecord(c, &res, kind, body, rat, sc.off-rat, replayPeek) != nil {
+				at = rat + 1
+				break
+			}
+		}
+	}
+}
+
+func isFramingError(err error) bool {
+	return errors.Is(err, codec.ErrIncomplete) || errors.Is(err, codec.ErrChecksum) || errors.Is(err, codec.ErrTooLarge)
+}

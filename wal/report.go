@@ -1,0 +1,63 @@
+package wal
+
+import "fmt"
+
+// Report says what Open cut from the log. Every cut is in it, the default
+// cut of a torn tail included, and each was also logged at WARN through
+// Config.Logger, so that no cut is ever invisible to a program.
+type Report struct {
+	// Mode is the recovery mode Open ran in.
+	Mode RecoveryMode
+	// Cuts lists what was removed, in log order.
+	Cuts []Cut
+}
+
+// Bytes is the total number of bytes the cuts removed.
+func (r Report) Bytes() int64 {
+	var n int64
+	for _, c := range r.Cuts {
+		n += c.Bytes
+	}
+	return n
+}
+
+// Cut is one region that recovery removed from the log.
+type Cut struct {
+	// File is the chunk file's path, Chunk its id.
+	File  string
+	Chunk uint64
+	// Offset is where in the file the removed bytes start; Bytes how many
+	// there were (to the end of the file: a cut never leaves a hole).
+	// Offset 0 with Bytes the file's size is a whole file removed.
+	Offset int64
+	Bytes  int64
+	// Reason says why, e.g. "torn write past the durable point".
+	Reason string
+	// Durable says the bytes had been durable: the cut repaired damage
+	// (Repair mode) rather than dropping a write that was never
+	// acknowledged.
+	Durable bool
+	// Backup is the path of the copy of the file as it was before the
+	// cut (Repair mode), or "".
+	Backup string
+}
+
+// String describes the cut on one line.
+func (c Cut) String() string {
+	s := fmt.Sprintf("%s: cut %d bytes at offset %d: %s", c.File, c.Bytes, c.Offset, c.Reason)
+	if c.Backup != "" {
+		s += " (backup: " + c.Backup + ")"
+	}
+	return s
+}
+
+// DropObserver is an optional extension of a StateMachine. Open calls
+// Dropped with every intact caller record it finds in bytes that it cuts
+// (a torn tail, a region a repair removes, a chunk moved aside) or that
+// corruption makes unreachable, so that the caller can say exactly which of
+// its data they held: a Raft log names the entries a node must refetch.
+// Records found after damage are found by resynchronising at the next
+// intact batch marker, so some may be missed; none is ever invented.
+type DropObserver[R any] interface {
+	Dropped(rec R, pos Position)
+}
