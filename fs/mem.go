@@ -40,11 +40,13 @@ var ErrHalted = errors.New("fs.Mem: machine halted at its crash point")
 // A crash that undoes the (unsynced) removal or truncation that freed some
 // content still offers that content, so the same bytes may show both in
 // their file and as stale bytes elsewhere: harsher than a real disk, which
-// reuses a block only once its freeing is durable. The memory is bounded: Mem keeps the most recent
-// 256 extents holding at most 1 MiB in total, forgetting the oldest first; an
-// extent longer than 1 MiB keeps its first 1 MiB (the bytes nearest the cut,
-// where a file regrows). Crash carries the freed content over to its result
-// (a power loss does not erase a disk); Corrupt does not touch it.
+// reuses a block only once its freeing is durable.
+//
+// The memory is bounded: Mem keeps the most recent 256 extents holding at
+// most 1 MiB in total, forgetting the oldest first; an extent longer than
+// 1 MiB keeps its first 1 MiB (the bytes nearest the cut, where a file
+// regrows). Crash carries the freed content over to its result (a power loss
+// does not erase a disk); Corrupt does not touch it.
 //
 // Mem counts mutating operations (creating open, write, truncate, sync,
 // remove, rename, mkdir, syncdir, lock) so a test can stop the machine exactly
