@@ -28,6 +28,26 @@ var ErrHalted = errors.New("fs.Mem: machine halted at its crash point")
 // when the file itself was synced: the strictest reading of POSIX, which is
 // what a storage engine must survive.
 //
+// Mem also remembers freed content: what a disk's free blocks may still hold,
+// which a [CrashReordered] crash can show inside a file (see [CrashMode]).
+// Content is freed, as it was at that instant (volatile bytes included), when
+//   - a file loses its last name (Remove, or a Rename over it): all its bytes,
+//     at their offsets from 0;
+//   - a truncation, or an O_TRUNC open, shortens a file: the bytes cut off,
+//     at the offsets they had, remembered as that file's own;
+//   - a crash loses every name of a file: the result of Crash frees its bytes.
+//
+// A crash that undoes the (unsynced) removal or truncation that freed some
+// content still offers that content, so the same bytes may show both in
+// their file and as stale bytes elsewhere: harsher than a real disk, which
+// reuses a block only once its freeing is durable.
+//
+// The memory is bounded: Mem keeps the most recent 256 extents holding at
+// most 1 MiB in total, forgetting the oldest first; an extent longer than
+// 1 MiB keeps its first 1 MiB (the bytes nearest the cut, where a file
+// regrows). Crash carries the freed content over to its result (a power loss
+// does not erase a disk); Corrupt does not touch it.
+//
 // Mem counts mutating operations (creating open, write, truncate, sync,
 // remove, rename, mkdir, syncdir, lock) so a test can stop the machine exactly
 // after the k-th one ([Mem.HaltAfter]). It is safe for concurrent use; a
@@ -38,12 +58,27 @@ type Mem struct {
 	ops    uint64
 	haltAt uint64 // 0: never
 	locks  map[string]bool
+	lastID uint64 // the id of the newest node
+
+	// freed is the freed content, oldest first, within the bounds
+	// memFreedMaxExtents and memFreedMaxBytes; freedBytes is the sum of the
+	// lengths of its data. Extents are never modified once added, so a crash
+	// result shares them.
+	freed      []freedExtent
+	freedBytes int
 }
 
 // memNode is a file or a directory. Open handles keep a pointer to their node,
 // so an unlinked file stays readable through them, as on POSIX.
 type memNode struct {
 	dir bool
+	// id names the node in freed extents (a pointer there would keep a
+	// removed file's content alive); a crash result keeps the ids.
+	id uint64
+	// nlink counts the live directory entries naming the node: a file's
+	// content is freed when the last one goes. It is 2 only for a file whose
+	// rename was half undone by a crash.
+	nlink int
 
 	// Directories: the entries as they are now, and as of the last SyncDir.
 	live, durable map[string]*memNode
@@ -58,11 +93,34 @@ type memNode struct {
 // NewMem returns an empty in-memory file system holding only the root
 // directory "/". Relative names are resolved against the root.
 func NewMem() *Mem {
-	return &Mem{root: newDirNode(), locks: map[string]bool{}}
+	return &Mem{root: newDirNode(0), locks: map[string]bool{}}
 }
 
-func newDirNode() *memNode {
-	return &memNode{dir: true, live: map[string]*memNode{}, durable: map[string]*memNode{}}
+func newDirNode(id uint64) *memNode {
+	return &memNode{dir: true, id: id, live: map[string]*memNode{}, durable: map[string]*memNode{}}
+}
+
+// newID returns the id of a new node. Called with m.mu held.
+func (m *Mem) newID() uint64 {
+	m.lastID++
+	return m.lastID
+}
+
+// link names n in dir. Called with m.mu held.
+func (m *Mem) link(dir *memNode, name string, n *memNode) {
+	dir.live[name] = n
+	n.nlink++
+}
+
+// unlink removes the name from dir and frees the content of a file that
+// had no other name. Called with m.mu held.
+func (m *Mem) unlink(dir *memNode, name string) {
+	n := dir.live[name]
+	delete(dir.live, name)
+	n.nlink--
+	if n.nlink == 0 && !n.dir {
+		m.free(n.id, 0, n.data)
+	}
 }
 
 // Ops returns the number of mutating operations performed so far.
@@ -153,13 +211,13 @@ func (m *Mem) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 		if err := m.mutate("open", name); err != nil {
 			return nil, err
 		}
-		node = &memNode{}
-		parent.live[base] = node
+		node = &memNode{id: m.newID()}
+		m.link(parent, base, node)
 	case flag&os.O_TRUNC != 0 && writable && len(node.data) > 0:
 		if err := m.mutate("open", name); err != nil {
 			return nil, err
 		}
-		node.truncate(0)
+		m.truncate(node, 0)
 	}
 	return &memFile{m: m, node: node, name: name, flag: flag}, nil
 }
@@ -191,7 +249,7 @@ func (m *Mem) Remove(name string) error {
 	if err := m.mutate("remove", name); err != nil {
 		return err
 	}
-	delete(parent.live, base)
+	m.unlink(parent, base)
 	return nil
 }
 
@@ -227,8 +285,11 @@ func (m *Mem) Rename(oldname, newname string) error {
 	if err := m.mutate("rename", oldname); err != nil {
 		return err
 	}
-	delete(oparent.live, obase)
-	nparent.live[nbase] = node
+	if target != nil {
+		m.unlink(nparent, nbase)
+	}
+	m.link(nparent, nbase, node) // before the unlink: node keeps a name throughout
+	m.unlink(oparent, obase)
 	return nil
 }
 
@@ -269,8 +330,8 @@ func (m *Mem) MkdirAll(dir string, perm os.FileMode) error {
 				}
 				counted = true
 			}
-			next = newDirNode()
-			cur.live[c] = next
+			next = newDirNode(m.newID())
+			m.link(cur, c, next)
 		} else if !next.dir {
 			return &os.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}
 		}
@@ -329,7 +390,7 @@ func (m *Mem) Lock(dir string) (io.Closer, error) {
 			m.mu.Unlock()
 			return nil, err
 		}
-		node.live[LockFileName] = &memNode{}
+		m.link(node, LockFileName, &memNode{id: m.newID()})
 	}
 	m.locks[p] = true
 	m.mu.Unlock()

@@ -161,6 +161,7 @@ func richHistory(t *testing.T) *Mem {
 	writeFile(t, m, "/data/gone", true, pattern(100, 6))
 	writeFile(t, m, "/data/old", true, pattern(200, 7))
 	writeFile(t, m, "/data/trunc", true, pattern(1200, 8))
+	writeFile(t, m, "/data/regrow", true, pattern(2000, 12))
 	must(t, "SyncDir(/data)", m.SyncDir("/data"))
 
 	writeFile(t, m, "/data/newfile", true, pattern(600, 9))
@@ -175,6 +176,14 @@ func richHistory(t *testing.T) *Mem {
 		t.Fatalf("ReadAt(trunc) = %v", err)
 	}
 	mustWrite(t, f, pattern(900, 11)) // at position 0
+	mustClose(t, f)
+	// Cut durably, then regrown: a reordered crash may show stale bytes
+	// (its own cut ones, or those of /data/gone) where the regrowth did not
+	// land.
+	f = mustOpen(t, m, "/data/regrow", os.O_RDWR|os.O_APPEND)
+	must(t, "Truncate(regrow, 300)", f.Truncate(300))
+	must(t, "Sync(regrow)", f.Sync())
+	mustWrite(t, f, pattern(1500, 13))
 	mustClose(t, f)
 	return m
 }
@@ -347,7 +356,8 @@ func TestCrashWriteDoesNotRetainBuffer(t *testing.T) {
 
 // TestCrashReorderedSectors: in reordered mode each volatile sector lands or
 // not, independently; sectors that never landed read as the synced bytes or,
-// past the synced length, as zeros.
+// past the synced length, as zeros: this Mem has freed nothing, so no stale
+// bytes can show (mem_stale_test.go tests those).
 func TestCrashReorderedSectors(t *testing.T) {
 	const seeds = 500
 	m := newDurableMem(t)
@@ -582,13 +592,15 @@ func TestCrashUnsyncedRename(t *testing.T) {
 }
 
 // TestCrashDeterministic: the same history and the same seed crash to the
-// same bytes; different seeds to different outcomes.
+// same bytes, stale ones included; different seeds to different outcomes.
 func TestCrashDeterministic(t *testing.T) {
 	m := richHistory(t)
 	twin := richHistory(t) // the same history, built again
+	regrown := string(mustReadFile(t, m, "/data/regrow"))
 	for _, mode := range powerLossModes {
 		t.Run(mode.String(), func(t *testing.T) {
 			distinct := map[string]bool{}
+			stale := 0 // seeds where /data/regrow shows bytes never written there
 			for seed := range uint64(64) {
 				d1 := dumpMem(t, m.Crash(crashRng(seed), mode))
 				d2 := dumpMem(t, m.Crash(crashRng(seed), mode))
@@ -599,10 +611,21 @@ func TestCrashDeterministic(t *testing.T) {
 					t.Fatalf("seed %d, mode %v: crashes of two Mems with the same history differ: %s", seed, mode, d)
 				}
 				distinct[fingerprint(d1)] = true
+				got := d1["/data/regrow"]
+				for lo := 0; lo < len(got); lo += SectorSize {
+					sec := got[lo:min(lo+SectorSize, len(got))]
+					if strings.Trim(sec, "\x00") != "" && sec != regrown[lo:lo+len(sec)] {
+						stale++
+						break
+					}
+				}
 			}
-			t.Logf("mode %v: %d distinct outcomes over seeds 0..63", mode, len(distinct))
+			t.Logf("mode %v: %d distinct outcomes, %d with stale bytes, over seeds 0..63", mode, len(distinct), stale)
 			if len(distinct) < 8 {
 				t.Fatalf("mode %v: %d distinct outcomes over seeds 0..63, want at least 8", mode, len(distinct))
+			}
+			if wantStale := mode == CrashReordered; (stale > 0) != wantStale {
+				t.Fatalf("mode %v: %d of seeds 0..63 showed stale bytes in /data/regrow, want some only in reordered mode", mode, stale)
 			}
 		})
 	}

@@ -15,8 +15,12 @@ func (n *memNode) write(off int64, p []byte) {
 	n.data = applyWrite(n.data, off, p)
 }
 
-// truncate applies a volatile truncation. Called with m.mu held.
-func (n *memNode) truncate(size int64) {
+// truncate applies a volatile truncation to n; the bytes it cuts off become
+// n's own freed content. Called with m.mu held.
+func (m *Mem) truncate(n *memNode, size int64) {
+	if size < int64(len(n.data)) {
+		m.free(n.id, size, n.data[size:])
+	}
 	n.pending = append(n.pending, memOp{truncate: true, size: size})
 	n.data = applyTruncate(n.data, size)
 }
@@ -196,7 +200,7 @@ func (f *memFile) Truncate(size int64) error {
 	if err := f.m.mutate("truncate", f.name); err != nil {
 		return err
 	}
-	f.node.truncate(size)
+	f.m.truncate(f.node, size)
 	return nil
 }
 
