@@ -20,6 +20,9 @@ const (
 	AcceptTornRecord
 	// AckFailedFsync: callbacks whose fsync failed are told it succeeded.
 	AckFailedFsync
+	// UnboundRecords: version 2 records are checksummed without their
+	// chunk's salt and position, so stale bytes can replay.
+	UnboundRecords
 	numBugs
 )
 
@@ -36,6 +39,9 @@ func (b Bug) String() string {
 		return "accept-torn-record"
 	case AckFailedFsync:
 		return "ack-failed-fsync"
+	case UnboundRecords:
+		return "unbound-records"
+
 	}
 	return "unknown"
 }
