@@ -85,7 +85,7 @@ func dump(e *env, dir string, o dumpOptions) error {
 		}
 	}
 	if rec.damaged() {
-		reportDamage(e.stderr, "dump", dir, rec)
+		reportDamage(e.stderr, "dump", dir, rec, h, held)
 		if !o.records && l == nil {
 			fmt.Fprintf(e.stderr, "raftlog dump: 'raftlog dump --records %s' lists the records up to the damage\n", dir)
 		}
@@ -94,8 +94,9 @@ func dump(e *env, dir string, o dumpOptions) error {
 	return nil
 }
 
-// reportDamage says what recovery would do to the damaged log in dir.
-func reportDamage(w io.Writer, cmd, dir string, rec recovery) {
+// reportDamage says what recovery would do to the damaged log in dir, and,
+// when a live process holds it, that the damage may be its writes in flight.
+func reportDamage(w io.Writer, cmd, dir string, rec recovery, h holder, held bool) {
 	if rec.Error != "" {
 		fmt.Fprintf(w, "raftlog %s: %s is damaged: recovery would refuse it: %s\n", cmd, dir, rec.Error)
 	} else {
@@ -103,6 +104,9 @@ func reportDamage(w io.Writer, cmd, dir string, rec recovery) {
 	}
 	for _, r := range rec.Reports {
 		fmt.Fprintf(w, "  recovery: %s\n", r)
+	}
+	if held && h.live() {
+		fmt.Fprintf(w, "raftlog %s: %s is %s: writes in flight, or files changed while being read, look like damage; retry, or stop it first\n", cmd, dir, h)
 	}
 }
 

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -30,5 +33,28 @@ func TestHeldLog(t *testing.T) {
 	r.wantCode(t, exitFailure, "bench append on a held log")
 	if !strings.Contains(r.stderr, "directory is locked by another holder") || !strings.Contains(r.stderr, fmt.Sprintf("pid %d on host %s", pid, host)) {
 		t.Errorf("bench append on a held log: stderr %q, want the lock error naming pid %d", r.stderr, pid)
+	}
+}
+
+// TestCrashedHolder: a LOCK note left by a process that died holding the
+// log is reported as such, and the log reads as any other.
+func TestCrashedHolder(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("process liveness is checked with signal 0 on unix only")
+	}
+	dir := makeLog(t)
+	gone := exec.Command(binary, "help") // a process that has exited: its pid names nobody
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	note := fmt.Sprintf("pid=%d host=%s\n", gone.Process.Pid, host)
+	if err := os.WriteFile(filepath.Join(dir, "LOCK"), []byte(note), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "stat", dir)
+	r.wantCode(t, exitOK, "stat with a dead holder's note")
+	if want := fmt.Sprintf("lock      last held by pid %d on host %s, which is not running", gone.Process.Pid, host); !strings.Contains(r.stdout, want) {
+		t.Errorf("stat with a dead holder's note:\n%s\nwant a line %q", r.stdout, want)
 	}
 }

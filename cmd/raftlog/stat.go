@@ -94,10 +94,11 @@ func stat(e *env, dir string, asJSON bool) error {
 		return err
 	}
 	if rec.damaged() {
-		reportDamage(e.stderr, "stat", dir, rec)
-		if r.Lock != nil && r.Lock.live() {
-			fmt.Fprintf(e.stderr, "raftlog stat: %s is %s: a tail it is still writing looks torn\n", dir, r.Lock)
+		var h holder
+		if r.Lock != nil {
+			h = *r.Lock
 		}
+		reportDamage(e.stderr, "stat", dir, rec, h, r.Lock != nil)
 		return errReported
 	}
 	return nil
