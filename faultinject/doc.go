@@ -15,17 +15,7 @@
 // errors.Is(err, [ErrInjected]), and errors.Is against the rule's Err (by
 // default syscall.EIO), through the usual *os.PathError.
 //
-// A typical use fails the third sync of any WAL segment, once, and checks
-// that the log reports it:
-//
-//	mem := fs.NewMem()
-//	ffs := faultinject.New(mem, faultinject.Options{Seed: seed},
-//		faultinject.Rule{Op: faultinject.OpSync, Path: "*.wal", Nth: 3},
-//		faultinject.Rule{Op: faultinject.OpWrite, Prob: 0.01, ShortWrite: -1},
-//	)
-//	w, err := wal.Open(ffs, dir)
-//	...
-//	for _, f := range ffs.Injected() {
-//		t.Log(f)
-//	}
+// The package's examples are the typical uses, compiled and run by go test:
+// Example injects a short write and a full disk into one file, and
+// ExampleNew_log makes a Raft log meet a failed fsync, which poisons it.
 package faultinject

@@ -6,21 +6,26 @@
 // removal, rename, sorted directory listing, directory creation, directory
 // sync and an exclusive per-directory lock.
 //
-// Three implementations ship with the package:
+// Two implementations ship with the package:
 //
-//   - [OS] is the real operating-system file system. Sync is fdatasync where
-//     the platform has it, SyncDir fsyncs the directory itself, and Lock uses
-//     flock(2) on a LOCK file, so it excludes other processes too.
-//   - [Afero] adapts any afero.Fs (a base-path or encrypting layer, a user's
-//     own backend). It can only promise what the backend promises.
+//   - [OS] is the real operating-system file system, on package os and
+//     golang.org/x/sys alone. Sync is fdatasync where the platform has it,
+//     SyncDir fsyncs the directory itself, and Lock uses flock(2) on a LOCK
+//     file, so it excludes other processes too, and records the holder in it.
 //   - [Mem] is an in-memory file system that tracks what is durable and can
 //     produce the state a machine would find after a power loss ([Mem.Crash]).
 //     The simulator and the crash tests run on it.
 //
+// Package fs/aferofs adapts any afero.Fs (a base-path or encrypting layer, a
+// user's own backend); it is a package of its own so that programs that do
+// not use it do not link afero. Package fs/fstest checks that an
+// implementation behaves as the WAL needs.
+//
 // Errors are the standard ones: a missing file satisfies
 // errors.Is(err, ErrNotExist), an existing one errors.Is(err, ErrExist), a
 // closed handle errors.Is(err, ErrClosed), and a directory locked by someone
-// else errors.Is(err, ErrLocked).
+// else errors.Is(err, ErrLocked) (from OS, a [*LockedError] naming the
+// holder).
 package fs
 
 import (
@@ -95,5 +100,6 @@ var (
 )
 
 // LockFileName is the file that the Lock of OS and of Mem creates in the
-// locked directory (Afero's in-process lock creates none).
+// locked directory (the afero adapter's in-process lock creates none). OS
+// writes "pid=PID host=HOST\n" into it while it holds the lock.
 const LockFileName = "LOCK"

@@ -3,27 +3,31 @@
 package fs
 
 import (
-	"io"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
-// Platforms without flock fall back to the in-process lock table: a second
-// Lock in this process is refused, another process is not excluded.
-var otherLocks sync.Map // *os.File -> io.Closer
+// Platforms without flock fall back to an in-process set of held LOCK
+// files: a second Lock in this process is refused, another process is not
+// excluded.
+var otherLocks sync.Map // absolute LOCK path -> struct{}
+
+func otherKey(f *os.File) string {
+	if p, err := filepath.Abs(f.Name()); err == nil {
+		return p
+	}
+	return filepath.Clean(f.Name())
+}
 
 func flock(f *os.File) error {
-	c, err := processLocks.lock(f.Name())
-	if err != nil {
+	if _, held := otherLocks.LoadOrStore(otherKey(f), struct{}{}); held {
 		return ErrLocked
 	}
-	otherLocks.Store(f, c)
 	return nil
 }
 
 func funlock(f *os.File) error {
-	if c, ok := otherLocks.LoadAndDelete(f); ok {
-		return c.(io.Closer).Close()
-	}
+	otherLocks.Delete(otherKey(f))
 	return nil
 }

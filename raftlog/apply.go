@@ -27,8 +27,10 @@ func (l *Log[L, P, V, U]) apply(r record[L, P, V, U], pos wal.Position) {
 	}
 }
 
-// applyState is a record's effect on a State: the rules of SPEC 2.2, for a
-// record that has passed validation.
+// applyState is a record's effect on a State, for a record that has passed
+// validation: a vote replaces the vote, an append sets the last id, a commit
+// the commit point, a truncate lowers the last id, a purge raises the purge
+// point (and the last id, when beyond it), a state replaces the state.
 func (l *Log[L, P, V, U]) applyState(st *State[L, V, U], r record[L, P, V, U]) {
 	cmp := l.t.CompareLogID
 	switch r.op {

@@ -28,7 +28,7 @@
 // # Rules
 //
 // Every operation is checked against the Raft rules before anything is
-// written (SPEC section 2 of the seed, raft-log): a vote may not go back, an
+// written: a vote may not go back, an
 // append must follow the last id, a commit may not go back, a truncate or a
 // purge must name what the log holds. A rejected operation returns a typed
 // error (see the Err* sentinels and *Error types, for errors.Is and
@@ -42,6 +42,22 @@
 // one positional read of its record, whose checksum is verified. Flush
 // callbacks run on the flush worker's goroutine, in order; they may write
 // but must not wait for the worker (Sync, WaitIdle, Dump, Close).
+//
+// # Printing, JSON and logging
+//
+// LogID, Vote, Option, State and Stat (and wal.Stat inside it) print in
+// Go's %+v style: field names and nested braces, an absent Option as <none>
+// and a present one as its value, byte slices and strings quoted:
+//
+//	{Vote:{Term:1 NodeID:1 Committed:true} Last:{Term:1 Index:2} Committed:{Term:1 Index:2} Purged:<none> UserData:<none>}
+//
+// They marshal to JSON with snake_case keys, an absent Option as null:
+//
+//	{"vote":{"term":1,"node_id":1,"committed":true},"last":{"term":1,"index":2},"committed":{"term":1,"index":2},"purged":null,"user_data":null}
+//
+// and read back from it (Option, State and Stat implement
+// json.Unmarshaler or have tags). As slog.LogValuer they log as groups with
+// the JSON keys.
 //
 // # Memory
 //

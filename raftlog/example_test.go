@@ -55,9 +55,9 @@ func ExampleOpen() {
 	}
 	fmt.Println(l.State())
 	// Output:
-	// (1, 1) x=1
-	// (1, 2) y=2
-	// State{vote: Some((1, 1)), last: Some((1, 2)), committed: Some((1, 2)), purged: None, user_data: None}
+	// {Term:1 Index:1} x=1
+	// {Term:1 Index:2} y=2
+	// {Vote:{Term:1 NodeID:1 Committed:false} Last:{Term:1 Index:2} Committed:{Term:1 Index:2} Purged:<none> UserData:<none>}
 }
 
 // A rejected operation returns a typed error and changes nothing.
@@ -75,6 +75,6 @@ func ExampleLog_Append_rejected() {
 	fmt.Println(errors.As(err, &gap), gap.Last, gap.Attempted)
 	fmt.Println(l.State().Last)
 	// Output:
-	// true (1, 1) (1, 3)
-	// Some((1, 1))
+	// true {Term:1 Index:1} {Term:1 Index:3}
+	// {Term:1 Index:1}
 }

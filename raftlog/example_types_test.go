@@ -68,5 +68,5 @@ func ExampleOpenWith() {
 	// Output:
 	// 1 x 1
 	// 2 y 2
-	// State{vote: Some(7), last: Some(2), committed: None, purged: None, user_data: Some("applied through 2")}
+	// {Vote:7 Last:2 Committed:<none> Purged:<none> UserData:"applied through 2"}
 }

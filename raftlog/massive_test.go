@@ -29,15 +29,15 @@ import (
 // and fsync latencies.
 func massiveStat(s Stat[LogID]) string {
 	var b strings.Builder
-	b.WriteString("Stat{\n chunks: [\n")
+	b.WriteString("Stat{\n")
 	for _, c := range s.WAL.Closed {
-		fmt.Fprintf(&b, "  %s,\n", chunkString(c))
+		fmt.Fprintf(&b, " closed %v\n", c)
 	}
-	fmt.Fprintf(&b, "  %s (open)\n ],\n", chunkString(s.WAL.Open))
-	fmt.Fprintf(&b, " entries: [%d, %d),\n", s.First, s.End)
-	fmt.Fprintf(&b, " cache: {evictable: ..=%v, items/max: %d/%d, bytes: %d, hit: %d, miss: %d},\n",
-		fmtOpt(s.Evictable), s.CacheItems, s.CacheMaxItems, s.CacheBytes, s.CacheHits, s.CacheMisses)
-	fmt.Fprintf(&b, " disk: {bytes: %d, durable: %d}\n}", s.WAL.Bytes, s.WAL.Durable)
+	fmt.Fprintf(&b, " open %v\n", s.WAL.Open)
+	fmt.Fprintf(&b, " First:%d End:%d\n", s.First, s.End)
+	fmt.Fprintf(&b, " Evictable:%v CacheItems:%d CacheMaxItems:%d CacheBytes:%d CacheHits:%d CacheMisses:%d\n",
+		s.Evictable, s.CacheItems, s.CacheMaxItems, s.CacheBytes, s.CacheHits, s.CacheMisses)
+	fmt.Fprintf(&b, " Bytes:%d Durable:%d\n}", s.WAL.Bytes, s.WAL.Durable)
 	return b.String()
 }
 
@@ -51,8 +51,8 @@ func TestSeedMassiveLoad(t *testing.T) {
 	t.Run("flush goroutine", func(t *testing.T) {
 		got := massiveRun(t, Config{FS: fs.NewMem(), CacheMaxItems: 200, ChunkMaxRecords: 100})
 		want := massiveStripStats(out)
-		require.Equal(t, 63, strings.Count(want, "State{"), "the 63 reads' states are kept")
-		require.NotContains(t, want, "chunks:")
+		require.Equal(t, 63, strings.Count(want, "state: {Vote:"), "the 63 reads' states are kept")
+		require.NotContains(t, want, " open {ID:")
 		require.Equal(t, want, massiveStripStats(got), "the output without its Stat blocks")
 	})
 }
@@ -133,7 +133,7 @@ func massiveRun(t *testing.T, cfg Config) string {
 					require.Len(t, entries, int(to-from))
 				}
 				fmt.Fprintf(&out, "i=%d read [%d, %d) -> [%d, %d)\n", i, start, start+6, from, to)
-				fmt.Fprintf(&out, "%v\n", l.State())
+				fmt.Fprintf(&out, "state: %v\n", l.State())
 				require.NoError(t, l.WaitIdle())
 				l.DrainCacheEvictable()
 				fmt.Fprintf(&out, "%s\n", massiveStat(l.Stat()))

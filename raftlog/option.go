@@ -1,10 +1,12 @@
 package raftlog
 
-import "fmt"
-
 // Option is a value that may be absent. Absent sorts below every present
-// value, as in Rust's Option, which the rules of the log rely on ("none is
-// below every some").
+// value, which the rules of the log rely on: a log with no vote, say, accepts
+// any vote.
+//
+// An absent Option marshals to JSON as null and a present one as its value;
+// UnmarshalJSON reads them back. It prints as <none> or as the value (byte
+// slices and strings quoted), and logs through log/slog as nil or the value.
 type Option[T any] struct {
 	v  T
 	ok bool
@@ -24,14 +26,6 @@ func (o Option[T]) IsSome() bool { return o.ok }
 
 // Value returns the value, or T's zero value when absent.
 func (o Option[T]) Value() T { return o.v }
-
-// String renders "None" or "Some(v)".
-func (o Option[T]) String() string {
-	if !o.ok {
-		return "None"
-	}
-	return fmt.Sprintf("Some(%v)", o.v)
-}
 
 // compareOpt orders options with absent below present.
 func compareOpt[T any](a, b Option[T], cmp func(T, T) int) int {

@@ -16,7 +16,7 @@ import (
 //
 // The range must lie within what the log holds: from > to yields a
 // *RangeError matching ErrRange; from below the first entry held, ErrPurged;
-// to past the last entry, ErrPastEnd (the seed silently skips such indexes).
+// to past the last entry, ErrPastEnd (never a silently shorter sequence).
 // An error is the iterator's last item. Entries purged or truncated by a
 // concurrent writer while the iteration runs end it with the same errors.
 //

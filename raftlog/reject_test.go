@@ -286,7 +286,7 @@ func TestRejectChangesNothing(t *testing.T) {
 				return err
 			},
 			sentinel: ErrInvalidState,
-			check:    invalidStateErr("(1, 7)", "(2, 5)"),
+			check:    invalidStateErr(slid(1, 7).String(), slid(2, 5).String()),
 		},
 		{
 			name:  "update state with purged above last",
@@ -298,7 +298,7 @@ func TestRejectChangesNothing(t *testing.T) {
 				return err
 			},
 			sentinel: ErrInvalidState,
-			check:    invalidStateErr("(1, 5)", "(1, 3)"),
+			check:    invalidStateErr(slid(1, 5).String(), slid(1, 3).String()),
 		},
 		{
 			name:     "read from > to",

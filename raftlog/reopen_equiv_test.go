@@ -113,7 +113,7 @@ func (g *cxGen) step() {
 			g.userData++
 			u = Some(fmt.Appendf(nil, "u%d", g.userData))
 		}
-		g.did("SaveUserData(%v)", fmtOpt(u))
+		g.did("SaveUserData(%v)", u)
 		_, err = l.SaveUserData(u)
 	case p < 77: // replace the state: new user data, an earlier last, or a snapshot
 		s := st

@@ -1,32 +1,34 @@
 package raftlog
 
-import (
-	"fmt"
-	"strings"
-
-	"github.com/raftlog/raftlog/wal"
-)
+import "github.com/raftlog/raftlog/wal"
 
 // Stat is a snapshot of a Log's shape and counters.
+//
+// It marshals to and from JSON with the snake_case keys of its tags (wal,
+// first, end, index_bytes, cache_items, ..., evictable), prints as
+// {WAL:{...} First:2 End:8 ...} and logs through log/slog as a group with
+// the JSON keys.
 type Stat[L any] struct {
 	// WAL holds the chunks, bytes on disk, flush metrics and the bytes
 	// dropped from a torn tail at the last Open (WAL.Dropped).
-	WAL wal.Stat
+	WAL wal.Stat `json:"wal"`
 	// First and End bound the entries held: [First, End).
-	First, End uint64
+	First uint64 `json:"first"`
+	End   uint64 `json:"end"`
 	// IndexBytes is the memory of the entry index.
-	IndexBytes int64
+	IndexBytes int64 `json:"index_bytes"`
 	// CacheItems and CacheBytes are what the payload cache holds, against
 	// CacheMaxItems and CacheMaxBytes.
-	CacheItems    int
-	CacheBytes    int64
-	CacheMaxItems int
-	CacheMaxBytes int64
+	CacheItems    int   `json:"cache_items"`
+	CacheBytes    int64 `json:"cache_bytes"`
+	CacheMaxItems int   `json:"cache_max_items"`
+	CacheMaxBytes int64 `json:"cache_max_bytes"`
 	// CacheHits and CacheMisses count entries served by Read.
-	CacheHits, CacheMisses uint64
+	CacheHits   uint64 `json:"cache_hits"`
+	CacheMisses uint64 `json:"cache_misses"`
 	// Evictable is the last entry known durable: it and the entries
 	// before it may leave the cache.
-	Evictable Option[L]
+	Evictable Option[L] `json:"evictable"`
 }
 
 // Stat returns a snapshot of the log's shape and counters.
@@ -59,25 +61,3 @@ func (l *Log[L, P, V, U]) Stat() Stat[L] {
 // OnDiskSize is the size of the live log in bytes, from the start of its
 // oldest chunk to its last record, unflushed records included.
 func (l *Log[L, P, V, U]) OnDiskSize() uint64 { return l.wal.Stat().Bytes }
-
-// String renders the stat over several lines, one chunk per line.
-func (s Stat[L]) String() string {
-	var b strings.Builder
-	b.WriteString("Stat{\n chunks: [\n")
-	for _, c := range s.WAL.Closed {
-		fmt.Fprintf(&b, "  %s,\n", chunkString(c))
-	}
-	fmt.Fprintf(&b, "  %s (open)\n ],\n", chunkString(s.WAL.Open))
-	fmt.Fprintf(&b, " entries: [%d, %d), index: %d bytes,\n", s.First, s.End, s.IndexBytes)
-	fmt.Fprintf(&b, " cache: {evictable: ..=%v, items/max: %d/%d, bytes/max: %d/%d, hit: %d, miss: %d},\n",
-		fmtOpt(s.Evictable), s.CacheItems, s.CacheMaxItems, s.CacheBytes, s.CacheMaxBytes, s.CacheHits, s.CacheMisses)
-	f := s.WAL.Flush
-	fmt.Fprintf(&b, " disk: {bytes: %d, durable: %d, dropped at open: %d},\n", s.WAL.Bytes, s.WAL.Durable, s.WAL.Dropped)
-	fmt.Fprintf(&b, " flush: {requests: %d, fsyncs: %d, requests/fsync: %.2f, writes: %d, bytes: %d, fsync min/mean/max: %v/%v/%v}\n}",
-		f.Requests, f.Fsyncs, f.RequestsPerFsync(), f.Writes, f.BytesWritten, f.FsyncMin, f.FsyncMean(), f.FsyncMax)
-	return b.String()
-}
-
-func chunkString(c wal.ChunkStat) string {
-	return fmt.Sprintf("%s{records: %d, [%d, %d), bytes: %d}", wal.ChunkName(c.ID), c.Records, c.ID, c.End, c.Bytes())
-}

@@ -61,12 +61,13 @@ func (t Types[L, P, V, U]) validate() error {
 
 // LogID is the default log id: a term and an index. Ids order by term, then
 // index.
+//
+// It marshals to JSON as {"term":1,"index":2}, prints as {Term:1 Index:2}
+// and logs through log/slog as a group of term and index.
 type LogID struct {
-	Term, Index uint64
+	Term  uint64 `json:"term"`
+	Index uint64 `json:"index"`
 }
-
-// String renders "(term, index)".
-func (id LogID) String() string { return fmt.Sprintf("(%d, %d)", id.Term, id.Index) }
 
 // Compare orders log ids by term, then index.
 func (id LogID) Compare(o LogID) int {
@@ -78,17 +79,14 @@ func (id LogID) Compare(o LogID) int {
 
 // Vote is the default vote: the term, the node voted for, and whether that
 // node's leadership is committed (granted by a quorum).
+//
+// It marshals to JSON as {"term":1,"node_id":1,"committed":true}, prints as
+// {Term:1 NodeID:1 Committed:true} and logs through log/slog as a group of
+// term, node_id and committed.
 type Vote struct {
-	Term, NodeID uint64
-	Committed    bool
-}
-
-// String renders "(term, node)" or "(term, node, committed)".
-func (v Vote) String() string {
-	if v.Committed {
-		return fmt.Sprintf("(%d, %d, committed)", v.Term, v.NodeID)
-	}
-	return fmt.Sprintf("(%d, %d)", v.Term, v.NodeID)
+	Term      uint64 `json:"term"`
+	NodeID    uint64 `json:"node_id"`
+	Committed bool   `json:"committed"`
 }
 
 // Compare orders votes partially: by term; within a term, votes for the same
@@ -168,42 +166,23 @@ type Entry[L, P any] struct {
 
 // State is the log's state besides its entries: what Raft persists as its
 // hard state, plus the bounds of the log and the caller's own data.
+//
+// It marshals to and from JSON as an object with the keys vote, last,
+// committed, purged and user_data, absent fields as null (user data of type
+// []byte as base64, as encoding/json does). It prints as
+// {Vote:... Last:... Committed:... Purged:... UserData:...} and logs through
+// log/slog as a group with the JSON keys.
 type State[L, V, U any] struct {
 	// Vote is the last vote saved.
-	Vote Option[V]
+	Vote Option[V] `json:"vote"`
 	// Last is the id of the last entry (purging beyond the end advances
 	// it with no entry behind it).
-	Last Option[L]
+	Last Option[L] `json:"last"`
 	// Committed is the last commit saved.
-	Committed Option[L]
+	Committed Option[L] `json:"committed"`
 	// Purged is the id of the last entry removed from the front: every
 	// entry up to and including it is gone.
-	Purged Option[L]
+	Purged Option[L] `json:"purged"`
 	// UserData is the caller's own data, replaced whole by SaveUserData.
-	UserData Option[U]
-}
-
-// String renders the state with every field, absent ones as None.
-func (s State[L, V, U]) String() string {
-	return fmt.Sprintf("State{vote: %v, last: %v, committed: %v, purged: %v, user_data: %v}",
-		s.Vote, s.Last, s.Committed, s.Purged, fmtOpt(s.UserData))
-}
-
-func fmtOpt[T any](o Option[T]) string {
-	v, ok := o.Get()
-	if !ok {
-		return "None"
-	}
-	return "Some(" + formatValue(v) + ")"
-}
-
-// formatValue renders byte slices and strings quoted, the rest with %v.
-func formatValue(v any) string {
-	switch x := v.(type) {
-	case []byte:
-		return fmt.Sprintf("%q", x)
-	case string:
-		return fmt.Sprintf("%q", x)
-	}
-	return fmt.Sprint(v)
+	UserData Option[U] `json:"user_data"`
 }

@@ -73,7 +73,8 @@ func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
 }
 
 // Commit saves the commit point. It must not go below the saved one
-// (*LogIDReversalError); like the seed, it is not bounded by the last id.
+// (*LogIDReversalError). It is not bounded by the last id: a follower may
+// learn a commit point beyond the entries it holds.
 func (l *Log[L, P, V, U]) Commit(id L) (wal.Position, error) {
 	if err := l.begin(); err != nil {
 		return wal.Position{}, err
@@ -129,8 +130,9 @@ func (l *Log[L, P, V, U]) Truncate(at uint64) (wal.Position, error) {
 // (installing a snapshot); such an id must not sort below the last id
 // (*LogIDReversalError). An id that differs from the entry the log holds at
 // that index, or that sorts above the last id while its index is not beyond
-// the last index, is a *PurgeMismatchError (the seed accepts all of these and
-// corrupts its log). The index 2^64-1 is refused (*IndexLimitError).
+// the last index, is a *PurgeMismatchError (accepting one would leave
+// entries of another term behind a purge point that never existed). The
+// index 2^64-1 is refused (*IndexLimitError).
 func (l *Log[L, P, V, U]) Purge(upto L) (wal.Position, error) {
 	if err := l.begin(); err != nil {
 		return wal.Position{}, err
@@ -198,8 +200,8 @@ func (l *Log[L, P, V, U]) SaveUserData(u Option[U]) (wal.Position, error) {
 // dropped: those after the new last id, those at or before the new purge
 // point, and all of them when the log holds no entry equal to the new last
 // id (so the entries always end at the last id). Purged must be at or below
-// Last, in id order and by index (*InvalidStateError). The seed replaces the state without touching
-// its entries, which lets an index be appended twice; this does not.
+// Last, in id order and by index (*InvalidStateError). Replacing the state
+// without fitting the entries to it would let an index be appended twice.
 func (l *Log[L, P, V, U]) UpdateState(s State[L, V, U]) (wal.Position, error) {
 	if err := l.begin(); err != nil {
 		return wal.Position{}, err

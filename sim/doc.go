@@ -7,7 +7,7 @@
 // takes writes again.
 //
 // The same seed gives the same run, byte for byte: the flush worker is
-// stepped by the simulator, all randomness comes from the seed, and nothing
+// stepped by the simulator, all randomness comes from the run's seed, and nothing
 // reads the clock. A failing run reports its seed, the command that replays
 // it and a shrunk list of operations (Report). Run and Replay are the entry
 // points; TestSim runs a budget of seeds, and cmd/raftlog's sim subcommand

@@ -69,7 +69,7 @@ func Run(cfg Config) Result {
 	return r.res
 }
 
-// Replay executes ops with the log and machine the seed chooses.
+// Replay executes ops with the log and machine that its seed chooses.
 func Replay(seed uint64, ops []Op, trace io.Writer) Result {
 	r := newRunner(seed, trace)
 	i := 0
@@ -119,7 +119,7 @@ func newRunner(seed uint64, trace io.Writer) *runner {
 		CacheMaxItems:   rng.IntN(24) - 4, // sometimes negative: nothing but the unsynced
 		CacheMaxBytes:   int64(64 + rng.IntN(2048)),
 		MaxRecordBytes:  160 + rng.IntN(400),
-		// Chunk salts from the seed, so the same seed writes the same
+		// Chunk salts from the run's seed, so a seed always writes the same
 		// bytes.
 		Rand: rand.NewChaCha8([32]byte{0: byte(seed), 1: byte(seed >> 8), 2: byte(seed >> 16), 3: byte(seed >> 24),
 			4: byte(seed >> 32), 5: byte(seed >> 40), 6: byte(seed >> 48), 7: byte(seed >> 56)}),

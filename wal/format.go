@@ -126,7 +126,7 @@ func (k Kind) String() string {
 // of the given version and salt: 0 in version 1; in version 2 the low 32
 // bits of the SplitMix64 finaliser of salt + at*0x9E3779B97F4A7C15. CRC-32C
 // is linear, so two different seeds give two different checksums for the
-// same bytes: a record checks out only with the seed it was written with
+// same bytes: a record checks out only with its own seed
 // (or, by chance, one in 2^32 others).
 func recordSeed(version uint16, salt, at uint64) uint32 {
 	if version == formatV1 || bugs.On(bugs.UnboundRecords) {

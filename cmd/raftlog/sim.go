@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -12,79 +11,81 @@ import (
 	"github.com/raftlog/raftlog/sim"
 )
 
-// simulate runs a campaign of seeds over the available CPUs, printing a
-// progress line every few seconds and a summary; the first violation stops
-// it with a report that includes the replay command.
-func simulate(args []string) error {
-	fl := flag.NewFlagSet("sim", flag.ExitOnError)
-	seeds := fl.Int("seeds", 1000, "number of seeds")
-	ops := fl.Int("ops", 200, "operations per seed")
-	first := fl.Uint64("seed", 1, "first seed")
-	workers := fl.Int("j", runtime.GOMAXPROCS(0), "seeds run in parallel")
-	fl.Parse(args)
+var simCommand = &command{
+	name:    "sim",
+	summary: "run a crash-simulation campaign over many seeds",
+	about: `
+Runs the deterministic crash simulator on seeds [--seed, --seed+--seeds),
+--j at a time, and prints a summary. The first seed that violates an
+invariant stops the campaign with a report that includes the command that
+replays it; the exit status is then 1. Shows progress on a terminal.`,
+	setup: func(fl *flag.FlagSet) func(*env, []string) error {
+		var o simOptions
+		fl.IntVar(&o.seeds, "seeds", 1000, "number of seeds")
+		fl.IntVar(&o.ops, "ops", 200, "operations per seed")
+		fl.Uint64Var(&o.first, "seed", 1, "first seed")
+		fl.IntVar(&o.workers, "j", runtime.GOMAXPROCS(0), "seeds run in parallel")
+		return func(e *env, _ []string) error {
+			if o.seeds < 0 || o.ops < 1 || o.workers < 1 {
+				return usagef("--seeds must be >= 0, --ops and --j >= 1")
+			}
+			return simulate(e, o)
+		}
+	},
+}
 
+type simOptions struct {
+	seeds, ops, workers int
+	first               uint64
+}
+
+// simulate runs the campaign over o.workers goroutines.
+func simulate(e *env, o simOptions) error {
 	var (
 		next                                         atomic.Uint64
 		done, crashes, faults, fired, flips, recover atomic.Int64
 		failed                                       atomic.Pointer[sim.Result]
 		wg                                           sync.WaitGroup
 	)
-	next.Store(*first)
-	end := *first + uint64(*seeds)
+	next.Store(o.first)
+	end := o.first + uint64(o.seeds)
+	bar := newProgress(int64(o.seeds), "seeds")
 	start := time.Now()
-	for range *workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range o.workers {
+		wg.Go(func() {
 			for failed.Load() == nil {
 				s := next.Add(1) - 1
 				if s >= end {
 					return
 				}
-				res := sim.Run(sim.Config{Seed: s, Ops: *ops})
+				res := sim.Run(sim.Config{Seed: s, Ops: o.ops})
 				crashes.Add(int64(res.Crashes))
 				faults.Add(int64(res.Faults))
 				fired.Add(int64(res.FaultsFired))
 				flips.Add(int64(res.Flips))
 				recover.Add(int64(res.Recoveries))
 				done.Add(1)
+				bar.add(1)
 				if res.Violation != nil {
 					failed.CompareAndSwap(nil, &res)
 				}
 			}
-		}()
+		})
 	}
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(5 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				n := done.Load()
-				fmt.Fprintf(os.Stderr, "%d/%d seeds, %.0f seeds/s, %d crashes, %d faults\n",
-					n, *seeds, float64(n)/time.Since(start).Seconds(), crashes.Load(), faults.Load())
-			}
-		}
-	}()
 	wg.Wait()
-	close(stop)
+	bar.done()
 	el := time.Since(start)
-	fmt.Printf("seeds %d (from %d), ops/seed %d, %v, %.0f seeds/s\n", done.Load(), *first, *ops, el.Round(time.Millisecond), float64(done.Load())/el.Seconds())
-	fmt.Printf("crashes %d, recoveries %d, faults armed %d (struck %d), bit flips %d, violations %d\n",
-		crashes.Load(), recover.Load(), faults.Load(), fired.Load(), flips.Load(), boolInt(failed.Load() != nil))
+	fmt.Fprintf(e.stdout, "seeds %d (from %d), ops/seed %d, %v, %.0f seeds/s\n",
+		done.Load(), o.first, o.ops, el.Round(time.Millisecond), float64(done.Load())/el.Seconds())
+	violations := 0
+	if failed.Load() != nil {
+		violations = 1
+	}
+	fmt.Fprintf(e.stdout, "crashes %d, recoveries %d, faults armed %d (struck %d), bit flips %d, violations %d\n",
+		crashes.Load(), recover.Load(), faults.Load(), fired.Load(), flips.Load(), violations)
 	if res := failed.Load(); res != nil {
-		fmt.Println(sim.Report(*res, *ops))
+		fmt.Fprintln(e.stdout, sim.Report(*res, o.ops))
 		return fmt.Errorf("seed %d violates an invariant", res.Seed)
 	}
 	return nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -4,7 +4,8 @@
 //	go run ./examples/quickstart [-dir DIR]
 //
 // Without -dir it works in a new temporary directory and removes it at the
-// end. The crash is real: a child process (this program again) appends
+// end; with -dir it keeps the log there and says so, for the raftlog tool
+// to inspect. The crash is real: a child process (this program again) appends
 // entries, syncs some of them, appends more without syncing, and exits
 // without closing the log. Every entry acknowledged by a sync must survive.
 package main
@@ -15,6 +16,7 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"path/filepath"
 
 	"github.com/raftlog/raftlog/raftlog"
 )
@@ -35,7 +37,12 @@ func main() {
 		crashingWriter(*dir)
 		return
 	}
-	if *dir == "" {
+	keep := *dir != ""
+	if keep {
+		abs, err := filepath.Abs(*dir) // to name it from anywhere
+		check(err)
+		*dir = abs
+	} else {
 		d, err := os.MkdirTemp("", "raftlog-quickstart-")
 		check(err)
 		defer os.RemoveAll(d)
@@ -46,23 +53,25 @@ func main() {
 	// 1. Open, save a vote, append, commit, sync, close.
 	l, err := raftlog.Open(*dir, raftlog.Config{})
 	check(err)
-	start := uint64(1)
+	// A log kept by an earlier run (-dir) goes on where it ended, in a
+	// new term: terms never go back.
+	start, term := uint64(1), uint64(1)
 	if last, ok := l.State().Last.Get(); ok {
-		start = last.Index + 1
+		start, term = last.Index+1, last.Term+1
 	}
-	_, err = l.SaveVote(raftlog.Vote{Term: 1, NodeID: 1, Committed: true})
+	_, err = l.SaveVote(raftlog.Vote{Term: term, NodeID: 1, Committed: true})
 	check(err)
 	for i := uint64(0); i < firstSession; i += 10 {
 		batch := make([]raftlog.Entry[raftlog.LogID, []byte], 10)
 		for j := range batch {
 			idx := start + i + uint64(j)
-			batch[j] = raftlog.Entry[raftlog.LogID, []byte]{ID: raftlog.LogID{Term: 1, Index: idx}, Payload: fmt.Appendf(nil, "set key%d=value%d", idx, idx)}
+			batch[j] = raftlog.Entry[raftlog.LogID, []byte]{ID: raftlog.LogID{Term: term, Index: idx}, Payload: fmt.Appendf(nil, "set key%d=value%d", idx, idx)}
 		}
 		_, err = l.Append(batch...)
 		check(err)
 	}
 	last := start + firstSession - 1
-	_, err = l.Commit(raftlog.LogID{Term: 1, Index: last})
+	_, err = l.Commit(raftlog.LogID{Term: term, Index: last})
 	check(err)
 	check(l.Sync())
 	check(l.Close())
@@ -91,8 +100,14 @@ func main() {
 		log.Fatalf("lost acknowledged entries: the last is %d, want at least %d", lastSeen.Index, want)
 	}
 	fmt.Printf("every acknowledged entry survived (up to %d; %d unsynced ones also made it to the page cache)\n\n", want, lastSeen.Index-want)
-	fmt.Println(l.Stat())
+	s := l.Stat()
+	fmt.Printf("on disk: %d chunk(s), %d bytes; recovery cut %d bytes of torn tail\n", len(s.WAL.Closed)+1, s.WAL.Bytes, s.WAL.Dropped)
 	check(l.Close())
+	if keep {
+		fmt.Printf("\nthe log is kept in %s; inspect it with\n  go run -C cmd/raftlog . stat %s\n", *dir, *dir)
+	} else {
+		fmt.Printf("\nremoved %s (pass -dir DIR to keep the log)\n", *dir)
+	}
 }
 
 // crashingWriter is the child: it appends, syncs some, appends more, and exits
@@ -100,9 +115,10 @@ func main() {
 func crashingWriter(dir string) {
 	l, err := raftlog.Open(dir, raftlog.Config{})
 	check(err)
-	next := l.State().Last.Value().Index + 1
+	last := l.State().Last.Value()
+	next := last.Index + 1
 	for i := 0; i < acked+unacked; i++ {
-		id := raftlog.LogID{Term: 2, Index: next + uint64(i)}
+		id := raftlog.LogID{Term: last.Term + 1, Index: next + uint64(i)}
 		_, err = l.Append(raftlog.Entry[raftlog.LogID, []byte]{ID: id, Payload: fmt.Appendf(nil, "set key%d=crash", id.Index)})
 		check(err)
 		if i == acked-1 {
