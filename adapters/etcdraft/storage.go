@@ -24,6 +24,10 @@ type Storage struct {
 	// mu serialises writers, which read the log's state before writing.
 	mu sync.Mutex
 
+	// closed is set by Close: reads from the log's in-memory state would
+	// otherwise still answer.
+	closed atomic.Bool
+
 	counters counters
 }
 
@@ -74,7 +78,19 @@ func Open(dir string, cfg raftlog.Config) (*Storage, error) {
 }
 
 // Close syncs and closes the log and releases the directory's lock.
-func (s *Storage) Close() error { return s.log.Close() }
+func (s *Storage) Close() error {
+	s.closed.Store(true)
+	return s.log.Close()
+}
+
+// live returns raftlog.ErrClosed after Close, the error that poisoned the
+// log after a failed write or fsync, or nil.
+func (s *Storage) live() error {
+	if s.closed.Load() {
+		return raftlog.ErrClosed
+	}
+	return s.log.Err()
+}
 
 // Counters returns what the Storage did since it was opened.
 func (s *Storage) Counters() Counters {
@@ -92,7 +108,7 @@ func (s *Storage) Stat() raftlog.Stat[raftlog.LogID] { return s.log.Stat() }
 // InitialState returns the saved HardState (term, vote and commit index)
 // and the ConfState of the latest snapshot.
 func (s *Storage) InitialState() (pb.HardState, pb.ConfState, error) {
-	if err := s.log.Err(); err != nil {
+	if err := s.live(); err != nil {
 		return pb.HardState{}, pb.ConfState{}, err
 	}
 	st := s.log.State()
@@ -116,20 +132,23 @@ func (s *Storage) bounds() (compacted, last uint64) {
 // after the latest compaction point.
 func (s *Storage) FirstIndex() (uint64, error) {
 	compacted, _ := s.bounds()
-	return compacted + 1, s.log.Err()
+	return compacted + 1, s.live()
 }
 
 // LastIndex returns the index of the last entry, or of the compaction point
 // when no entry follows it.
 func (s *Storage) LastIndex() (uint64, error) {
 	_, last := s.bounds()
-	return last, s.log.Err()
+	return last, s.live()
 }
 
 // Term returns the term of entry i, for i in [FirstIndex()-1, LastIndex()],
 // without reading its payload. Below that it returns raft.ErrCompacted,
 // above raft.ErrUnavailable (etcd raft compares both with ==).
 func (s *Storage) Term(i uint64) (uint64, error) {
+	if err := s.live(); err != nil {
+		return 0, err
+	}
 	compacted, last := s.bounds()
 	switch {
 	case i < compacted:
@@ -152,6 +171,9 @@ func (s *Storage) Term(i uint64) (uint64, error) {
 // The entries' data may be shared with the cache: it must not be
 // modified, as etcd raft says of every entry Storage returns.
 func (s *Storage) Entries(lo, hi, maxSize uint64) ([]pb.Entry, error) {
+	if err := s.live(); err != nil {
+		return nil, err
+	}
 	compacted, last := s.bounds()
 	switch {
 	case lo <= compacted:
@@ -194,7 +216,7 @@ func rangeError(err error, what string) error {
 // saved. It is never temporarily unavailable: the snapshot is stored
 // whole.
 func (s *Storage) Snapshot() (pb.Snapshot, error) {
-	return s.log.State().UserData.Value(), s.log.Err()
+	return s.log.State().UserData.Value(), s.live()
 }
 
 var _ raft.Storage = (*Storage)(nil)

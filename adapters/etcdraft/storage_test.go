@@ -233,3 +233,20 @@ func TestOpenRefusesAForeignLog(t *testing.T) {
 		t.Fatalf("Open of a raftlog directory with entries and no compaction point: %v", err)
 	}
 }
+
+func TestClosedStorageAnswersNothing(t *testing.T) {
+	s := openTest(t, t.TempDir(), raftlog.Config{})
+	must(t, s.Save(pb.HardState{Term: 1, Commit: 1}, ents(1, 3, 1), pb.Snapshot{}))
+	must(t, s.Close())
+	_, _, err1 := s.InitialState()
+	_, err2 := s.FirstIndex()
+	_, err3 := s.Term(2)
+	_, err4 := s.Entries(1, 2, 100)
+	_, err5 := s.Snapshot()
+	err6 := s.Save(pb.HardState{}, ents(4, 4, 1), pb.Snapshot{})
+	for i, err := range []error{err1, err2, err3, err4, err5, err6} {
+		if !errors.Is(err, raftlog.ErrClosed) {
+			t.Fatalf("call %d after Close: %v, want raftlog.ErrClosed", i+1, err)
+		}
+	}
+}

@@ -31,7 +31,7 @@ func (s *Store) LastIndex() (uint64, error) {
 
 // bounds returns the entries held: [first, end).
 func (s *Store) bounds() (first, end uint64, err error) {
-	if err := s.log.Err(); err != nil {
+	if err := s.live(); err != nil {
 		return 0, 0, err
 	}
 	st := s.log.Stat()

@@ -50,7 +50,7 @@ func (s *Store) set(key string, val []byte) error {
 // accepts both). A key set to an empty value returns an empty, non-nil
 // slice.
 func (s *Store) Get(key []byte) ([]byte, error) {
-	if err := s.log.Err(); err != nil {
+	if err := s.live(); err != nil {
 		return nil, err
 	}
 	v, ok := s.log.State().UserData.Value()[string(key)]

@@ -24,6 +24,10 @@ type Store struct {
 	// when they write. Syncs run outside it, so that writers share them.
 	mu sync.Mutex
 
+	// closed is set by Close: reads from the log's in-memory state would
+	// otherwise still answer.
+	closed atomic.Bool
+
 	counters counters
 }
 
@@ -61,7 +65,19 @@ func Open(dir string, cfg raftlog.Config) (*Store, error) {
 
 // Close flushes, syncs and closes the log and releases the directory's
 // lock. Every later call returns an error matching raftlog.ErrClosed.
-func (s *Store) Close() error { return s.log.Close() }
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	return s.log.Close()
+}
+
+// live returns raftlog.ErrClosed after Close, the error that poisoned the
+// log after a failed write or fsync, or nil.
+func (s *Store) live() error {
+	if s.closed.Load() {
+		return raftlog.ErrClosed
+	}
+	return s.log.Err()
+}
 
 // Dir is the store's directory.
 func (s *Store) Dir() string { return s.log.Dir() }

@@ -331,3 +331,20 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestClosedStoreAnswersNothing(t *testing.T) {
+	s := openTest(t, t.TempDir(), raftlog.Config{})
+	storeRange(t, s, 1, 3, 1)
+	must(t, s.Set([]byte("k"), []byte("v")))
+	must(t, s.Close())
+	_, err1 := s.FirstIndex()
+	_, err2 := s.LastIndex()
+	_, err3 := s.Get([]byte("k"))
+	err4 := s.StoreLogs([]*raft.Log{sampleLog(4, 1)})
+	err5 := s.GetLog(1, new(raft.Log))
+	for i, err := range []error{err1, err2, err3, err4, err5} {
+		if !errors.Is(err, raftlog.ErrClosed) {
+			t.Fatalf("call %d after Close: %v, want raftlog.ErrClosed", i+1, err)
+		}
+	}
+}
