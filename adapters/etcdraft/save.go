@@ -1,0 +1,215 @@
+package etcdraft
+
+import (
+	"fmt"
+
+	"github.com/raftlog/raftlog/raftlog"
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+)
+
+// Save persists what a Ready asks to: the snapshot (which replaces every
+// entry), then the entries (replacing a conflicting tail), then the
+// HardState, in that order, so that a crash keeps a prefix that etcd raft
+// can restart from (a commit index never beyond the entries kept). It
+// returns once they are durable when raft.MustSync says they must be (a
+// new term, vote or entries) or a snapshot was applied; otherwise it hands
+// them to the flush worker and returns at once. Send the Ready's messages
+// only after Save returns nil, then Advance.
+//
+// Errors: raft.ErrSnapOutOfDate for a snapshot not newer than the
+// current one; an error matching raftlog.ErrNonConsecutive for entries
+// leaving a gap after the last index; raftlog.ErrVoteReversal for a
+// HardState whose term or vote goes back; raftlog.ErrLogIDReversal for a
+// commit index going back; the log's error (raftlog.ErrPoisoned, ...)
+// for a failed write or fsync.
+func (s *Storage) Save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) error {
+	s.counters.saves.Add(1)
+	wrote, sync, err := s.save(hs, entries, snap)
+	switch {
+	case err != nil:
+		return err
+	case sync:
+		return s.sync()
+	case wrote:
+		return s.log.Flush(false, nil)
+	}
+	return nil
+}
+
+func (s *Storage) save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) (wrote, sync bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := hardState(s.log.State())
+	if !raft.IsEmptySnap(snap) {
+		if err := s.applySnapshot(snap); err != nil {
+			return false, false, err
+		}
+		wrote, sync = true, true
+	}
+	if len(entries) > 0 {
+		if err := s.appendEntries(entries); err != nil {
+			return false, false, err
+		}
+		wrote = true
+	}
+	if !raft.IsEmptyHardState(hs) {
+		w, err := s.saveHardState(hs, prev)
+		if err != nil {
+			return false, false, err
+		}
+		wrote = wrote || w
+	}
+	return wrote, sync || raft.MustSync(hs, prev, len(entries)), nil
+}
+
+// applySnapshot replaces the log with the snapshot: no entry is left, the
+// snapshot's last entry becomes the compaction point, and the snapshot
+// (metadata and data) is kept for Snapshot and InitialState.
+func (s *Storage) applySnapshot(snap pb.Snapshot) error {
+	st := s.log.State()
+	if cur := st.UserData.Value().Metadata.Index; snap.Metadata.Index <= cur {
+		return fmt.Errorf("etcdraft: apply snapshot at %d, have one at %d: %w", snap.Metadata.Index, cur, raft.ErrSnapOutOfDate)
+	}
+	id := raftlog.Some(raftlog.LogID{Term: snap.Metadata.Term, Index: snap.Metadata.Index})
+	st.Last, st.Purged, st.UserData = id, id, raftlog.Some(snap)
+	if _, err := s.log.UpdateState(st); err != nil {
+		return fmt.Errorf("etcdraft: apply snapshot at %d: %w", snap.Metadata.Index, err)
+	}
+	s.counters.snapshots.Add(1)
+	return nil
+}
+
+// appendEntries appends entries, first removing the entries from the first
+// one's index on when the log already has that index (a conflicting tail
+// that the leader overwrites). Entries at or before the compaction point
+// are skipped, as MemoryStorage does.
+func (s *Storage) appendEntries(entries []pb.Entry) error {
+	compacted, last := s.bounds()
+	if skip := compacted + 1; entries[0].Index < skip {
+		if entries[len(entries)-1].Index < skip {
+			return nil
+		}
+		entries = entries[skip-entries[0].Index:]
+	}
+	first := entries[0].Index
+	if first <= last {
+		if _, err := s.log.Truncate(first); err != nil {
+			return fmt.Errorf("etcdraft: replace entries from %d: %w", first, err)
+		}
+		s.counters.truncates.Add(1)
+	}
+	batch := make([]raftlog.Entry[raftlog.LogID, entry], len(entries))
+	for i, e := range entries {
+		batch[i] = raftlog.Entry[raftlog.LogID, entry]{
+			ID:      raftlog.LogID{Term: e.Term, Index: e.Index},
+			Payload: entry{typ: e.Type, data: e.Data},
+		}
+	}
+	if _, err := s.log.Append(batch...); err != nil {
+		return fmt.Errorf("etcdraft: append entries [%d, %d]: %w", first, entries[len(entries)-1].Index, err)
+	}
+	s.counters.appended.Add(uint64(len(entries)))
+	return nil
+}
+
+// saveHardState saves what changed of hs since prev: the vote (term and
+// node) and the commit point, as the log id of the committed entry.
+func (s *Storage) saveHardState(hs, prev pb.HardState) (bool, error) {
+	wrote := false
+	if hs.Term != prev.Term || hs.Vote != prev.Vote {
+		if _, err := s.log.SaveVote(Vote{Term: hs.Term, Node: hs.Vote}); err != nil {
+			return false, fmt.Errorf("etcdraft: save hard state %v: %w", hs, err)
+		}
+		wrote = true
+	}
+	if hs.Commit != prev.Commit {
+		id, err := s.log.LogIDAt(hs.Commit)
+		if err == nil {
+			_, err = s.log.Commit(id)
+		}
+		if err != nil {
+			return false, fmt.Errorf("etcdraft: save commit index %d (was %d): %w", hs.Commit, prev.Commit, err)
+		}
+		wrote = true
+	}
+	return wrote, nil
+}
+
+// CreateSnapshot records a snapshot of the state machine as of applied
+// index i (with the ConfState then, or the current one when cs is nil) and
+// returns once it is durable. The Storage keeps the data with the
+// metadata, in the log's state, which every chunk file repeats: keep it
+// small (etcd's own servers keep the bulk of their state elsewhere and
+// snapshot a reference to it). Errors: raft.ErrSnapOutOfDate when i is
+// not above the current snapshot; raft.ErrUnavailable when i is past the
+// last index.
+func (s *Storage) CreateSnapshot(i uint64, cs *pb.ConfState, data []byte) (pb.Snapshot, error) {
+	snap, err := s.createSnapshot(i, cs, data)
+	if err != nil {
+		return pb.Snapshot{}, err
+	}
+	return snap, s.sync()
+}
+
+func (s *Storage) createSnapshot(i uint64, cs *pb.ConfState, data []byte) (pb.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := s.log.State().UserData.Value()
+	if i <= snap.Metadata.Index {
+		return pb.Snapshot{}, fmt.Errorf("etcdraft: create snapshot at %d, have one at %d: %w", i, snap.Metadata.Index, raft.ErrSnapOutOfDate)
+	}
+	term, err := s.Term(i)
+	if err != nil {
+		return pb.Snapshot{}, fmt.Errorf("etcdraft: create snapshot at %d: %w", i, err)
+	}
+	snap.Metadata.Index, snap.Metadata.Term, snap.Data = i, term, data
+	if cs != nil {
+		snap.Metadata.ConfState = *cs
+	}
+	if _, err := s.log.SaveUserData(raftlog.Some(snap)); err != nil {
+		return pb.Snapshot{}, fmt.Errorf("etcdraft: create snapshot at %d: %w", i, err)
+	}
+	return snap, nil
+}
+
+// Compact removes the entries up to and including index i, which becomes
+// the compaction point (Term(i) still answers), and returns once that is
+// durable; chunk files holding only removed entries are then deleted.
+// Entries after the latest snapshot cannot be compacted (raft would have
+// neither them nor a snapshot to send): i must not exceed the snapshot's
+// index (*CompactError, matching ErrCompactBeyondSnapshot). At or below
+// the compaction point it returns raft.ErrCompacted.
+func (s *Storage) Compact(i uint64) error {
+	if err := s.compact(i); err != nil {
+		return err
+	}
+	return s.sync()
+}
+
+func (s *Storage) compact(i uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	compacted, _ := s.bounds()
+	if i <= compacted {
+		return raft.ErrCompacted
+	}
+	if snap := s.log.State().UserData.Value().Metadata.Index; i > snap {
+		return &CompactError{Index: i, Snapshot: snap}
+	}
+	id, err := s.log.LogIDAt(i)
+	if err == nil {
+		_, err = s.log.Purge(id)
+	}
+	if err != nil {
+		return fmt.Errorf("etcdraft: compact through %d: %w", i, err)
+	}
+	s.counters.compactions.Add(1)
+	return nil
+}
+
+// sync waits until everything written so far is durable.
+func (s *Storage) sync() error {
+	s.counters.syncs.Add(1)
+	return s.log.Sync()
+}
