@@ -104,8 +104,8 @@ func cxRaceEnabled() bool {
 // one writer that appends, truncates (rewriting the tail at a higher term),
 // purges and flushes. Every entry a reader gets must be the one the model
 // derives from its id, terms must not go down within a window, and the only
-// errors allowed are ErrPurged and ErrPastEnd while a purge or truncate was
-// in flight.
+// errors allowed are ErrPurged, ErrPastEnd and ErrChanged while a purge or
+// truncate was in flight.
 func TestConcurrencyReadersWithWriter(t *testing.T) {
 	t.Run("os", func(t *testing.T) {
 		cxConcurrentRun(t, fs.OS(), t.TempDir(), 1)
@@ -172,7 +172,7 @@ func cxConcurrentRun(t *testing.T, fsys fs.FS, dir string, seed uint64) {
 					if err != nil {
 						s1 := started.Load()
 						switch {
-						case !errors.Is(err, ErrPurged) && !errors.Is(err, ErrPastEnd):
+						case !errors.Is(err, ErrPurged) && !errors.Is(err, ErrPastEnd) && !errors.Is(err, ErrChanged):
 							res.bad = append(res.bad, fmt.Sprintf("read [%d, %d) at %d: unexpected error %v", a, b, want, err))
 						case s1 == f0:
 							res.bad = append(res.bad, fmt.Sprintf("read [%d, %d) at %d: %v with no purge or truncate in flight (stat said [%d, %d))", a, b, want, err, st.First, st.End))

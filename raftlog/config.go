@@ -38,10 +38,23 @@ type Config struct {
 	// means crypto/rand. Pass a seeded reader only to make files
 	// reproducible in tests.
 	Rand io.Reader
+	// MustExist makes Open fail with a *NoLogError (ErrNoLog) unless dir
+	// already holds a log, instead of creating an empty one. Set it when
+	// a node restarts: a mistyped path must not become a new log that has
+	// forgotten the node's vote.
+	MustExist bool
 	// ManualFlush runs no flush goroutine: flushes wait until Step is
 	// called (Sync, WaitIdle and Close call it themselves). For
 	// deterministic simulation.
 	ManualFlush bool
+}
+
+// validate checks every field, as Open does before it touches the disk.
+func (c Config) validate(dir string) error {
+	if dir == "" {
+		return &ConfigError{Field: "dir", Value: `""`, Reason: "a directory is required"}
+	}
+	return c.withDefaults().wal(dir).Validate()
 }
 
 func (c Config) withDefaults() Config {

@@ -64,7 +64,8 @@ func cxRequireCorruptAt(t testing.TB, err error, index uint64, path string, off 
 	require.ErrorIs(t, err, ErrCorrupt, "got %T: %v", err, err)
 	var ce *CorruptionError
 	require.True(t, errors.As(err, &ce), "got %T: %v", err, err)
-	require.Equal(t, index, ce.Index, "%v", err)
+	require.Equal(t, Some(index), ce.First, "%v", err)
+	require.Equal(t, Some(index), ce.Last, "%v", err)
 	var we *wal.CorruptionError
 	require.True(t, errors.As(ce.Unwrap(), &we), "the raftlog error wraps %T: %v", ce.Err, ce.Err)
 	require.Equal(t, path, we.File, "%v", err)
@@ -190,7 +191,8 @@ func TestCorruptOpenClosedChunk(t *testing.T) {
 		{"entry in the open chunk, before the durable point", entryPayload(n - 1)},
 		{"checkpoint of the first chunk", func(l *DefaultLog) (string, int64, int64, uint64) {
 			// Nothing replays, and the log cannot know where its entries
-			// started: Index is 0, which is below the first entry (1).
+			// started (the first entry of a log may have any index): the
+			// first index affected is unknown (0 here), never made up.
 			rec := int64(wal.ChunkHeaderSize + codec.Overhead + 16)
 			return filepath.Join(l.Dir(), wal.ChunkName(0)), rec + codec.HeaderSize + 2, rec, 0
 		}},
@@ -218,7 +220,15 @@ func TestCorruptOpenClosedChunk(t *testing.T) {
 				require.ErrorIs(t, err, ErrCorrupt)
 				var ce *CorruptionError
 				require.True(t, errors.As(err, &ce), "got %T: %v", err, err)
-				require.Equal(t, index, ce.Index, "%v", err)
+				if index == 0 {
+					require.False(t, ce.First.IsSome(), "the first entry affected is unknown: %v", err)
+				} else {
+					require.Equal(t, Some(index), ce.First, "%v", err)
+				}
+				if last, ok := ce.Last.Get(); ok {
+					// The entries found past the damage end at the log's last.
+					require.Equal(t, uint64(n), last, "%v", err)
+				}
 				var we *wal.CorruptionError
 				require.True(t, errors.As(ce.Unwrap(), &we), "wraps %T", ce.Err)
 				require.Equal(t, path, we.File)

@@ -16,25 +16,45 @@ var (
 	// ErrPoisoned: an earlier write or fsync failed; the log accepts no
 	// more writes until reopened. The error also matches the cause.
 	ErrPoisoned = wal.ErrPoisoned
-	// ErrCorrupt: data known durable is damaged (*CorruptionError, or a
-	// *wal.CorruptionError from Open).
+	// ErrCorrupt: data known durable is damaged or missing
+	// (*CorruptionError; Open's also unwraps to a *wal.CorruptionError,
+	// *wal.GapError or *wal.MissingChunkError naming the files).
 	ErrCorrupt = wal.ErrCorrupt
+	// ErrGap: two chunk files do not meet (a *wal.GapError, under a
+	// *CorruptionError). It also matches ErrCorrupt.
+	ErrGap = wal.ErrGap
+	// ErrMissingChunk: a chunk file the log needs is gone (a
+	// *wal.MissingChunkError, under a *CorruptionError). It also matches
+	// ErrCorrupt.
+	ErrMissingChunk = wal.ErrMissingChunk
+	// ErrVersion: a file of a format this code cannot read (a
+	// *wal.VersionError).
+	ErrVersion = wal.ErrVersion
+	// ErrTornTail: in Strict recovery, the log ends with a write that a
+	// crash cut short, which the default recovery would cut off.
+	ErrTornTail = wal.ErrTornTail
+	// ErrRecordTooLarge: an entry, vote, state or user data whose
+	// encoding is over Config.MaxRecordBytes (*RecordTooLargeError).
+	ErrRecordTooLarge = wal.ErrRecordTooLarge
+	// ErrNoLog: Config.MustExist was set and the directory holds no log
+	// (*NoLogError).
+	ErrNoLog = errors.New("raftlog: no log in the directory")
 
 	// ErrVoteReversal: a vote below (or incomparable with) the saved one
 	// (*VoteReversalError).
-	ErrVoteReversal = errors.New("raftlog: vote cannot be reversed")
+	ErrVoteReversal = errors.New("raftlog: a vote cannot go back")
 	// ErrLogIDReversal: an append, commit or purge past the end whose id
 	// sorts below the current one (*LogIDReversalError).
-	ErrLogIDReversal = errors.New("raftlog: log id cannot be reversed")
+	ErrLogIDReversal = errors.New("raftlog: a log id cannot go back")
 	// ErrNonConsecutive: an append whose index does not follow the last
 	// (*NonConsecutiveError).
-	ErrNonConsecutive = errors.New("raftlog: log id is not consecutive")
+	ErrNonConsecutive = errors.New("raftlog: entries must be appended at consecutive indexes")
 	// ErrIndexNotFound: a truncate at an index whose predecessor is not in
 	// the log (*IndexNotFoundError).
-	ErrIndexNotFound = errors.New("raftlog: log index not found")
+	ErrIndexNotFound = errors.New("raftlog: no such log index")
 	// ErrPurgeMismatch: a purge id that differs from the entry at its index
 	// (*PurgeMismatchError).
-	ErrPurgeMismatch = errors.New("raftlog: purge id does not match the log")
+	ErrPurgeMismatch = errors.New("raftlog: the purge id does not match the log")
 	// ErrInvalidState: UpdateState with a state that breaks the log's
 	// invariants (*InvalidStateError).
 	ErrInvalidState = errors.New("raftlog: invalid state")
@@ -43,24 +63,36 @@ var (
 	ErrIndexLimit = errors.New("raftlog: log index at the limit")
 	// ErrRange: a read with from > to (*RangeError).
 	ErrRange = errors.New("raftlog: invalid range")
-	// ErrPurged: a read of entries before the first one the log holds
-	// (*RangeError).
+	// ErrPurged: a read of entries that a purge removed (*RangeError).
 	ErrPurged = errors.New("raftlog: entries purged")
+	// ErrBeforeStart: a read of entries before the first one a log that
+	// was never purged holds: they never existed (*RangeError).
+	ErrBeforeStart = errors.New("raftlog: read before the start of the log")
 	// ErrPastEnd: a read of entries after the last one (*RangeError).
 	ErrPastEnd = errors.New("raftlog: read past the end of the log")
+	// ErrChanged: an iteration of Read met entries that a concurrent
+	// Truncate or Purge removed or replaced after it started
+	// (*ChangedError). It never yields entries of two branches.
+	ErrChanged = errors.New("raftlog: the entries being read were truncated or purged")
 )
 
-// ConfigError reports an invalid Config or Types field.
-type ConfigError struct {
-	Field  string
-	Reason string
-}
+// ConfigError reports an invalid Config or Types field (Field is e.g.
+// "ChunkMaxBytes" or "Types.Index"). It is wal's type: a bad field of
+// either package gives the same *ConfigError to errors.As.
+type ConfigError = wal.ConfigError
+
+// NoLogError: Config.MustExist was set and Dir holds no log (no chunk file
+// and no META file): a mistyped path, or a log that was never written. It
+// matches ErrNoLog.
+type NoLogError struct{ Dir string }
 
 // Error describes the failure with the values it carries.
-func (e *ConfigError) Error() string { return "raftlog: invalid config: " + e.Field + " " + e.Reason }
+func (e *NoLogError) Error() string {
+	return fmt.Sprintf("raftlog: %s holds no log, and Config.MustExist says it must", e.Dir)
+}
 
-// Is makes errors.Is(err, ErrConfig) true.
-func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+// Is makes errors.Is(err, ErrNoLog) true.
+func (e *NoLogError) Is(target error) bool { return target == ErrNoLog }
 
 // VoteReversalError: SaveVote with a vote that is not >= the saved one.
 type VoteReversalError[V any] struct {
@@ -70,7 +102,7 @@ type VoteReversalError[V any] struct {
 
 // Error describes the failure with the values it carries.
 func (e *VoteReversalError[V]) Error() string {
-	return fmt.Sprintf("raftlog: vote cannot be reversed: current %v, attempted %v", e.Current, e.Attempted)
+	return fmt.Sprintf("raftlog: the vote %v cannot replace the saved vote %v", e.Attempted, e.Current)
 }
 
 // Is makes errors.Is(err, ErrVoteReversal) true.
@@ -86,7 +118,7 @@ type LogIDReversalError[L any] struct {
 
 // Error describes the failure with the values it carries.
 func (e *LogIDReversalError[L]) Error() string {
-	return fmt.Sprintf("raftlog: log id cannot be reversed when %s: current %v, attempted %v", e.When, e.Current, e.Attempted)
+	return fmt.Sprintf("raftlog: %s of %v refused: it sorts below the current %v", e.When, e.Attempted, e.Current)
 }
 
 // Is makes errors.Is(err, ErrLogIDReversal) true.
@@ -100,7 +132,7 @@ type NonConsecutiveError[L any] struct {
 
 // Error describes the failure with the values it carries.
 func (e *NonConsecutiveError[L]) Error() string {
-	return fmt.Sprintf("raftlog: log id is not consecutive when append: last %v, attempted %v", e.Last, e.Attempted)
+	return fmt.Sprintf("raftlog: cannot append %v: the last entry is %v, so the next must be at the following index", e.Attempted, e.Last)
 }
 
 // Is makes errors.Is(err, ErrNonConsecutive) true.
@@ -131,7 +163,7 @@ type PurgeMismatchError[L any] struct {
 
 // Error describes the failure with the values it carries.
 func (e *PurgeMismatchError[L]) Error() string {
-	return fmt.Sprintf("raftlog: purge id %v does not match the log's entry %v at that index", e.Attempted, e.Existing)
+	return fmt.Sprintf("raftlog: cannot purge up to %v: the log holds %v there", e.Attempted, e.Existing)
 }
 
 // Is makes errors.Is(err, ErrPurgeMismatch) true.
@@ -152,7 +184,7 @@ func (e *InvalidStateError) Is(target error) bool { return target == ErrInvalidS
 type RangeError struct {
 	From, To   uint64
 	First, End uint64
-	Err        error // ErrRange, ErrPurged or ErrPastEnd
+	Err        error // ErrRange, ErrPurged, ErrBeforeStart or ErrPastEnd
 }
 
 // Error describes the failure with the values it carries.
@@ -163,19 +195,57 @@ func (e *RangeError) Error() string {
 // Unwrap returns the sentinel.
 func (e *RangeError) Unwrap() error { return e.Err }
 
-// CorruptionError: a damaged record where the log expected entry Index, or,
-// from Open, damage that makes the entries from Index on unreadable (Index is
-// one past the last entry replayed intact). A Raft node can refetch those
-// entries from a peer. It matches ErrCorrupt and unwraps to the
-// *wal.CorruptionError that names the chunk file and offset.
-type CorruptionError struct {
+// ChangedError: an iteration of Read that had yielded entries up to Index-1
+// found that a concurrent Truncate or Purge had removed or replaced entry
+// Index (or those before it) since the iteration started. The iteration
+// stops there, so it never mixes entries of two branches of the log. It
+// matches ErrChanged.
+type ChangedError struct {
 	Index uint64
-	Err   error
+}
+
+// Error describes the failure with the values it carries.
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("raftlog: the entries being read were truncated or purged at index %d while the iteration ran", e.Index)
+}
+
+// Is makes errors.Is(err, ErrChanged) true.
+func (e *ChangedError) Is(target error) bool { return target == ErrChanged }
+
+// CorruptionError: damage to data that was durable. First and Last bound
+// the entry indexes the damage makes unreadable, as far as the log can
+// tell: First is absent when the first entry affected is unknown (damage in
+// a log that held no entry before it, whose first entry may have any
+// index), Last when the damage hides how far the entries went. From Read,
+// First and Last are the entry read. A Raft node can refetch those entries
+// from a peer. It matches ErrCorrupt and unwraps to the wal's error that
+// names the chunk file and offset (*wal.CorruptionError, *wal.GapError or
+// *wal.MissingChunkError).
+type CorruptionError struct {
+	First, Last Option[uint64]
+	Err         error
 }
 
 // Error describes the failure with the values it carries.
 func (e *CorruptionError) Error() string {
-	return fmt.Sprintf("raftlog: entries from index %d are unreadable: %v", e.Index, e.Err)
+	return "raftlog: " + indexRange(e.First, e.Last) + " unreadable: " + e.Err.Error()
+}
+
+// indexRange says which entries First and Last bound, in words.
+func indexRange(first, last Option[uint64]) string {
+	f, fok := first.Get()
+	l, lok := last.Get()
+	switch {
+	case fok && lok && f == l:
+		return fmt.Sprintf("entry %d is", f)
+	case fok && lok:
+		return fmt.Sprintf("entries %d to %d are", f, l)
+	case fok:
+		return fmt.Sprintf("entries from %d on are", f)
+	case lok:
+		return fmt.Sprintf("entries up to %d (the first unknown) are", l)
+	}
+	return "entries (indexes unknown) are"
 }
 
 // Unwrap returns the WAL's error.
@@ -195,3 +265,53 @@ func (e *IndexLimitError) Error() string {
 
 // Is makes errors.Is(err, ErrIndexLimit) true.
 func (e *IndexLimitError) Is(target error) bool { return target == ErrIndexLimit }
+
+// RecordTooLargeError: a write whose record is over Config.MaxRecordBytes.
+// What says what was written ("entry", "vote", "commit", "state" or "user
+// data"), Index is the entry's index for an entry; Size and Limit are the
+// record body's size and the limit, in bytes. The write changed nothing.
+// It matches ErrRecordTooLarge.
+type RecordTooLargeError struct {
+	What        string
+	Index       Option[uint64]
+	Size, Limit int
+}
+
+// Error describes the failure with the values it carries.
+func (e *RecordTooLargeError) Error() string {
+	what := e.What
+	if i, ok := e.Index.Get(); ok {
+		what = fmt.Sprintf("%s %d", what, i)
+	}
+	return fmt.Sprintf("raftlog: %s is too large: its record is %d bytes, the limit (Config.MaxRecordBytes) is %d", what, e.Size, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrRecordTooLarge) true.
+func (e *RecordTooLargeError) Is(target error) bool { return target == ErrRecordTooLarge }
+
+// tooLarge turns the WAL's refusal of record n of a write into a
+// *RecordTooLargeError naming what it was; other errors pass through.
+func (l *Log[L, P, V, U]) tooLarge(err error, recs []record[L, P, V, U]) error {
+	var we *wal.RecordTooLargeError
+	if !errors.As(err, &we) || we.Record >= len(recs) {
+		return err
+	}
+	r := recs[we.Record]
+	e := &RecordTooLargeError{Size: we.Size, Limit: we.Limit}
+	switch r.op {
+	case opAppend:
+		e.What, e.Index = "entry", Some(l.t.Index(r.id))
+	case opVote:
+		e.What = "vote"
+	case opCommit:
+		e.What = "commit"
+	case opState:
+		e.What = "state"
+		if r.state.UserData.IsSome() {
+			e.What = "user data"
+		}
+	default:
+		e.What = "record"
+	}
+	return e
+}

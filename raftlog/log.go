@@ -2,6 +2,8 @@ package raftlog
 
 import (
 	"errors"
+	"fmt"
+	iofs "io/fs"
 	"path/filepath"
 	"sync"
 
@@ -39,6 +41,12 @@ type Log[L, P, V, U any] struct {
 	idx       index[L]
 	cache     cache[P]
 	replaying bool // Open is replaying: every record is durable
+
+	// dropped lists the entries Open found in bytes it cut or could not
+	// reach (see wal.DropObserver); report is what Open cut. Both are set
+	// by Open and read-only after.
+	dropped []droppedEntry
+	report  RecoveryReport[L, V, U]
 }
 
 // DefaultLog is a Log of the default types (see DefaultTypes).
@@ -50,23 +58,31 @@ func Open(dir string, cfg Config) (*DefaultLog, error) {
 	return OpenWith(dir, DefaultTypes, cfg)
 }
 
-// OpenWith opens the log in dir, creating dir if it does not exist, with the
-// caller's types. It takes the directory's lock (a second Open of the same
-// directory fails with fs.ErrLocked), replays the log, repairs a torn tail
-// left by a crash (cutting only what was never durable), and starts the
-// flush worker.
+// OpenWith opens the log in dir, creating dir if it does not exist (unless
+// Config.MustExist), with the caller's types. It checks the whole Config and
+// Types first, so a refused one touches nothing. It then makes dir and every
+// directory above it durable (a power loss after Open must not lose the
+// directory, whoever created it), takes the directory's lock (a second Open
+// of the same directory fails with fs.ErrLocked), replays the log, cuts a
+// torn tail left by a crash (only what was never durable; see Recovery), and
+// starts the flush worker.
 //
-// Errors: *ConfigError; a lock error; *CorruptionError when data that was
-// durable is damaged (it names the first entry index affected and wraps the
-// *wal.CorruptionError naming the file and offset); *wal.GapError,
-// *wal.MissingChunkError or *wal.VersionError for a broken set of chunk
-// files; or the file system's error.
+// Errors: *ConfigError; *NoLogError (Config.MustExist); a lock error;
+// *CorruptionError when data that was durable is damaged or missing (it
+// names the entries affected and wraps the wal's error naming the file and
+// offset: *wal.CorruptionError, *wal.GapError or *wal.MissingChunkError);
+// *wal.VersionError for a file of an unknown format; with Config.Recovery
+// set to wal.Strict, an error matching ErrTornTail; or the file system's
+// error.
 func OpenWith[L, P, V, U any](dir string, t Types[L, P, V, U], cfg Config) (*Log[L, P, V, U], error) {
 	if err := t.validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.validate(dir); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
-	if err := ensureDir(cfg.FS, dir); err != nil {
+	if err := ensureDir(cfg.FS, dir, cfg.MustExist); err != nil {
 		return nil, err
 	}
 	l := &Log[L, P, V, U]{t: t, cfg: cfg, dir: dir}
@@ -79,11 +95,19 @@ func OpenWith[L, P, V, U any](dir string, t Types[L, P, V, U], cfg Config) (*Log
 	l.replaying = false
 	if err != nil {
 		if errors.Is(err, wal.ErrCorrupt) {
-			return nil, &CorruptionError{Index: l.idx.end(), Err: err}
+			return nil, l.corruption(err)
 		}
 		return nil, err
 	}
 	l.wal = w
+	l.report = l.recoveryReport(w.Report())
+	l.dropped = nil
+	for _, c := range l.report.Cuts {
+		if f, ok := c.First.Get(); ok {
+			cfg.Logger.Warn("raftlog: recovery cut entries", "file", c.File, "offset", c.Offset,
+				"first", f, "last", c.Last.Value(), "durable", c.Durable)
+		}
+	}
 	// Chunks that the purge point made obsolete before a crash interrupted
 	// their removal go now.
 	if err := l.removeObsoleteChunks(); err != nil {
@@ -93,17 +117,43 @@ func OpenWith[L, P, V, U any](dir string, t Types[L, P, V, U], cfg Config) (*Log
 	return l, nil
 }
 
-// ensureDir creates dir if it is missing and makes its entry durable.
-func ensureDir(fsys fs.FS, dir string) error {
-	if _, err := fsys.Stat(dir); err == nil {
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
+// ensureDir makes dir exist and makes its entry, and that of every
+// directory above it, durable. It does so on every Open, not only when it
+// creates dir: an earlier Open may have created it and failed before
+// syncing, and a log whose directory vanishes in a power loss would open as
+// a new, empty log. A directory above dir that cannot be opened for lack
+// of permission is skipped: it was not created by this process.
+func ensureDir(fsys fs.FS, dir string, mustExist bool) error {
+	dir = filepath.Clean(dir)
+	if _, err := fsys.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if mustExist {
+			return &NoLogError{Dir: dir}
+		}
+		if err := fsys.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	} else if err != nil {
 		return err
 	}
-	if err := fsys.MkdirAll(dir, 0o755); err != nil {
-		return err
+	if mustExist {
+		ok, err := wal.Exists(fsys, dir)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &NoLogError{Dir: dir}
+		}
 	}
-	return fsys.SyncDir(filepath.Dir(filepath.Clean(dir)))
+	for d := dir; ; {
+		parent := filepath.Dir(d)
+		if parent == d {
+			return nil
+		}
+		if err := fsys.SyncDir(parent); err != nil && !(errors.Is(err, iofs.ErrPermission) && d != dir) {
+			return fmt.Errorf("raftlog: making the entry of %s in %s durable: %w", d, parent, err)
+		}
+		d = parent
+	}
 }
 
 // machine adapts a Log to wal.StateMachine without exporting the methods.
@@ -136,7 +186,7 @@ func (l *Log[L, P, V, U]) begin() error {
 func (l *Log[L, P, V, U]) write(r record[L, P, V, U]) (wal.Position, error) {
 	pos, err := l.wal.Append(r)
 	if err != nil {
-		return pos, err
+		return pos, l.tooLarge(err, []record[L, P, V, U]{r})
 	}
 	l.mu.Lock()
 	l.apply(r, pos)

@@ -15,31 +15,49 @@ import (
 // offset), never the damaged bytes. Read never waits for an fsync.
 //
 // The range must lie within what the log holds: from > to yields a
-// *RangeError matching ErrRange; from below the first entry held, ErrPurged;
-// to past the last entry, ErrPastEnd (never a silently shorter sequence).
-// An error is the iterator's last item. Entries purged or truncated by a
-// concurrent writer while the iteration runs end it with the same errors.
+// *RangeError matching ErrRange; from below the first entry held, ErrPurged
+// (or ErrBeforeStart when nothing was ever purged there); to past the last
+// entry, ErrPastEnd (never a silently shorter sequence). An error is the
+// iterator's last item.
+//
+// Writers may run while an iteration does. An iteration never mixes two
+// branches of the log: if a concurrent Truncate (or UpdateState) removes or
+// replaces an entry it has already yielded, it ends with a *ChangedError
+// (ErrChanged) before yielding anything after it; entries a concurrent
+// Purge removes before it reaches them end it with ErrPurged. Everything it
+// yields is a sequence the log held.
 //
 // A payload served from the cache is the one the log holds: the caller must
 // not modify it.
 func (l *Log[L, P, V, U]) Read(from, to uint64) iter.Seq2[Entry[L, P], error] {
 	return func(yield func(Entry[L, P], error) bool) {
+		var prev L // the id of the entry yielded last, if any
 		for i := from; i < to || from > to; i++ {
-			e, err := l.entry(i, from, to)
+			e, err := l.entry(i, from, to, prev, i > from)
 			if !yield(e, err) || err != nil {
 				return
 			}
+			prev = e.ID
 		}
 	}
 }
 
-// entry reads entry i of a Read of [from, to).
-func (l *Log[L, P, V, U]) entry(i, from, to uint64) (Entry[L, P], error) {
+// entry reads entry i of a Read of [from, to) whose previous item, if
+// hasPrev, was the entry with id prev.
+func (l *Log[L, P, V, U]) entry(i, from, to uint64, prev L, hasPrev bool) (Entry[L, P], error) {
 	var e Entry[L, P]
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
 		return e, ErrClosed
+	}
+	if hasPrev && i-1 >= l.idx.first {
+		// The entry yielded last must still be in the log, unchanged:
+		// otherwise a truncate has replaced the branch being read.
+		if id, ok := l.idx.lookup(i - 1); !ok || l.t.CompareLogID(id, prev) != 0 {
+			l.mu.RUnlock()
+			return e, &ChangedError{Index: i - 1}
+		}
 	}
 	first, end := l.idx.first, l.nextIndex(l.state.Last)
 	if l.idx.n == 0 {
@@ -49,8 +67,10 @@ func (l *Log[L, P, V, U]) entry(i, from, to uint64) (Entry[L, P], error) {
 	switch {
 	case from > to:
 		rangeErr = ErrRange
-	case i < first:
+	case i < first && l.purgedAtOrAfter(i):
 		rangeErr = ErrPurged
+	case i < first:
+		rangeErr = ErrBeforeStart
 	case to > end || i >= l.idx.end():
 		rangeErr = ErrPastEnd
 	}
@@ -80,10 +100,18 @@ func (l *Log[L, P, V, U]) entry(i, from, to uint64) (Entry[L, P], error) {
 		return e, &RangeError{From: from, To: to, First: i + 1, End: to, Err: ErrPurged}
 	}
 	if err != nil {
-		return e, &CorruptionError{Index: i, Err: err}
+		return e, &CorruptionError{First: Some(i), Last: Some(i), Err: err}
 	}
 	e.Payload = r.payload
 	return e, nil
+}
+
+// purgedAtOrAfter reports whether index i is at or below the purge point,
+// that is, was removed by a purge rather than never held. Called with mu
+// held.
+func (l *Log[L, P, V, U]) purgedAtOrAfter(i uint64) bool {
+	p, ok := l.state.Purged.Get()
+	return ok && i <= l.t.Index(p)
 }
 
 // LogIDAt returns the log id of the entry at index i without reading its
@@ -110,8 +138,11 @@ func (l *Log[L, P, V, U]) LogIDAt(i uint64) (L, error) {
 		first = end
 	}
 	sentinel := ErrPastEnd
-	if i < first {
+	switch {
+	case i < first && l.purgedAtOrAfter(i):
 		sentinel = ErrPurged
+	case i < first:
+		sentinel = ErrBeforeStart
 	}
 	return zero, &RangeError{From: i, To: i + 1, First: first, End: end, Err: sentinel}
 }

@@ -315,7 +315,8 @@ func TestSeedReopenDamagedLastRecord(t *testing.T) {
 		require.ErrorIs(t, err, ErrCorrupt, "recovery mode %d", mode)
 		var ce *CorruptionError
 		require.ErrorAs(t, err, &ce)
-		require.Equal(t, uint64(8), ce.Index, "the entries replayed intact end at index 8")
+		require.Equal(t, Some[uint64](8), ce.First, "the entries replayed intact end at index 7")
+		require.False(t, ce.Last.IsSome(), "no entry follows the damaged purge record")
 		var we *wal.CorruptionError
 		require.ErrorAs(t, err, &we)
 		require.Equal(t, seedChunk796, we.File)

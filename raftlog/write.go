@@ -64,6 +64,9 @@ func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
 		}
 		l.mu.Unlock()
 	}
+	if err != nil {
+		err = l.tooLarge(err, recs)
+	}
 	clear(recs) // the scratch must not keep payloads alive
 	l.recs, l.poss = recs[:0], poss[:0]
 	if err != nil {

@@ -135,7 +135,7 @@ func (w *WAL[R]) appendLocked(kind codec.Kind, rec R) (Position, error) {
 		limit = readLimit // a refused checkpoint would refuse every later write
 	}
 	if err == nil && codec.BodyLen(buf, start) > limit {
-		err = fmt.Errorf("%w: body of %d bytes, limit %d", ErrRecordTooLarge, codec.BodyLen(buf, start), limit)
+		err = &RecordTooLargeError{Record: len(w.pending), Size: codec.BodyLen(buf, start), Limit: limit}
 	}
 	if err != nil {
 		w.buf, w.marker = buf[:mark], marker

@@ -99,7 +99,10 @@ type Config struct {
 	ManualWorker bool
 }
 
-// ConfigError reports an invalid Config field.
+// ConfigError reports an invalid field of a configuration: Field names it
+// (e.g. "ChunkMaxBytes", or "Types.Index" for package raftlog's Types),
+// Value is what it held (nil when it was missing) and Reason says what is
+// wrong. Package raftlog uses the same type for its Config and Types.
 type ConfigError struct {
 	Field  string
 	Value  any
@@ -108,11 +111,21 @@ type ConfigError struct {
 
 // Error describes the failure with the values it carries.
 func (e *ConfigError) Error() string {
-	return fmt.Sprintf("wal: invalid config: %s = %v: %s", e.Field, e.Value, e.Reason)
+	if e.Value == nil {
+		return fmt.Sprintf("invalid config: %s %s", e.Field, e.Reason)
+	}
+	return fmt.Sprintf("invalid config: %s = %v: %s", e.Field, e.Value, e.Reason)
 }
 
 // Is makes errors.Is(err, ErrConfig) true.
 func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
+// Validate checks every field of c, as Open does before it touches the
+// disk: a *ConfigError names the first field that is wrong.
+func (c Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
 
 // withDefaults validates c and fills in defaults.
 func (c Config) withDefaults() (Config, error) {

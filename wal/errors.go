@@ -138,5 +138,21 @@ func (e *ApplyError) Error() string {
 // Unwrap returns the state machine's error.
 func (e *ApplyError) Unwrap() error { return e.Err }
 
+// RecordTooLargeError reports a record whose encoded body is over the
+// limit: Size and Limit are in bytes; Record is its place in the batch
+// (0 for Append). It matches ErrRecordTooLarge.
+type RecordTooLargeError struct {
+	Record      int
+	Size, Limit int
+}
+
+// Error describes the failure with the values it carries.
+func (e *RecordTooLargeError) Error() string {
+	return fmt.Sprintf("wal: record too large: its body is %d bytes, the limit is %d", e.Size, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrRecordTooLarge) true.
+func (e *RecordTooLargeError) Is(target error) bool { return target == ErrRecordTooLarge }
+
 // poisoned wraps the first I/O failure: it matches ErrPoisoned and the cause.
 func poisoned(cause error) error { return fmt.Errorf("%w: %w", ErrPoisoned, cause) }

@@ -99,6 +99,24 @@ func readMeta(fsys fs.FS, dir string) (m meta, ok bool, err error) {
 	return m, true, nil
 }
 
+// Exists reports whether dir holds a log: a META file or a chunk file. A
+// directory that does not exist holds none.
+func Exists(fsys fs.FS, dir string) (bool, error) {
+	names, err := fsys.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, n := range names {
+		if _, ok := ParseChunkName(n); ok || n == MetaFileName {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // writeMeta replaces the META file durably: a temporary file, fsynced, then
 // renamed over it, then the directory fsynced. A crash at any point leaves
 // the old content or the new one.

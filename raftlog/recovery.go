@@ -1,0 +1,95 @@
+package raftlog
+
+import (
+	"github.com/raftlog/raftlog/wal"
+)
+
+// RecoveryReport says what Open cut from the log and the state it
+// recovered. Every cut is here, the default cut of a torn tail included,
+// and each was also logged at WARN through Config.Logger.
+type RecoveryReport[L, V, U any] struct {
+	// Mode is the recovery mode Open ran in.
+	Mode wal.RecoveryMode
+	// Cuts lists what recovery removed, in log order; empty when it
+	// removed nothing.
+	Cuts []Cut
+	// State is the state as recovered, before any later write.
+	State State[L, V, U]
+}
+
+// Cut is one region that recovery removed from the log (a torn tail, the
+// head of an interrupted rotation, or in wal.Repair mode damage and
+// everything after it), with the entries found in it.
+type Cut struct {
+	wal.Cut
+	// First and Last bound the indexes of the intact entries recovery
+	// found in the bytes it removed (found by resynchronising at each
+	// write batch after damage, so a damaged entry is not among them);
+	// both are absent when it found none. A Raft node refetches these
+	// from a peer when Cut.Durable says they had been durable.
+	First, Last Option[uint64]
+}
+
+// Recovery returns what Open cut from the log and the state it recovered.
+func (l *Log[L, P, V, U]) Recovery() RecoveryReport[L, V, U] { return l.report }
+
+// droppedEntry is an entry Open found in bytes it did not keep.
+type droppedEntry struct {
+	pos   wal.Position
+	index uint64
+}
+
+// Dropped collects the entries of records Open does not keep (see
+// wal.DropObserver).
+func (m machine[L, P, V, U]) Dropped(r record[L, P, V, U], pos wal.Position) {
+	if r.op == opAppend {
+		m.l.dropped = append(m.l.dropped, droppedEntry{pos: pos, index: m.l.t.Index(r.id)})
+	}
+}
+
+// recoveryReport pairs the WAL's cuts with the entries found in each.
+func (l *Log[L, P, V, U]) recoveryReport(r wal.Report) RecoveryReport[L, V, U] {
+	out := RecoveryReport[L, V, U]{Mode: r.Mode, State: l.state}
+	for _, c := range r.Cuts {
+		cut := Cut{Cut: c}
+		for _, d := range l.dropped {
+			if d.pos.Chunk == c.Chunk && int64(d.pos.Offset-c.Chunk) >= c.Offset {
+				cut.First, cut.Last = widen(cut.First, cut.Last, d.index)
+			}
+		}
+		out.Cuts = append(out.Cuts, cut)
+	}
+	return out
+}
+
+// corruption turns a WAL error that refused the log into a
+// *CorruptionError naming the entries it makes unreadable: from the entry
+// after the last one replayed intact (unknown when the log held none: its
+// first entry may have any index) to the last entry found past the damage
+// (unknown when none was found).
+func (l *Log[L, P, V, U]) corruption(err error) *CorruptionError {
+	ce := &CorruptionError{Err: err}
+	if last, ok := l.state.Last.Get(); ok {
+		ce.First = Some(l.t.Index(last) + 1)
+	}
+	for _, d := range l.dropped {
+		_, ce.Last = widen(ce.First, ce.Last, d.index)
+	}
+	if f, ok := ce.First.Get(); ok {
+		if la, ok := ce.Last.Get(); ok && la < f {
+			ce.Last = None[uint64]()
+		}
+	}
+	return ce
+}
+
+// widen extends the range [first, last] to include i.
+func widen(first, last Option[uint64], i uint64) (Option[uint64], Option[uint64]) {
+	if f, ok := first.Get(); !ok || i < f {
+		first = Some(i)
+	}
+	if la, ok := last.Get(); !ok || i > la {
+		last = Some(i)
+	}
+	return first, last
+}
