@@ -11,20 +11,23 @@ import (
 // The cost model's constants, fitted to runs on the reference machine type
 // (2 cores, ext4 on a virtio disk).
 const (
-	childStart     = 0.07  // seconds to start, open and close a child
-	cpuPerEntry    = 4e-6  // seconds per appended entry, beyond the fsyncs
-	readPerEntry   = 6e-6  // seconds per entry of the log for each read row
-	randReadCost   = 15e-6 // seconds per random read
-	verifyPerEntry = 5e-6  // seconds per entry checked after an append run
-	purgeCost      = 0.5   // seconds per purge run
-	boltFsyncs     = 2     // raft-boltdb fsyncs data pages, then the meta page
-	straceOverhead = 1.3   // a traced run's slowdown
+	childStart     = 0.07   // seconds to start, open and close a child
+	fsyncOverhead  = 1.5    // a store's durable append over the raw loop's iteration
+	cpuPerEntry    = 4e-6   // seconds per appended entry, beyond the fsyncs
+	boltPerEntry   = 20e-6  // the same for raft-boltdb, which updates a B+tree
+	boltFsyncs     = 2      // raft-boltdb fsyncs data pages, then the meta page
+	openPerEntry   = 1.5e-6 // seconds per entry of the log to open it
+	readPerEntry   = 4.5e-6 // seconds per entry of the log to read it in order
+	randReadCost   = 6e-6   // seconds per random read
+	verifyPerEntry = 5e-6   // seconds per entry checked after an append run
+	purgeCost      = 0.1    // seconds per purge run
+	straceOverhead = 1.3    // a traced run's slowdown
 )
 
 // Estimate predicts the whole run's duration from the first limit line. Each
-// durable append costs the median iteration of the raw loop that writes as
-// many bytes into a growing file (twice for raft-boltdb) plus a CPU cost per
-// entry; under G appenders a group-committing store shares its fsyncs among
+// durable append costs 1.5 times the median iteration of the raw loop that
+// writes as many bytes into a growing file (twice that for raft-boltdb) plus
+// a CPU cost per entry; under G appenders a group-committing store shares its fsyncs among
 // up to G; each read row costs a time per entry of the log; every child
 // costs a start. The traced pass repeats the append and purge rows once. It
 // is a prediction, not a bound: the progress lines tell the real time, and
@@ -49,6 +52,9 @@ func Estimate(cfg Config, lr LimitRun) time.Duration {
 	var limits float64
 	for _, r := range lr.Loops {
 		limits += float64(r.Loop.Ops) / math.Max(r.OpsPerSec, 1)
+		if r.Loop.Kind == limit.Zeroed && lr.Bandwidth > 0 { // zero-filling the file first
+			limits += float64(r.Loop.Ops*r.Loop.Bytes) / (lr.Bandwidth * 1e6)
+		}
 	}
 	if lr.Bandwidth > 0 {
 		limits += float64(cfg.Scale.RawBytes) / (lr.Bandwidth * 1e6)
@@ -68,24 +74,24 @@ func rowCost(sc Scale, lr LimitRun, row Row, s Store) float64 {
 	n := float64(sc.Log)
 	switch row.Workload {
 	case workload.Reopen:
-		return n * readPerEntry / 2
+		return n * openPerEntry
 	case workload.SeqRead:
-		return n * readPerEntry
+		return n * (openPerEntry + readPerEntry)
 	case workload.RandRead:
-		return n*readPerEntry/2 + float64(sc.Reads)*randReadCost
+		return n*openPerEntry + float64(sc.Reads)*randReadCost
 	case workload.Purge:
 		return purgeCost
 	}
 	n = float64(row.N(sc))
 	appends := math.Ceil(n / float64(row.Batch))
-	fsync := fsyncCost(lr, row.Size*row.Batch)
+	fsync, cpu := fsyncCost(lr, row.Size*row.Batch)*fsyncOverhead, cpuPerEntry
 	if s.Name == "raft-boltdb" {
-		fsync *= boltFsyncs
+		fsync, cpu = fsync*boltFsyncs, boltPerEntry
 	}
 	if s.Group && row.G > 1 {
 		appends /= float64(row.G)
 	}
-	return appends*fsync + n*cpuPerEntry + math.Min(n, verifySampled)*verifyPerEntry
+	return appends*fsync + n*cpu + math.Min(n, verifySampled)*verifyPerEntry
 }
 
 // verifySampled is about how many entries an append run checks at most.
