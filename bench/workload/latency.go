@@ -17,14 +17,6 @@ func newRecorder(capacity int) *recorder {
 
 func (r *recorder) add(d time.Duration) { r.d = append(r.d, d) }
 
-// merge appends the durations of others, for concurrent runs with one
-// recorder per goroutine.
-func (r *recorder) merge(others ...*recorder) {
-	for _, o := range others {
-		r.d = append(r.d, o.d...)
-	}
-}
-
 // summary sorts the durations and returns the median, the 99th percentile
 // (nearest rank) and the maximum.
 func (r *recorder) summary() Latency {

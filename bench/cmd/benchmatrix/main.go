@@ -163,7 +163,7 @@ func configure(f flags) (matrix.Config, func(), error) {
 		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
 	}
 	cfg.Runner.BinDir = f.bin
-	if f.bin == "" {
+	if f.bin == "" && !f.plan {
 		cfg.Runner.BinDir = cfg.WorkDir + "/bin"
 		if err := matrix.BuildChildren(cfg.Runner.BinDir); err != nil {
 			cleanup()
