@@ -20,4 +20,4 @@ if ! command -v strace >/dev/null 2>&1 && [[ " $* " != *" -fsyncs=false "* ]]; t
 	$sudo apt-get update -qq >&2
 	$sudo apt-get install -y -qq strace >&2
 fi
-exec go run ./cmd/benchmatrix "$@"
+exec go run -buildvcs=false ./cmd/benchmatrix "$@"

@@ -52,7 +52,7 @@ func BuildChildren(binDir string) error {
 	if err != nil || !strings.HasSuffix(filepath.ToSlash(mod), "bench/go.mod") {
 		return fmt.Errorf("matrix: run from inside the bench module (go env GOMOD = %q, %v), or pass -bin", mod, err)
 	}
-	build := exec.Command("go", "build", "-o", binDir+string(filepath.Separator), "./cmd/child/...")
+	build := exec.Command("go", "build", "-buildvcs=false", "-o", binDir+string(filepath.Separator), "./cmd/child/...")
 	build.Dir = filepath.Dir(mod)
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("matrix: building the children: %v\n%s", err, out)
@@ -66,18 +66,30 @@ func (r *Runner) Version(s Store) string {
 	if err != nil {
 		return "unknown"
 	}
-	if info.Main.Path == s.Module {
-		return "this tree"
-	}
 	for _, d := range info.Deps {
 		if d.Path == s.Module {
 			if d.Replace != nil {
-				return "this tree"
+				return treeVersion()
 			}
 			return d.Version
 		}
 	}
 	return "unknown"
+}
+
+// treeVersion names the commit of the working tree the benchmark runs in,
+// which is the raftlog it measures (the bench module replaces raftlog with
+// its parent directory).
+func treeVersion() string {
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "this tree (commit unknown)"
+	}
+	v := "this tree at " + strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		v += " with local changes"
+	}
+	return v
 }
 
 // UseStrace checks that the strace binary runs and whether it filters with

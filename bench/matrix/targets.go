@@ -15,8 +15,8 @@ func (r *report) targets() {
 	for _, id := range []string{"a128", "a4k"} {
 		row, _ := RowByID(id)
 		if f, loop, ok := r.diskFraction(row); ok {
-			add("Single-entry synced append, %d B, vs the raw zero-filled loop: raftlog %s entries/s = **%.2f** of `%s`.",
-				row.Size, cell(r.sum(id, Subject, mEntriesPerSec), mEntriesPerSec), f, loop)
+			add("Single-entry synced append, %s, vs the raw zero-filled loop: raftlog %s entries/s = **%.2f** of `%s`.",
+				limit.Size(row.Size), cell(r.sum(id, Subject, mEntriesPerSec), mEntriesPerSec), f, loop)
 		}
 	}
 	for _, id := range []string{"b64", LogRow} {
