@@ -125,8 +125,10 @@ var method = []string{
 		"serialise behind its fsync. Latency runs from before the mutex to durability; entries/s is over the wall time.",
 	"Reopen, sequential read, random reads and purge run on the log the `log` row built, in the same repetition, page cache warm. " +
 		"Reopen times the open (etcd's WAL: open and replay of every entry, its only read). Random reads: the open is timed, then " +
-		"the reads of indexes drawn uniformly with a fixed seed (the same for every store). Sequential read uses the store's " +
-		"own range read where it has one (raftlog's Read(from, to)), else one read per index; each payload checked in the timed loop.",
+		"the reads of indexes drawn uniformly with a fixed seed (the same for every store), each checked in full between the timed calls; " +
+		"reads/s is over the sum of the calls. Sequential read uses the store's own range read where it has one (raftlog's Read(from, to)), " +
+		"else one read per index, over the wall time; its loop checks each payload's length and index and folds it into a CRC-32C " +
+		"(about 25 ns per 128 B entry, the same for every store), compared with the payloads written afterwards.",
 	"Purge removes the first half and then truncates the last 10%, each made durable as the store does it, timed separately; " +
 		"then the entries between are read back and an entry appended after the truncation is read back.",
 	"fsyncs/append (strace): a separate untimed run of the row under `strace -f -e trace=" + syncCalls + "` counts the calls " +

@@ -23,6 +23,10 @@ func Fill(p []byte, index uint64) {
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 		z ^= z >> 31
+		if n+8 <= len(p) {
+			binary.LittleEndian.PutUint64(p[n:], z)
+			continue
+		}
 		binary.LittleEndian.PutUint64(w[:], z)
 		copy(p[n:], w[:])
 	}

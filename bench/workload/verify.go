@@ -31,8 +31,15 @@ func (e *VerifyError) Error() string {
 
 func (e *VerifyError) Unwrap() error { return e.Err }
 
-// errCount is wrapped by a VerifyError when a scan yields the wrong entries.
-var errCount = errors.New("wrong entries")
+var (
+	// errCount is wrapped by a VerifyError when a scan yields the wrong
+	// entries.
+	errCount = errors.New("wrong entries")
+	// errDigest is wrapped by a VerifyError when a sequential read's digest
+	// differs from the payloads written but a second, fully checked read
+	// finds nothing wrong.
+	errDigest = errors.New("the digest of the payloads read differs from the payloads written")
+)
 
 // sampleIndexes returns the indexes of [1, n] an append run checks.
 func sampleIndexes(n uint64) []uint64 {

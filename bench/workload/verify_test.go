@@ -14,6 +14,16 @@ type memStore struct {
 	data    map[uint64][]byte
 	corrupt uint64 // Read of this index returns another's payload
 	skip    uint64 // Scan leaves this index out
+	flip    uint64 // Read and Scan of this index flip a bit past the index prefix
+}
+
+func (m *memStore) get(i uint64) []byte {
+	p := m.data[i]
+	if i == m.flip {
+		p = append([]byte(nil), p...)
+		p[len(p)-1] ^= 1
+	}
+	return p
 }
 
 func (m *memStore) Append(es []store.Entry) error {
@@ -27,11 +37,10 @@ func (m *memStore) Read(i uint64) ([]byte, error) {
 	if i == m.corrupt {
 		return m.data[i+1], nil
 	}
-	p, ok := m.data[i]
-	if !ok {
+	if _, ok := m.data[i]; !ok {
 		return nil, errors.New("no entry")
 	}
-	return p, nil
+	return m.get(i), nil
 }
 
 func (m *memStore) Scan(from, to uint64, fn func(uint64, []byte) error) error {
@@ -39,7 +48,7 @@ func (m *memStore) Scan(from, to uint64, fn func(uint64, []byte) error) error {
 		if i == m.skip {
 			continue
 		}
-		if err := fn(i, m.data[i]); err != nil {
+		if err := fn(i, m.get(i)); err != nil {
 			return err
 		}
 	}
@@ -92,5 +101,21 @@ func TestASequentialReadFailsOnAMissingEntry(t *testing.T) {
 	var ve *workload.VerifyError
 	if !errors.As(err, &ve) {
 		t.Errorf("a scan that skips entry 40: got %v, want a VerifyError", err)
+	}
+}
+
+func TestASequentialReadFailsOnAFlippedBit(t *testing.T) {
+	for _, scan := range []bool{true, false} {
+		m := filled(100)
+		m.flip = 60
+		var s store.Store = m
+		if !scan {
+			s = struct{ store.Store }{m} // only the Store methods: no Scanner
+		}
+		_, err := workload.Run("mem", func(string) (store.Store, error) { return s, nil }, params(workload.SeqRead, t.TempDir(), 100))
+		var me *payload.MismatchError
+		if !errors.As(err, &me) || me.Index != 60 {
+			t.Errorf("scan %v, a bit flipped at the end of entry 60: got %v, want a MismatchError at 60", scan, err)
+		}
 	}
 }
