@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/raftlog/raftlog/bench/limit"
+	"github.com/raftlog/raftlog/bench/workload"
 )
 
 // Config is one run of the matrix.
@@ -144,7 +145,7 @@ func runPass(cfg Config, res *Results, rep int, traced bool, p *progress) {
 	defer os.RemoveAll(passDir)
 	logEntries := map[string]uint64{}
 	for _, row := range cfg.Rows {
-		if traced && row.Workload != "append" && row.Workload != "purge" {
+		if traced && row.Workload != workload.Append && row.Workload != workload.Purge {
 			continue
 		}
 		for _, s := range order {

@@ -134,6 +134,10 @@ func (r *Runner) Start(s Store, p workload.Params, traced bool) Run {
 	start := time.Now()
 	err := cmd.Run()
 	run := Run{Wall: time.Since(start).Seconds(), Fsyncs: -1}
+	if cmd.ProcessState == nil { // it did not start
+		run.Err = fmt.Sprintf("%s %s: %v", s.Name, p.Workload, err)
+		return run
+	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && !traced {
 		run.MaxRSS = ru.Maxrss << 10 // Linux reports kilobytes
 	}

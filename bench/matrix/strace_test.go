@@ -41,3 +41,11 @@ func TestCountSyncsReportsAMissingLog(t *testing.T) {
 		t.Error("a missing strace log counted as no calls")
 	}
 }
+
+func TestStartReportsAChildThatCannotStart(t *testing.T) {
+	r := &Runner{BinDir: t.TempDir()}
+	run := r.Start(Stores[0], Rows[0].params(Scales["smoke"], t.TempDir(), 0), false)
+	if run.Err == "" || run.Fsyncs != -1 {
+		t.Errorf("a missing child binary gave %+v, want an error", run)
+	}
+}
