@@ -1,0 +1,115 @@
+package matrix
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raftlog/raftlog/bench/limit"
+	"github.com/raftlog/raftlog/bench/workload"
+)
+
+// appendRun is a successful append run of n entries in s seconds.
+func appendRun(n uint64, s float64) Run {
+	return Run{Result: workload.Result{Entries: n, Ops: n, Bytes: n * 128, Seconds: s,
+		Latency: workload.Latency{N: int(n), P50: 1000, P99: 2000, Max: 3000}}, MaxRSS: 10 << 20, Fsyncs: -1}
+}
+
+func synthetic() *Results {
+	raftlog, wal, etcd := Stores[0], Stores[1], Stores[2]
+	return &Results{
+		Scale: Scales["smoke"], Reps: 3, Stores: []Store{raftlog, wal, etcd},
+		Versions: map[string]string{"raftlog": "this tree", "raft-wal": "v0.4.2", "etcd-wal": "v3.7.3"},
+		Rows:     []string{"a128", "reopen", "seqread"},
+		Limits: []LimitRun{{Loops: []limit.Result{{Loop: limit.Loop{Kind: limit.Zeroed, Bytes: 128, Ops: 10},
+			OpsPerSec: 4000, MBPerSec: 0.512, P50: 250 * time.Microsecond}}, Bandwidth: 400}},
+		Runs: map[string]map[string][]Run{
+			// raftlog 2000/s (median of 1900, 2000, 2100); raft-wal 1000/s; etcd 500/s, one run capped.
+			"a128": {
+				"raftlog":  {appendRun(1900, 1), appendRun(2000, 1), appendRun(2100, 1)},
+				"raft-wal": {appendRun(1000, 1), appendRun(1000, 1), appendRun(1000, 1)},
+				"etcd-wal": {appendRun(500, 1), func() Run { r := appendRun(500, 1); r.Capped = true; return r }(), appendRun(500, 1)},
+			},
+			// reopen: raftlog 10 ms, raft-wal 40 ms, etcd failed.
+			"reopen": {
+				"raftlog":  {{Result: workload.Result{OpenSeconds: 0.010}}},
+				"raft-wal": {{Result: workload.Result{OpenSeconds: 0.040}}},
+				"etcd-wal": {{Err: "etcd-wal reopen: boom"}},
+			},
+		},
+		Traced:  map[string]map[string]Run{"a128": {"raftlog": {Result: workload.Result{Ops: 100, CountersDelta: map[string]float64{"fsyncs": 100}}, Fsyncs: 101}}},
+		Skipped: map[string]map[string]string{"seqread": {"etcd-wal": "replayed at open"}},
+	}
+}
+
+func TestRenderComputesRatiosAgainstTheBestPeer(t *testing.T) {
+	var b strings.Builder
+	if err := Render(&b, synthetic()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"2.00 (raft-wal) |", // a128: 2000 / 1000, raft-wal beating etcd
+		"4.00 (raft-wal)",   // reopen: 40 ms / 10 ms, lower is better
+		"2,000 ±5%",         // median and half range
+		"500 ±0% (capped)",  // a capped run is marked
+		" error |",          // a failed run shows
+		" n/a |",            // a skipped store shows
+		"= **0.50** of `128 B + fdatasync, zero-filled`", // 2000 entries/s over 4000 iterations/s
+		"Stat counted 100 fsyncs, strace 101",
+		"- etcd-wal reopen: boom", // the failures section
+		"**raft-wal** v0.4.2",     // versions in the stores section
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSelectRowsBringsTheLogItReads(t *testing.T) {
+	rows, err := SelectRows("reopen,a128")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range rows {
+		ids = append(ids, r.ID)
+	}
+	if got := strings.Join(ids, ","); got != "a128,log,reopen" {
+		t.Errorf("SelectRows(reopen,a128) = %s, want a128,log,reopen (run order, with the log)", got)
+	}
+	if _, err := SelectRows("a128,bogus"); err == nil {
+		t.Error("an unknown row was accepted")
+	}
+}
+
+func TestSelectStoresKeepsTheSubject(t *testing.T) {
+	ss, err := SelectStores("raft-boltdb")
+	if err != nil || len(ss) != 2 || ss[0].Name != Subject || ss[1].Name != "raft-boltdb" {
+		t.Errorf("SelectStores(raft-boltdb) = %v, %v; want raftlog and raft-boltdb", ss, err)
+	}
+	if _, err := SelectStores("leveldb"); err == nil {
+		t.Error("an unknown store was accepted")
+	}
+}
+
+func TestRotateAlternatesTheFirstStore(t *testing.T) {
+	for rep, want := range []string{"raftlog", "raft-wal", "etcd-wal"} {
+		if got := rotate(Stores[:3], rep)[0].Name; got != want {
+			t.Errorf("repetition %d starts with %s, want %s", rep, got, want)
+		}
+	}
+}
+
+func TestEstimateGrowsWithTheWork(t *testing.T) {
+	lr := LimitRun{Loops: []limit.Result{{Loop: limit.Loop{Kind: limit.Growing, Bytes: 128, Ops: 100}, OpsPerSec: 1000, P50: time.Millisecond}}}
+	cfg := Config{Stores: Stores, Rows: Rows, Scale: Scales["smoke"], Reps: 1}
+	one := Estimate(cfg, lr)
+	cfg.Reps = 3
+	three := Estimate(cfg, lr)
+	cfg.Trace = true
+	traced := Estimate(cfg, lr)
+	if one <= 0 || three <= 2*one || traced <= three {
+		t.Errorf("estimates: 1 rep %v, 3 reps %v, 3 reps traced %v; want each larger", one, three, traced)
+	}
+}

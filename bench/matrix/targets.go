@@ -1,0 +1,141 @@
+package matrix
+
+import (
+	"fmt"
+
+	"github.com/raftlog/raftlog/bench/limit"
+)
+
+// targets lists the figures the issue holds raftlog to, each computed from
+// the rows above.
+func (r *report) targets() {
+	r.printf("## Targets\n\n")
+	var items []string
+	add := func(format string, args ...any) { items = append(items, fmt.Sprintf(format, args...)) }
+	for _, id := range []string{"a128", "a4k"} {
+		row, _ := RowByID(id)
+		if f, loop, ok := r.diskFraction(row); ok {
+			add("Single-entry synced append, %s, vs the raw zero-filled loop: raftlog %s entries/s = **%.2f** of `%s`.",
+				limit.Size(row.Size), cell(r.sum(id, Subject, mEntriesPerSec), mEntriesPerSec), f, loop)
+		}
+	}
+	for _, id := range []string{"b64", LogRow} {
+		if v, peer, ok := r.ratio(id, mEntriesPerSec); ok {
+			row, _ := RowByID(id)
+			add("%s vs the best peer: **%.2f** (%s).", row.Title, v, peer)
+		}
+	}
+	if row, _ := RowByID("b64-4k"); r.ran(row.ID) {
+		own := r.sum(row.ID, Subject, mMBPerSec)
+		res, _, ok := r.limitOf(*row.Limit)
+		if ok && own.N > 0 {
+			var mbs []float64
+			for _, lr := range r.Limits {
+				if x, ok := lr.find(*row.Limit); ok {
+					mbs = append(mbs, x.MBPerSec)
+				}
+			}
+			lim := summarize(mbs)
+			add("4 KiB batches of 64 vs raw sequential bandwidth with an fsync per batch: raftlog %s MB/s = **%.2f** of `%s` (%s MB/s); bulk sequential bandwidth %s MB/s.",
+				fmtFloat(own.Median), own.Median/lim.Median, res.Loop.Name(), fmtFloat(lim.Median), fmtFloat(r.bandwidth().Median))
+		}
+	}
+	if r.ran("c16") {
+		one, many := r.perFsync("a128"), r.perFsync("c16")
+		p1, p16 := r.sum("a128", Subject, mP50), r.sum("c16", Subject, mP50)
+		if many.N > 0 && one.N > 0 && p1.N > 0 && p16.N > 0 {
+			add("16 concurrent single-entry appenders vs one appender: **%.1f** entries per fsync (one: %.2f); p50 %s (one: %s).",
+				many.Median, one.Median, fmtNanos(p16.Median), fmtNanos(p1.Median))
+		}
+		if v, peer, ok := r.ratio("c16", mEntriesPerSec); ok {
+			add("16 concurrent appenders vs the best peer: **%.2f** (%s).", v, peer)
+		}
+	}
+	if own, wal := r.sum("reopen", Subject, mOpen), r.sum("reopen", "raft-wal", mOpen); own.N > 0 && wal.N > 0 {
+		add("Reopen of %s entries vs raft-wal: raftlog %s, raft-wal %s: **%.2f**.", fmtRate(float64(r.Scale.Log)),
+			fmtSeconds(own.Median), fmtSeconds(wal.Median), wal.Median/own.Median)
+	}
+	for _, t := range []struct {
+		row, what string
+		m         metric
+	}{
+		{"randread", fmt.Sprintf("Open + %s random reads", fmtRate(float64(r.Scale.Reads))), mOpenPlusReads},
+		{"seqread", "Sequential read after reopen", mEntriesPerSec},
+		{"randread", "Random read after reopen", mReadsPerSec},
+		{"purge", "Purge of the first half", mPurge},
+		{"purge", "Truncation of the last 10%", mTruncate},
+		{LogRow, "Peak RSS over the log's appends (default options)", mPeakRSS},
+	} {
+		if v, peer, ok := r.ratio(t.row, t.m); ok {
+			add("%s vs the best peer: **%.2f** (%s).", t.what, v, peer)
+		}
+	}
+	if r.ran("randread") {
+		add("Allocations of a raftlog read served from its cache: `go test -run '^$' -bench ReadCacheHit -benchmem ./store/raftlogstore` in bench/.")
+	}
+	for _, id := range []string{LogRow, "reopen"} {
+		if s := r.sum(id, Subject, mIndexBytes); s.N > 0 {
+			when := map[string]string{LogRow: "after the appends", "reopen": "after a reopen"}[id]
+			add("raftlog index bytes per entry %s: **%s** (Stat.IndexBytes / entries).", when, fmtFloat(s.Median))
+		}
+	}
+	for _, it := range items {
+		r.printf("- %s\n", it)
+	}
+	r.printf("\n")
+}
+
+// perFsync is raftlog's entries per fsync on a row, from its own Stat.
+func (r *report) perFsync(row string) Summary {
+	return values(r.Runs[row][Subject], metric{get: func(x Run) (float64, bool) {
+		f, ok := counter(x, "fsyncs", true)
+		return float64(x.Entries) / f, ok && f > 0
+	}})
+}
+
+// bandwidth is the bulk sequential bandwidth over the repetitions.
+func (r *report) bandwidth() Summary {
+	var xs []float64
+	for _, lr := range r.Limits {
+		if lr.Bandwidth > 0 {
+			xs = append(xs, lr.Bandwidth)
+		}
+	}
+	return summarize(xs)
+}
+
+// limitLine is the table of raw loops, with the rows each one bounds.
+func (r *report) limitLine() {
+	r.printf("## Limit line: what the disk allows\n\n")
+	r.printf("Raw loops in the same run, each repetition: write the bytes at the next offset and fdatasync, into a file " +
+		"zero-filled first, fallocated, or growing; and bulk sequential writes of 1 MiB with one fdatasync at the end.\n\n")
+	if len(r.Limits) == 0 {
+		return
+	}
+	var rows [][]string
+	for _, l := range r.Limits[0].Loops {
+		var ops, mb, p50, p99, mx []float64
+		for _, lr := range r.Limits {
+			if x, ok := lr.find(l.Loop); ok {
+				ops, mb = append(ops, x.OpsPerSec), append(mb, x.MBPerSec)
+				p50, p99, mx = append(p50, float64(x.P50)), append(p99, float64(x.P99)), append(mx, float64(x.Max))
+			}
+		}
+		bounds := ""
+		for _, row := range Rows {
+			if row.Limit != nil && row.Limit.Kind == l.Loop.Kind && row.Limit.Bytes == l.Loop.Bytes && r.ran(row.ID) {
+				bounds += row.ID + " "
+			}
+		}
+		rows = append(rows, []string{l.Loop.Name(), cell(summarize(ops), mEntriesPerSec), cell(summarize(mb), mMBPerSec),
+			cell(summarize(p50), mP50), cell(summarize(p99), mP99), cell(summarize(mx), mMax), bounds})
+	}
+	rows = append(rows, []string{fmt.Sprintf("%s in 1 MiB writes + one fdatasync", limit.Size(int(r.Scale.RawBytes))),
+		"", cell(r.bandwidth(), mMBPerSec), "", "", "", ""})
+	r.table([]string{"loop", "iterations/s", "MB/s", "p50", "p99", "max", "bounds rows"}, rows)
+	for i, lr := range r.Limits {
+		if lr.Err != "" {
+			r.printf("Repetition %d's limit line failed: %s\n\n", i+1, lr.Err)
+		}
+	}
+}
