@@ -25,6 +25,11 @@ import (
 // so a crash during recovery followed by another recovery ends in the same
 // state. Every cut is in the Report and logged.
 func (w *WAL[R]) recover() error {
+	if w.cfg.Recovery == Repair {
+		if err := w.repair(); err != nil {
+			return err
+		}
+	}
 	m, hasMeta, err := readMeta(w.fs, w.cfg.Dir)
 	if err != nil {
 		return err
@@ -310,7 +315,7 @@ func (rc *recovery[R]) install(last replayed) error {
 		}
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: rc.trim, First: rc.files[r].id}
 	}
-	rotate := rc.cutAt >= 0 || rc.interrupted || open.version == formatV1
+	rotate := rc.cutAt >= 0 || rc.interrupted || w.repaired || open.version == formatV1
 	if !rotate && w.meta != metaClean {
 		// Make the recovered content durable before any marker claims it
 		// is, and the names of the chunks with it. That is the newest

@@ -100,6 +100,8 @@ type WAL[R any] struct {
 	// observing: Open is reading records it will not keep, to tell the
 	// state machine's DropObserver about them.
 	observing bool
+	// repaired: a Repair cut the log, so recovery starts a new chunk.
+	repaired bool
 
 	kick chan struct{}
 	stop chan struct{}

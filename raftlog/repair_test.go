@@ -1,0 +1,209 @@
+package raftlog
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/wal"
+)
+
+// repairFixture is a cleanly closed log of 60 entries (each synced in its
+// own batch) over several chunks, with a vote and a commit at 55.
+func repairFixture(t *testing.T) (*fs.Mem, map[uint64]wal.Position, Stat[LogID]) {
+	t.Helper()
+	m := fs.NewMem()
+	l, err := Open("/log", Config{FS: m, ChunkMaxBytes: 800})
+	require.NoError(t, err)
+	_, err = l.SaveVote(Vote{Term: 3, NodeID: 1, Committed: true})
+	require.NoError(t, err)
+	pos := map[uint64]wal.Position{}
+	for i := uint64(1); i <= 60; i++ {
+		p, err := l.Append(Entry[LogID, []byte]{ID: LogID{Term: 3, Index: i}, Payload: fmt.Appendf(nil, "payload-%03d", i)})
+		require.NoError(t, err)
+		pos[i] = p
+		if i == 55 {
+			_, err = l.Commit(LogID{Term: 3, Index: 55})
+			require.NoError(t, err)
+		}
+		require.NoError(t, l.Sync())
+	}
+	st := l.Stat()
+	require.GreaterOrEqual(t, len(st.WAL.Closed), 3)
+	require.NoError(t, l.Close())
+	return m, pos, st
+}
+
+// files returns the names in dir.
+func files(t *testing.T, m *fs.Mem) []string {
+	t.Helper()
+	names, err := m.ReadDir("/log")
+	require.NoError(t, err)
+	return names
+}
+
+// requireRepaired opens the damaged log: the default mode refuses it, the
+// Repair mode opens it with entries 1..keep, and afterwards the default mode
+// opens it with nothing to cut. It returns the repair's report.
+func requireRepaired(t *testing.T, m *fs.Mem, keep uint64) RecoveryReport[LogID, Vote, []byte] {
+	t.Helper()
+	_, err := Open("/log", Config{FS: m})
+	require.ErrorIs(t, err, ErrCorrupt, "the default mode refuses the damage")
+
+	l, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+	require.NoError(t, err)
+	rep := l.Recovery()
+	require.Equal(t, wal.Repair, rep.Mode)
+	require.Equal(t, Some(LogID{Term: 3, Index: keep}), l.State().Last)
+	require.Equal(t, Some(Vote{Term: 3, NodeID: 1, Committed: true}), l.State().Vote, "the vote survives a repair")
+	require.Equal(t, l.State(), rep.State)
+	n := uint64(0)
+	for e, err := range l.Read(1, keep+1) {
+		require.NoError(t, err)
+		n++
+		require.Equal(t, fmt.Sprintf("payload-%03d", e.ID.Index), string(e.Payload))
+	}
+	require.Equal(t, keep, n)
+	// It takes writes again.
+	_, err = l.Append(Entry[LogID, []byte]{ID: LogID{Term: 4, Index: keep + 1}, Payload: []byte("after")})
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+
+	l, err = Open("/log", Config{FS: m})
+	require.NoError(t, err, "after a repair, the log opens in the default mode")
+	require.Empty(t, l.Recovery().Cuts, "and there is nothing left to cut")
+	require.Equal(t, Some(LogID{Term: 4, Index: keep + 1}), l.State().Last)
+	require.NoError(t, l.Close())
+	return rep
+}
+
+// requireBackup checks that a cut kept a backup holding the original bytes.
+func requireBackup(t *testing.T, m *fs.Mem, c Cut, original []byte) {
+	t.Helper()
+	require.NotEmpty(t, c.Backup, "%+v", c)
+	require.True(t, strings.HasPrefix(c.Backup, c.File+".broken"), c.Backup)
+	b, err := fs.ReadFile(m, c.Backup)
+	require.NoError(t, err)
+	require.Equal(t, original, b, "the backup of %s holds its bytes as they were", c.File)
+	require.True(t, c.Durable)
+}
+
+func TestRepairBitFlipInClosedChunk(t *testing.T) {
+	m, pos, st := repairFixture(t)
+	k := uint64(0) // an entry in the second closed chunk
+	for i := uint64(1); i <= 60; i++ {
+		if pos[i].Chunk == st.WAL.Closed[1].ID {
+			k = i + 1
+			break
+		}
+	}
+	path := filepath.Join("/log", wal.ChunkName(pos[k].Chunk))
+	before, err := fs.ReadFile(m, path)
+	require.NoError(t, err)
+	laterChunks := map[string][]byte{}
+	for _, c := range append(st.WAL.Closed[2:], st.WAL.Open) {
+		p := filepath.Join("/log", wal.ChunkName(c.ID))
+		laterChunks[p], err = fs.ReadFile(m, p)
+		require.NoError(t, err)
+	}
+	require.NoError(t, m.Corrupt(path, int64(pos[k].Offset-pos[k].Chunk)+20, 0x10))
+	damaged, err := fs.ReadFile(m, path)
+	require.NoError(t, err)
+	_ = before
+
+	rep := requireRepaired(t, m, k-1)
+	// One cut per later chunk moved aside, and the damaged chunk cut at
+	// entry k.
+	var cut *Cut
+	found := map[uint64]bool{}
+	for i := range rep.Cuts {
+		c := rep.Cuts[i]
+		if c.File == path {
+			cut = &rep.Cuts[i]
+			requireBackup(t, m, c, damaged)
+			require.Equal(t, int64(pos[k].Offset-pos[k].Chunk), c.Offset)
+			require.Equal(t, int64(len(damaged))-c.Offset, c.Bytes)
+		} else {
+			requireBackup(t, m, c, laterChunks[c.File])
+			require.Zero(t, c.Offset)
+			require.Equal(t, int64(len(laterChunks[c.File])), c.Bytes)
+		}
+		if f, ok := c.First.Get(); ok {
+			for i := f; i <= c.Last.Value(); i++ {
+				found[i] = true
+			}
+		}
+	}
+	require.NotNil(t, cut, "the damaged chunk is cut: %+v", rep.Cuts)
+	require.Len(t, rep.Cuts, 1+len(laterChunks))
+	// Every entry after the damaged one was found in the bytes cut (each
+	// was its own batch, so recovery resynchronises at each); the damaged
+	// one itself is never named.
+	for i := k + 1; i <= 60; i++ {
+		require.True(t, found[i], "entry %d dropped but not reported", i)
+	}
+	require.False(t, found[k])
+}
+
+func TestRepairCutLastChunk(t *testing.T) {
+	m, pos, st := repairFixture(t)
+	path := filepath.Join("/log", wal.ChunkName(st.WAL.Open.ID))
+	data, err := fs.ReadFile(m, path)
+	require.NoError(t, err)
+	// Cut in the middle of the first entry of the open chunk.
+	first := uint64(0)
+	for i := uint64(60); i >= 1 && pos[i].Chunk == st.WAL.Open.ID; i-- {
+		first = i
+	}
+	require.NotZero(t, first, "the open chunk holds entries")
+	at := int64(pos[first].Offset-pos[first].Chunk) + 5
+	require.NoError(t, fs.WriteFile(m, path, data[:at], 0o644))
+
+	rep := requireRepaired(t, m, first-1)
+	require.Len(t, rep.Cuts, 1, "%+v", rep.Cuts)
+	c := rep.Cuts[0]
+	require.Equal(t, path, c.File)
+	require.Equal(t, int64(pos[first].Offset-pos[first].Chunk), c.Offset)
+	require.Equal(t, int64(5), c.Bytes)
+	requireBackup(t, m, c, data[:at])
+}
+
+func TestRepairMissingNewestChunk(t *testing.T) {
+	m, pos, st := repairFixture(t)
+	newest := filepath.Join("/log", wal.ChunkName(st.WAL.Open.ID))
+	require.NoError(t, m.Remove(newest))
+	prev := st.WAL.Closed[len(st.WAL.Closed)-1]
+	prevPath := filepath.Join("/log", wal.ChunkName(prev.ID))
+	data, err := fs.ReadFile(m, prevPath)
+	require.NoError(t, err)
+	keep := uint64(0)
+	for i := uint64(1); i <= 60; i++ {
+		if pos[i].Chunk == prev.ID {
+			keep = i
+		}
+	}
+
+	rep := requireRepaired(t, m, keep)
+	require.Len(t, rep.Cuts, 1, "%+v", rep.Cuts)
+	c := rep.Cuts[0]
+	require.Equal(t, prevPath, c.File)
+	require.Contains(t, c.Reason, wal.ChunkName(st.WAL.Open.ID), "the cut names the missing chunk")
+	require.Equal(t, int64(len(data))-41, c.Offset, "the seal naming the missing chunk is cut")
+	requireBackup(t, m, c, data)
+	require.Contains(t, files(t, m), wal.ChunkName(prev.ID)+".broken")
+}
+
+// A log whose start is gone cannot be cut around: Repair still refuses,
+// and changes nothing.
+func TestRepairRefusesMissingFirstChunk(t *testing.T) {
+	m, _, _ := repairFixture(t)
+	require.NoError(t, m.Remove("/log/"+wal.ChunkName(0)))
+	before := files(t, m)
+	_, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+	require.ErrorIs(t, err, ErrMissingChunk)
+	require.Equal(t, before, files(t, m))
+}

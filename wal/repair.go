@@ -1,0 +1,307 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/raftlog/raftlog/fs"
+)
+
+// repair runs before recover in Repair mode. It walks the log from its
+// first chunk to the first damage that the default recovery would refuse
+// (a damaged record or header, a chunk cut short, a missing or foreign
+// successor, bytes past the end of a cleanly closed log), keeps a backup of
+// every file it then changes or removes, and cuts the log there: the
+// damaged chunk is truncated (or removed, with the seal of the chunk before
+// it), and every later chunk file is moved aside. Damage the default
+// recovery handles itself (a torn tail, an interrupted rotation) is left to
+// it. What cannot be cut around, because nothing before it survives (the
+// log's first chunk is missing or its header is damaged), still fails.
+//
+// Every step is a rename of a whole file, or a truncation after a durable
+// copy, so a crash during a repair loses nothing: the next repair, or a
+// person, finds every byte either in the log or in a backup.
+func (w *WAL[R]) repair() error {
+	m, hasMeta, err := readMeta(w.fs, w.cfg.Dir)
+	if err != nil {
+		if !errors.Is(err, ErrCorrupt) {
+			return err
+		}
+		path := filepath.Join(w.cfg.Dir, MetaFileName)
+		backup, err := w.moveAside(path)
+		if err != nil {
+			return err
+		}
+		w.cut(Cut{File: path, Reason: "the META file is damaged", Durable: true, Backup: backup})
+		hasMeta, m = false, meta{}
+	}
+	files, err := w.listChunks()
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		if hasMeta {
+			return &MissingChunkError{Dir: w.cfg.Dir, Want: m.last,
+				Reason: "the META file says the log exists, but no chunk file is left: nothing to repair from"}
+		}
+		return nil
+	}
+	res := make([]replayed, len(files))
+	start := uint64(0)
+	for i, f := range files {
+		if res[i], err = w.peek(f); err != nil {
+			return err
+		}
+		start = max(start, res[i].trim)
+		if res[i].seal != nil {
+			start = max(start, res[i].seal.start)
+		}
+	}
+	k := 0
+	for k < len(files) && files[k].id < start {
+		k++ // obsolete: recovery finishes their removal
+	}
+	if k == len(files) || files[k].id != start || res[k].version == 0 {
+		return &MissingChunkError{Dir: w.cfg.Dir, Want: start, First: files[min(k, len(files)-1)].id,
+			Reason: "the log's first chunk is missing or its header is damaged: no part of the log is left to keep"}
+	}
+	changed := false
+	for i := k; i < len(files); i++ {
+		at, reason := w.firstDamage(files, res, i, m)
+		if at < 0 {
+			continue
+		}
+		if err := w.cutAt(files, res, i, at, reason); err != nil {
+			return err
+		}
+		changed = true
+		break
+	}
+	if last := files[len(files)-1]; !changed && m.clean {
+		// No damage, yet the log ends short of where it was closed: the
+		// bytes between are gone, with no file left to cut. Say so.
+		end := last.id + uint64(last.size)
+		if end < m.end {
+			w.cut(Cut{File: w.chunkPath(m.last), Chunk: m.last, Offset: int64(end - min(end, m.last)),
+				Bytes: int64(m.end - end), Durable: true,
+				Reason: fmt.Sprintf("the log was closed cleanly at offset %d, but its files end at %d: those bytes are gone", m.end, end)})
+			changed = true
+		}
+	}
+	if changed || m.clean && hasMeta {
+		// The log no longer ends where META says: recovery must treat it
+		// as a log that may have been written since.
+		if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
+			return err
+		}
+		w.meta = metaOpen
+	}
+	w.repaired = changed
+	return nil
+}
+
+// firstDamage returns the file offset in chunk i where the log must be cut,
+// and why, or -1 when chunk i is fine (or its damage is one the default
+// recovery handles: a torn tail, an interrupted rotation).
+func (w *WAL[R]) firstDamage(files []chunkFile, res []replayed, i int, m meta) (int64, string) {
+	r, f := res[i], files[i]
+	last := i == len(files)-1
+	if r.version == 0 {
+		return 0, "the chunk's header is damaged: " + r.damage.reason
+	}
+	if r.damage != nil {
+		if last && !m.clean {
+			if c, err := w.openRead(f); err == nil {
+				sc := newChunkScan(c.f, f.id, f.size, readLimit)
+				sc.h = header{version: r.version, salt: r.salt}
+				claim, err := sc.durableClaim(r.damage.at)
+				c.f.Close()
+				if err == nil && claim <= f.id+uint64(r.damage.at) {
+					return -1, "" // a torn tail: recovery cuts it
+				}
+			}
+		}
+		return r.damage.at, r.damage.String()
+	}
+	if !last {
+		next, nres := files[i+1], res[i+1]
+		switch {
+		case r.seal == nil && r.version >= 2 && i == len(files)-2 &&
+			(nres.version == 0 || !nres.checkpoint || !nres.pastHead):
+			return -1, "" // an interrupted rotation: recovery drops the new chunk
+		case r.seal == nil && r.version >= 2:
+			return r.valid, "the chunk ends without its seal"
+		case r.seal == nil && f.id+uint64(f.size) != next.id:
+			return f.size, fmt.Sprintf("the next chunk starts at %d, not where this one ends (%d)", next.id, f.id+uint64(f.size))
+		case r.seal != nil && (r.seal.next != next.id || nres.version != 0 && nres.salt != r.seal.salt):
+			return r.valid - sealSize, fmt.Sprintf("the seal names %s, which is missing", ChunkName(r.seal.next))
+		}
+		return -1, ""
+	}
+	if r.seal != nil {
+		return r.valid - sealSize, fmt.Sprintf("the seal names %s, which is missing", ChunkName(r.seal.next))
+	}
+	if m.clean && f.id == m.last && f.id+uint64(r.valid) > m.end {
+		return int64(m.end - f.id), "bytes past the end of a log that was closed cleanly"
+	}
+	return -1, ""
+}
+
+// cutAt cuts the log at file offset at of chunk i: it keeps chunk i's bytes
+// before at (removing the chunk, and the seal of the one before it, when at
+// is 0) and moves every later chunk aside, keeping a backup of everything.
+func (w *WAL[R]) cutAt(files []chunkFile, res []replayed, i int, at int64, reason string) error {
+	f := files[i]
+	path := w.chunkPath(f.id)
+	if c, err := w.openRead(f); err == nil {
+		w.salvage(c, f.size, at)
+		c.f.Close()
+	}
+	for _, later := range files[i+1:] {
+		w.observeWhole(later)
+	}
+	for j := len(files) - 1; j > i; j-- {
+		lp := w.chunkPath(files[j].id)
+		backup, err := w.moveAside(lp)
+		if err != nil {
+			return err
+		}
+		w.cut(Cut{File: lp, Chunk: files[j].id, Bytes: files[j].size, Durable: true, Backup: backup,
+			Reason: fmt.Sprintf("follows the damage in %s: %s", ChunkName(f.id), reason)})
+	}
+	if at > 0 {
+		backup, err := w.truncateWithBackup(path, at)
+		if err != nil {
+			return err
+		}
+		w.cut(Cut{File: path, Chunk: f.id, Offset: at, Bytes: f.size - at, Durable: true, Backup: backup, Reason: reason})
+		return nil
+	}
+	w.observeWhole(f)
+	backup, err := w.moveAside(path)
+	if err != nil {
+		return err
+	}
+	w.cut(Cut{File: path, Chunk: f.id, Bytes: f.size, Durable: true, Backup: backup, Reason: reason})
+	// The chunk before it is sealed and names it: cut its seal too.
+	prev, pres := files[i-1], res[i-1]
+	if pres.seal == nil {
+		return nil
+	}
+	ppath := w.chunkPath(prev.id)
+	backup, err = w.truncateWithBackup(ppath, pres.valid-sealSize)
+	if err != nil {
+		return err
+	}
+	w.cut(Cut{File: ppath, Chunk: prev.id, Offset: pres.valid - sealSize, Bytes: sealSize, Durable: true, Backup: backup,
+		Reason: "the seal naming " + ChunkName(f.id) + ", which was removed"})
+	return nil
+}
+
+// observeWhole tells the DropObserver about every intact record of a chunk
+// file that a repair removes.
+func (w *WAL[R]) observeWhole(f chunkFile) {
+	c, err := w.openRead(f)
+	if err != nil {
+		return
+	}
+	defer c.f.Close()
+	w.observing = true
+	w.replay(c, f.size, replayPeek)
+	w.observing = false
+}
+
+func (w *WAL[R]) openRead(f chunkFile) (*chunk, error) {
+	c := &chunk{id: f.id, path: w.chunkPath(f.id), end: f.id}
+	return c, w.openChunkFile(c, false)
+}
+
+// moveAside renames path to a backup name in the same directory (which
+// listChunks ignores) and makes the rename durable.
+func (w *WAL[R]) moveAside(path string) (string, error) {
+	backup, err := w.backupName(path)
+	if err != nil {
+		return "", err
+	}
+	if err := w.fs.Rename(path, backup); err != nil {
+		return "", fmt.Errorf("wal: moving %s aside: %w", path, err)
+	}
+	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
+		return "", fmt.Errorf("wal: syncing directory after moving %s aside: %w", path, err)
+	}
+	return backup, nil
+}
+
+// truncateWithBackup copies path to a backup, makes the copy durable, then
+// truncates path to size and makes that durable.
+func (w *WAL[R]) truncateWithBackup(path string, size int64) (string, error) {
+	backup, err := w.backupName(path)
+	if err != nil {
+		return "", err
+	}
+	if err := copyFile(w.fs, path, backup); err != nil {
+		return "", err
+	}
+	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
+		return "", fmt.Errorf("wal: syncing directory after copying %s: %w", path, err)
+	}
+	f, err := w.fs.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return "", err
+	}
+	err = f.Truncate(size)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("wal: cutting %s at offset %d: %w", path, size, err)
+	}
+	return backup, nil
+}
+
+// backupName returns path + ".broken", or ".broken.N" for the first N that
+// is free.
+func (w *WAL[R]) backupName(path string) (string, error) {
+	for n := 0; ; n++ {
+		name := path + ".broken"
+		if n > 0 {
+			name += "." + strconv.Itoa(n)
+		}
+		if _, err := w.fs.Stat(name); errors.Is(err, fs.ErrNotExist) {
+			return name, nil
+		} else if err != nil {
+			return "", err
+		}
+	}
+}
+
+// copyFile copies src to a new file dst and fsyncs it.
+func copyFile(fsys fs.FS, src, dst string) error {
+	in, err := fsys.OpenFile(src, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := fsys.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("wal: copying %s to %s: %w", src, dst, err)
+	}
+	return nil
+}
