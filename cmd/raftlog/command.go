@@ -116,7 +116,7 @@ func (c *command) usage(w io.Writer) {
 
 // commands lists every command, in the order of the overview.
 func commands() []*command {
-	return []*command{dumpCommand, statCommand, simCommand, benchAppendCommand, benchOpenCommand, benchOpenChildCommand}
+	return []*command{dumpCommand, statCommand, verifyCommand, repairCommand, simCommand, benchAppendCommand, benchOpenCommand, benchOpenChildCommand}
 }
 
 // lookup finds the command that args start with ("bench append" takes two

@@ -4,11 +4,13 @@
 //	raftlog help [COMMAND]          the commands, or one command's flags
 //	raftlog dump [flags] DIR        the log's state and entries, or its records
 //	raftlog stat [flags] DIR        state, chunks, bytes, what recovery would cut
+//	raftlog verify [flags] DIR      check a log: exit 0 if healthy, 1 if damaged
+//	raftlog repair [flags] DIR      cut a damaged log at its first damage, with backups
 //	raftlog sim [flags]             a crash-simulation campaign
 //	raftlog bench append [flags]    appends per second on the real disk
 //	raftlog bench open [flags]      the time and memory of Open on a large log
 //
-// Every command takes -h. dump and stat take no lock and write nothing:
+// Every command takes -h. dump, stat and verify take no lock and write nothing:
 // they work on a log that a live process holds, and on one that fails to
 // open. They assume the default types (raftlog.DefaultTypes).
 //

@@ -50,7 +50,7 @@ func dryRunRecovery(dir string) (*raftlog.DefaultLog, recovery, error) {
 			return a
 		},
 	}))
-	l, err := raftlog.Open(dir, raftlog.Config{FS: newOverlay(fs.OS()), CacheMaxItems: -1, Logger: logger})
+	l, err := openDryRun(dir, logger)
 	var rec recovery
 	if s := strings.TrimSpace(reports.String()); s != "" {
 		rec.Reports = strings.Split(s, "\n")
@@ -61,4 +61,18 @@ func dryRunRecovery(dir string) (*raftlog.DefaultLog, recovery, error) {
 	}
 	rec.CutBytes = l.Stat().WAL.Dropped
 	return l, rec, nil
+}
+
+// openDryRun opens dir as raftlog.Open would, recovery included, through an
+// overlayFS: nothing is written to the disk and no lock is taken. The
+// directory must hold a log.
+func openDryRun(dir string, logger *slog.Logger) (*raftlog.DefaultLog, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	return raftlog.Open(dir, raftlog.Config{FS: newOverlay(fs.OS()), CacheMaxItems: -1, Logger: logger, MustExist: true})
 }
