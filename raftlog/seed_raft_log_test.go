@@ -897,7 +897,10 @@ func TestSeedFlushWithoutSyncDataVisibleAfterReopen(t *testing.T) {
 	done := make(chan error, 1)
 	require.NoError(t, l.Flush(false, func(err error) { done <- err }))
 	require.NoError(t, <-done)
-	require.Equal(t, uint64(0), l.Stat().WAL.Durable, "nothing is durable")
+	// Not all is durable: only a chunk that a rotation closed is fsynced
+	// before its successor is created.
+	st := l.Stat().WAL
+	require.Less(t, st.Durable, st.Open.End, "the open chunk is not durable")
 
 	// The seed drops the log and reopens; a dropped Log here would still
 	// hold the lock, so reopen what a process crash leaves instead.

@@ -52,7 +52,7 @@ func (r *runner) workerRound() {
 	cfg := r.cfg
 	cfg.ManualFlush = false
 	cfg.FS = r.mem.Crash(rand.New(rand.NewPCG(0, 0)), fs.CrashProcess)
-	l, err := raftlog.Open(Dir, cfg)
+	l, err := raftlog.Open(r.dir, cfg)
 	if err != nil {
 		r.fail("opening the final disk with the flush goroutine: %v", err)
 		return
@@ -102,7 +102,7 @@ func (r *runner) aliveOnCopy() {
 	cp := r.mem.Crash(rand.New(rand.NewPCG(0, 0)), fs.CrashProcess)
 	cfg := r.cfg
 	cfg.FS = cp
-	l, err := raftlog.Open(Dir, cfg)
+	l, err := raftlog.Open(r.dir, cfg)
 	if err != nil {
 		r.fail("alive: opening a copy of the recovered disk: %v", err)
 		return

@@ -37,15 +37,15 @@ func (r *runner) flip(seed uint64) {
 		return
 	}
 	r.durable = len(r.hist) - 1
-	names, err := r.mem.ReadDir(Dir)
+	names, err := r.mem.ReadDir(r.dir)
 	if err != nil {
-		r.fail("listing %s: %v", Dir, err)
+		r.fail("listing %s: %v", r.dir, err)
 		return
 	}
 	var chunks []string
 	for _, n := range names {
 		if _, ok := wal.ParseChunkName(n); ok {
-			chunks = append(chunks, Dir+"/"+n)
+			chunks = append(chunks, r.dir+"/"+n)
 		}
 	}
 	rng := rand.New(rand.NewPCG(seed, 3))
@@ -63,14 +63,14 @@ func (r *runner) flip(seed uint64) {
 
 	cfg := r.cfg
 	cfg.FS = r.fi
-	l, err := raftlog.Open(Dir, cfg)
+	l, err := raftlog.Open(r.dir, cfg)
 	r.epoch++
 	r.logf("flip %s@%d^%#x; Open -> %v", file, off, mask, errText(err))
 	if err == nil {
 		// The bit was in what recovery may cut (the closing marker): the
 		// log must be exactly what it was.
 		r.l = l
-		r.hist = r.hist[len(r.hist)-1:]
+		r.keep(len(r.hist) - 1)
 		r.durable = 0
 		st, first, ents, err := snapshot(l)
 		if err != nil || !r.cur().equal(st, first, ents) {

@@ -92,6 +92,8 @@ func (g *generator) next(m *model, poisoned bool) Op {
 		return g.fault()
 	case p < 935:
 		return Op{Kind: OpFlip, Seed: g.rng.Uint64()}
+	case p < 950:
+		return Op{Kind: OpDamage, Seed: g.rng.Uint64()}
 	}
 	return Op{Kind: OpStep}
 }

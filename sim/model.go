@@ -283,8 +283,10 @@ func (m *model) readRange(from, to uint64) ([]entry, error) {
 		return nil, raftlog.ErrRange
 	case from == to:
 		return nil, nil
-	case from < first:
+	case from < first && from < next(m.st.Purged):
 		return nil, raftlog.ErrPurged
+	case from < first:
+		return nil, raftlog.ErrBeforeStart
 	case to > end:
 		return nil, raftlog.ErrPastEnd
 	}

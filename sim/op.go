@@ -30,6 +30,11 @@ const (
 	OpCrash                    // halt the machine after K more mutating I/Os, then lose power (Mode, Seed)
 	OpFault                    // arm an I/O fault
 	OpFlip                     // Close, flip a bit at rest in a chunk file, Open
+	// OpDamage closes the log cleanly or crashes its process, damages its
+	// files at rest (a chunk removed, cut, zeroed in part, or garbage and
+	// stale records appended), and opens it: Open must refuse with a
+	// corruption error or recover every acknowledged operation.
+	OpDamage
 )
 
 // Op is one step of a simulation: an operation on the log, or something done
@@ -104,6 +109,8 @@ func (op Op) String() string {
 		return s
 	case OpFlip:
 		return fmt.Sprintf("Flip(seed %d)", op.Seed)
+	case OpDamage:
+		return fmt.Sprintf("Damage(seed %d)", op.Seed)
 	}
 	return fmt.Sprintf("Op(%d)", op.Kind)
 }

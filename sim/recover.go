@@ -14,7 +14,7 @@ import (
 // verbose replay shows what each crash left.
 func (r *runner) dumpDisk() {
 	if r.trace != nil {
-		raftlog.DumpDir(r.mem, Dir, raftlog.DefaultTypes, r.trace)
+		raftlog.DumpDir(r.mem, r.dir, raftlog.DefaultTypes, r.trace)
 	}
 }
 
@@ -112,7 +112,7 @@ func (r *runner) recover(lower int) {
 		return
 	}
 	r.logf("recovered to accepted op %d of %d (acknowledged %d)", j, len(r.hist)-1, r.durable)
-	r.hist = []*model{r.hist[j]}
+	r.keep(j)
 	r.durable = 0
 	r.durableDisk = false
 	r.poisoned = false
@@ -141,7 +141,7 @@ func (r *runner) faultyRecovery() {
 	r.fi.Add(faultinject.Rule{Op: op, Nth: 1, Times: 1, Err: syscall.EIO})
 	cfg := r.cfg
 	cfg.FS = r.fi
-	l, err := raftlog.Open(Dir, cfg)
+	l, err := raftlog.Open(r.dir, cfg)
 	r.epoch++
 	r.logf("Open with a %v fault -> %v", op, errText(err))
 	r.fi.Clear()
@@ -161,7 +161,7 @@ func (r *runner) faultyRecovery() {
 func (r *runner) open(fsys fs.FS) {
 	cfg := r.cfg
 	cfg.FS = fsys
-	l, err := raftlog.Open(Dir, cfg)
+	l, err := raftlog.Open(r.dir, cfg)
 	r.epoch++
 	r.logf("Open -> %v", errText(err))
 	if err != nil {
@@ -179,7 +179,7 @@ func (r *runner) open(fsys fs.FS) {
 func (r *runner) inspect(m *fs.Mem) (state, uint64, []entry, error) {
 	cfg := r.cfg
 	cfg.FS = m
-	l, err := raftlog.Open(Dir, cfg)
+	l, err := raftlog.Open(r.dir, cfg)
 	if err != nil {
 		return state{}, 0, nil, err
 	}

@@ -13,8 +13,14 @@ import (
 	"github.com/raftlog/raftlog/raftlog"
 )
 
-// Dir is where the simulated log lives on its in-memory machine.
+// Dir is where the simulated log lives on its in-memory machine. One seed in
+// four puts it at NestedDir instead, whose parents do not exist until Open
+// creates them (and must make them durable).
 const Dir = "/log"
+
+// NestedDir is the log's directory for the seeds that open it under
+// directories that do not exist yet.
+const NestedDir = "/a/b/log"
 
 // Config configures one simulation run.
 type Config struct {
@@ -34,8 +40,10 @@ type Result struct {
 	// same seed repeats the run exactly.
 	Ops []Op
 	// Crashes, Flips and Recoveries count what happened; Faults counts
-	// the I/O faults armed, FaultsFired those that struck.
+	// the I/O faults armed, FaultsFired those that struck; Damages counts
+	// the files damaged at rest, Repairs the logs a Repair then opened.
 	Crashes, Faults, FaultsFired, Flips, Recoveries int
+	Damages, Repairs                                int
 	// Violation is the first invariant broken, or nil.
 	Violation *Violation
 	// Trace is a hash of every operation and outcome: the same seed gives
@@ -88,14 +96,19 @@ func Replay(seed uint64, ops []Op, trace io.Writer) Result {
 type runner struct {
 	seed  uint64
 	cfg   raftlog.Config
+	dir   string // the log's directory: Dir or NestedDir
 	mem   *fs.Mem
 	fi    *faultinject.FS
 	l     *raftlog.DefaultLog
 	epoch int // bumped at each open, so a stale callback is recognised
 
 	// hist[k] is the model after the k-th operation accepted since the
-	// last recovery; hist[0] is what that recovery found.
+	// last recovery; hist[0] is what that recovery found. path holds the
+	// states before hist[0] that the log went through on its way there:
+	// together, the states of the log after each prefix of its history
+	// (what a Repair may take it back to).
 	hist     []*model
+	path     []*model
 	durable  int // hist index covered by an acknowledged sync
 	poisoned bool
 	crash    *Op // armed crash, waiting for the machine to halt
@@ -124,7 +137,10 @@ func newRunner(seed uint64, trace io.Writer) *runner {
 		Rand: rand.NewChaCha8([32]byte{0: byte(seed), 1: byte(seed >> 8), 2: byte(seed >> 16), 3: byte(seed >> 24),
 			4: byte(seed >> 32), 5: byte(seed >> 40), 6: byte(seed >> 48), 7: byte(seed >> 56)}),
 	}
-	r := &runner{seed: seed, cfg: cfg, mem: fs.NewMem(), trace: trace, hash: sha256.New()}
+	r := &runner{seed: seed, cfg: cfg, dir: Dir, mem: fs.NewMem(), trace: trace, hash: sha256.New()}
+	if rng.IntN(4) == 0 {
+		r.dir = NestedDir
+	}
 	r.res.Seed = seed
 	r.fi = faultinject.New(r.mem, faultinject.Options{Seed: seed})
 	r.hist = []*model{{}}
@@ -132,6 +148,13 @@ func newRunner(seed uint64, trace io.Writer) *runner {
 }
 
 func (r *runner) cur() *model { return r.hist[len(r.hist)-1] }
+
+// keep makes hist[j] the log's state after a recovery: the states up to it
+// join the path, those after it were never durable and are gone.
+func (r *runner) keep(j int) {
+	r.path = append(r.path, r.hist[:j]...)
+	r.hist = []*model{r.hist[j]}
+}
 
 // newFaultFS wraps the machine's disk in a fresh fault injector (a crash
 // ends the faults armed before it), counting those that struck.
@@ -248,6 +271,8 @@ func (r *runner) exec(op Op) {
 		r.logf("%v armed", op)
 	case OpFlip:
 		r.flip(op.Seed)
+	case OpDamage:
+		r.damage(op.Seed)
 	default:
 		r.fail("unknown operation %v", op)
 	}

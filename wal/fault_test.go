@@ -32,11 +32,12 @@ func TestIOFailurePoisons(t *testing.T) {
 		{"first-fsync", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 1}, 0},
 		{"short-write", fi{Op: faultinject.OpWrite, Path: "*.wal", Nth: 3, ShortWrite: 5}, 0},
 		// With 4 records a chunk, batch 2 rotates: write chunk 0's new
-		// records, create chunk 1, write its head and fsync it (Nth 3),
-		// syncdir, write chunk 0's seal and fsync it (Nth 4), write chunk
-		// 1's records and fsync them.
-		{"fsync-of-new-head", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 3}, 4},
-		{"fsync-of-seal", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 4}, 4},
+		// records and fsync them (Nth 3), create chunk 1, write its head
+		// and fsync it (Nth 4), syncdir, write chunk 0's seal and fsync it
+		// (Nth 5), write chunk 1's records and fsync them.
+		{"fsync-before-create", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 3}, 4},
+		{"fsync-of-new-head", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 4}, 4},
+		{"fsync-of-seal", fi{Op: faultinject.OpSync, Path: "*.wal", Nth: 5}, 4},
 		{"short-write-at-rotation", fi{Op: faultinject.OpWrite, Path: "*.wal", Nth: 3, ShortWrite: 5}, 4},
 		{"short-write-of-seal", fi{Op: faultinject.OpWrite, Path: "*.wal", Nth: 5, ShortWrite: 5}, 4},
 		{"create", fi{Op: faultinject.OpCreate, Path: "*.wal", Nth: 2}, 4},

@@ -122,7 +122,17 @@ func (rc *recovery[R]) run() error {
 			break
 		}
 		if err := rc.checkClosed(i-r, res); err != nil {
-			return err
+			obsolete, oerr := rc.obsolete(i)
+			if oerr != nil {
+				return oerr
+			}
+			if !obsolete {
+				return err
+			}
+			// Damage in a chunk that a later trim made obsolete (its
+			// removal was cut short): nothing in it is needed, and the
+			// next chunk's checkpoint restores the state.
+			w.cfg.Logger.Warn("wal: ignoring damage in an obsolete chunk awaiting removal", "file", c.path, "err", err)
 		}
 		prevSeal = res.seal
 	}
@@ -145,6 +155,26 @@ func (rc *recovery[R]) checkClosed(j int, res replayed) error {
 		return rc.corrupt(j, res.valid, "the chunk ends without the seal that its successor's content proves was written", nil)
 	}
 	return nil
+}
+
+// obsolete reports whether file i lies wholly before the start of the log
+// as the later chunks state it (their trim records and seals).
+func (rc *recovery[R]) obsolete(i int) (bool, error) {
+	end := rc.files[i].id + uint64(rc.files[i].size)
+	for _, f := range rc.files[i+1:] {
+		res, err := rc.w.peek(f)
+		if err != nil {
+			return false, err
+		}
+		start := res.trim
+		if res.seal != nil {
+			start = max(start, res.seal.start)
+		}
+		if start >= end {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // dropInterruptedRotation looks at the newest chunk file and the one
@@ -172,6 +202,11 @@ func (w *WAL[R]) dropInterruptedRotation(files []chunkFile) (bool, error) {
 	pres, err := w.peek(pf)
 	if err != nil {
 		return false, err
+	}
+	if nres.vouched > pf.id+uint64(pres.valid) {
+		// The new chunk's head vouches for bytes of its predecessor that
+		// are gone: they were durable, so this is damage, not a crash.
+		return false, nil
 	}
 	switch {
 	case pres.damage == nil && pres.seal != nil:

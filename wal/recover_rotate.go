@@ -18,9 +18,11 @@ import (
 // those stale bytes could reappear past the durable point and replay as if
 // written there. A new chunk has a new salt, under which they fail.
 //
-// The order makes every crash recoverable to the same log: the new chunk's
-// head (header, a marker, a checkpoint of the recovered state) is made
-// durable first; only then is the old chunk cut and sealed. A crash before
+// The order makes every crash recoverable to the same log: the old chunk is
+// fsynced as it is (its kept bytes are what the new chunk's marker vouches
+// for), the new chunk's head (header, that marker, a checkpoint of the
+// recovered state) is made durable; only then is the old chunk cut and
+// sealed. A crash before
 // the seal is durable leaves an unsealed chunk and a head-only successor,
 // which the next recovery removes (an interrupted rotation) before doing
 // all of this again.
@@ -48,6 +50,12 @@ func (w *WAL[R]) rotateAtRecovery() error {
 	next.records = 1
 	next.end = next.id + uint64(len(head))
 
+	// The new chunk's marker vouches for the old chunk's bytes before at,
+	// which may be in the page cache only (a process crash keeps them):
+	// make them durable first.
+	if err := w.fsync(old); err != nil {
+		return err
+	}
 	f, err := w.fs.OpenFile(next.path, os.O_CREATE|os.O_EXCL|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("wal: creating chunk: %w", err)

@@ -65,15 +65,18 @@ func (w *WAL[R]) repair() error {
 	for k < len(files) && files[k].id < start {
 		k++ // obsolete: recovery finishes their removal
 	}
-	if k == len(files) || files[k].id != start || res[k].version == 0 {
+	if k == len(files) || files[k].id != start || !res[k].checkpoint {
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: start, First: files[min(k, len(files)-1)].id,
-			Reason: "the log's first chunk is missing or its header is damaged: no part of the log is left to keep"}
+			Reason: "the log's first chunk is missing, or damaged before the end of its checkpoint: no part of the log is left to keep"}
 	}
 	changed := false
 	for i := k; i < len(files); i++ {
 		at, reason := w.firstDamage(files, res, i, m)
 		if at < 0 {
 			continue
+		}
+		if !res[i].checkpoint {
+			at = 0 // a chunk without its checkpoint holds nothing to keep
 		}
 		if err := w.cutAt(files, res, i, at, reason); err != nil {
 			return err
@@ -112,6 +115,12 @@ func (w *WAL[R]) firstDamage(files []chunkFile, res []replayed, i int, m meta) (
 	last := i == len(files)-1
 	if r.version == 0 {
 		return 0, "the chunk's header is damaged: " + r.damage.reason
+	}
+	if !r.checkpoint && r.damage == nil {
+		if last && i > 0 && res[i-1].seal == nil {
+			return -1, "" // an interrupted rotation: recovery drops the new chunk
+		}
+		return 0, "the chunk holds no intact checkpoint"
 	}
 	if r.damage != nil {
 		if last && !m.clean {

@@ -167,6 +167,9 @@ func (w *WAL[R]) writeSegments(segs []segment) error {
 			to = s.seal
 		}
 		if !s.c.onDisk {
+			if err := w.vouchForPredecessor(s, unsealed); err != nil {
+				return err
+			}
 			if err := w.createChunk(s.c, s.data[:s.head], s.start); err != nil {
 				return err
 			}
@@ -188,6 +191,32 @@ func (w *WAL[R]) writeSegments(segs []segment) error {
 	}
 	if unsealed != nil {
 		return fmt.Errorf("wal: internal error: chunk %s sealed without a successor", unsealed.c.path)
+	}
+	return nil
+}
+
+// vouchForPredecessor makes everything written so far durable before new
+// chunk s is created, the predecessor's records included (all but its
+// seal, which waits for s), and patches s's first marker to say so. The
+// marker then vouches for the whole predecessor: should the predecessor
+// lose its tail and seal at rest while s holds nothing else yet, recovery
+// knows those bytes had been durable and refuses, rather than taking s for
+// the leftover of a rotation that a crash interrupted.
+func (w *WAL[R]) vouchForPredecessor(s, unsealed *segment) error {
+	if unsealed == nil {
+		return nil // the log's first chunk, or a predecessor sealed earlier
+	}
+	if err := w.syncDirty(); err != nil {
+		return err
+	}
+	durable := unsealed.start + uint64(unsealed.seal)
+	w.mu.Lock()
+	w.synced = max(w.synced, durable)
+	w.durable.Store(w.synced)
+	w.vouched = max(w.vouched, durable)
+	w.mu.Unlock()
+	if s.marker >= 0 && s.marker < s.head {
+		patchMarker(s.data[s.marker:], durable, s.c.seed(s.start+uint64(s.marker)))
 	}
 	return nil
 }

@@ -1,0 +1,318 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path"
+	"slices"
+
+	"github.com/raftlog/raftlog/codec"
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/raftlog"
+	"github.com/raftlog/raftlog/wal"
+)
+
+// damage does one OpDamage: it closes the log cleanly or crashes its
+// process (after which everything a sync acknowledged is on the disk),
+// damages the files at rest in one of four ways, and opens the log:
+//
+//   - remove: a chunk file is removed;
+//   - cut: a chunk file loses its tail;
+//   - zero: a region of a chunk file is zeroed;
+//   - append: bytes are added after the end of the newest chunk: zeros,
+//     random bytes, or a copy of an intact record of the log (stale bytes).
+//
+// Each is applied only where the format claims to detect it
+// (docs/durability.md): anywhere in a cleanly closed log; in a crashed one,
+// a chunk removed anywhere, a cut or zeroed region in a chunk that has a
+// successor or before a durable point recorded later in the newest chunk,
+// and appended bytes, which must be cut, never replayed. The invariant is
+// the issue's: Open fails with a corruption error, or the log holds every
+// acknowledged operation. When Open refuses, the run goes on either on the
+// undamaged disk, or (one time in three) on the log a Repair makes of it,
+// which must hold a prefix of the undamaged log and open again in the
+// default mode.
+func (r *runner) damage(seed uint64) {
+	if r.crash != nil {
+		r.powerLoss() // the armed crash comes first
+		return
+	}
+	if r.poisoned {
+		r.reopen()
+		return
+	}
+	rng := rand.New(rand.NewPCG(seed, 4))
+	closed := rng.IntN(2) == 0
+	lower := r.durable
+	if closed {
+		err := r.l.Close()
+		r.logf("Close -> %v", errText(err))
+		r.l = nil
+		if err != nil {
+			r.checkIOErr("Close", err)
+			if r.crash != nil && r.mem.Halted() {
+				r.powerLoss()
+			} else {
+				r.fi.Clear()
+				r.recover(r.durable)
+			}
+			return
+		}
+		lower = len(r.hist) - 1
+	} else {
+		r.mem = r.mem.Crash(rng, fs.CrashProcess) // the process dies; the disk stays
+		r.newFaultFS(seed)
+		r.l = nil
+		r.logf("process crash")
+	}
+	r.durable = lower
+	undamaged := r.mem.Crash(rng, fs.CrashProcess)
+
+	what, ok := r.applyDamage(rng, closed)
+	if !ok {
+		r.logf("damage: nothing to damage; Open")
+		r.recover(lower)
+		return
+	}
+	r.res.Damages++
+	r.logf("damage (%s log): %s", map[bool]string{true: "closed", false: "crashed"}[closed], what)
+	r.dumpDisk()
+
+	cfg := r.cfg
+	cfg.FS = r.mem.Crash(rng, fs.CrashProcess) // a copy: the first Open must not change the damaged disk
+	l, err := raftlog.Open(r.dir, cfg)
+	if err == nil {
+		l.Close()
+		r.logf("Open after the damage succeeded")
+		r.recover(lower) // every acknowledged operation must be there
+		return
+	}
+	r.logf("Open after the damage -> %v", errText(err))
+	if !errors.Is(err, raftlog.ErrCorrupt) {
+		r.fail("after %s, Open failed without a corruption error: %v", what, err)
+		return
+	}
+	if rng.IntN(3) == 0 && r.repairDamage(what) {
+		return
+	}
+	r.mem = undamaged
+	r.newFaultFS(seed)
+	r.recover(lower)
+}
+
+// applyDamage damages the disk as the format claims to detect, and says
+// what it did; ok is false when there was nothing to damage.
+func (r *runner) applyDamage(rng *rand.Rand, closed bool) (string, bool) {
+	names, err := r.mem.ReadDir(r.dir)
+	if err != nil {
+		r.fail("listing %s: %v", r.dir, err)
+		return "", false
+	}
+	var chunks []string
+	for _, n := range names {
+		if _, ok := wal.ParseChunkName(n); ok {
+			chunks = append(chunks, path.Join(r.dir, n))
+		}
+	}
+	if len(chunks) == 0 {
+		return "", false
+	}
+	newest := chunks[len(chunks)-1]
+	size := func(p string) int64 {
+		fi, err := r.mem.Stat(p)
+		if err != nil {
+			r.fail("stat %s: %v", p, err)
+			return 0
+		}
+		return fi.Size()
+	}
+	for range 8 { // a class that does not apply draws again
+		switch rng.IntN(4) {
+		case 0:
+			p := chunks[rng.IntN(len(chunks))]
+			if err := r.mem.Remove(p); err != nil {
+				r.fail("remove %s: %v", p, err)
+			}
+			return "removed " + path.Base(p), true
+		case 1:
+			p := chunks[rng.IntN(len(chunks))]
+			if !closed && p == newest {
+				continue // a crashed log's newest chunk may end anywhere
+			}
+			was := size(p)
+			at := rng.Int64N(max(was, 1))
+			r.resize(p, at)
+			return fmt.Sprintf("cut %s at %d of %d bytes", path.Base(p), at, was), true
+		case 2:
+			p := chunks[rng.IntN(len(chunks))]
+			limit := size(p)
+			if !closed && p == newest {
+				limit = r.vouchedUpTo(p)
+			}
+			if limit <= 0 {
+				continue
+			}
+			from := rng.Int64N(limit)
+			to := min(limit, from+1+rng.Int64N(64))
+			r.patch(p, from, make([]byte, to-from))
+			return fmt.Sprintf("zeroed [%d, %d) of %s", from, to, path.Base(p)), true
+		case 3:
+			junk, kind := r.garbage(rng, chunks)
+			r.patch(newest, size(newest), junk)
+			return fmt.Sprintf("appended %d bytes (%s) to %s", len(junk), kind, path.Base(newest)), true
+		}
+	}
+	return "", false
+}
+
+// vouchedUpTo is the file offset of chunk p below which a synced marker
+// found later in p vouches that every byte was durable; damage there must be
+// detected even in a log that crashed.
+func (r *runner) vouchedUpTo(p string) int64 {
+	id, _ := wal.ParseChunkName(path.Base(p))
+	var best int64
+	wal.Scan(r.mem, r.dir, codec.Bytes, func(f wal.Found[[]byte]) error {
+		if f.Chunk == id && f.Err == nil && f.Kind == wal.KindSynced && f.Value > id {
+			// Bytes before the marker's value, and before the marker.
+			best = max(best, min(int64(f.Value-id), f.Offset))
+		}
+		return nil
+	})
+	return best
+}
+
+// garbage returns bytes to append after the newest chunk: zeros, random
+// bytes, or a copy of an intact record of the log (a stale record, as a
+// power loss can leave in a file's unwritten tail).
+func (r *runner) garbage(rng *rand.Rand, chunks []string) ([]byte, string) {
+	switch rng.IntN(3) {
+	case 0:
+		return make([]byte, 1+rng.IntN(200)), "zeros"
+	case 1:
+		b := make([]byte, 1+rng.IntN(200))
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b, "random"
+	}
+	var records [][]byte
+	wal.Scan(r.mem, r.dir, codec.Bytes, func(f wal.Found[[]byte]) error {
+		if f.Err == nil && f.Size > 0 {
+			b, err := fs.ReadFile(r.mem, f.File)
+			if err == nil && f.Offset+int64(f.Size) <= int64(len(b)) {
+				records = append(records, slices.Clone(b[f.Offset:f.Offset+int64(f.Size)]))
+			}
+		}
+		return nil
+	})
+	if len(records) == 0 {
+		return []byte{0}, "zeros"
+	}
+	n := 1 + rng.IntN(3)
+	var out []byte
+	for range n {
+		out = append(out, records[rng.IntN(len(records))]...)
+	}
+	return out, fmt.Sprintf("%d stale records", n)
+}
+
+// resize truncates or extends a file on the machine's disk, durably.
+func (r *runner) resize(p string, size int64) {
+	f, err := r.mem.OpenFile(p, os.O_RDWR, 0)
+	if err == nil {
+		err = f.Truncate(size)
+		if err == nil {
+			err = f.Sync()
+		}
+		f.Close()
+	}
+	if err != nil {
+		r.fail("resizing %s: %v", p, err)
+	}
+}
+
+// patch writes b at offset off of a file on the machine's disk, durably.
+func (r *runner) patch(p string, off int64, b []byte) {
+	data, err := fs.ReadFile(r.mem, p)
+	if err != nil {
+		r.fail("reading %s: %v", p, err)
+		return
+	}
+	if end := off + int64(len(b)); end > int64(len(data)) {
+		data = append(data, make([]byte, end-int64(len(data)))...)
+	}
+	copy(data[off:], b)
+	f, err := r.mem.OpenFile(p, os.O_RDWR|os.O_TRUNC, 0)
+	if err == nil {
+		_, err = f.Write(data)
+		if err == nil {
+			err = f.Sync()
+		}
+		f.Close()
+	}
+	if err != nil {
+		r.fail("writing %s: %v", p, err)
+	}
+}
+
+// repairDamage opens the damaged log in Repair mode. A repair that cannot
+// cut around the damage (the log's start is gone) is acceptable; otherwise
+// the repaired log must be the log's state after some prefix of its history
+// (a repair drops a suffix, possibly acknowledged: it reports that), report
+// at least one cut of durable data, and open again in the default mode with
+// nothing to cut. The run then goes on from the repaired log. It reports
+// whether it did.
+func (r *runner) repairDamage(what string) bool {
+	cfg := r.cfg
+	cfg.FS = r.mem
+	cfg.Recovery = wal.Repair
+	l, err := raftlog.Open(r.dir, cfg)
+	r.epoch++
+	if err != nil {
+		if errors.Is(err, raftlog.ErrMissingChunk) {
+			r.logf("Repair -> %v (the start of the log is gone)", errText(err))
+			return false
+		}
+		r.fail("after %s, Repair failed: %v", what, err)
+		return true
+	}
+	r.res.Repairs++
+	rep := l.Recovery()
+	st, first, ents, err := snapshot(l)
+	r.logf("Repair -> %d cuts, recovered %v with %d entries", len(rep.Cuts), st, len(ents))
+	states := append(slices.Clone(r.path), r.hist...)
+	j := slices.IndexFunc(states, func(m *model) bool { return m.equal(st, first, ents) })
+	switch {
+	case err != nil:
+		r.fail("reading the repaired log: %v", err)
+	case !slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool { return c.Durable }):
+		r.fail("a repair of %s reported no cut of durable data: %+v", what, rep.Cuts)
+	case j < 0:
+		r.fail("the repaired log (%v, %s) is not the log after any prefix of its history", st, entriesString(ents))
+	}
+	if r.v != nil {
+		l.Close()
+		return true
+	}
+	if err := l.Close(); err != nil {
+		r.fail("closing the repaired log: %v", err)
+		return true
+	}
+	cfg.Recovery = wal.TolerateTornTail
+	l, err = raftlog.Open(r.dir, cfg)
+	r.epoch++
+	if err != nil {
+		r.fail("the repaired log does not open in the default mode: %v", err)
+		return true
+	}
+	if len(l.Recovery().Cuts) > 0 {
+		r.fail("the default Open of a repaired log cut again: %+v", l.Recovery().Cuts)
+	}
+	r.l = l
+	r.path, r.hist = states[:j], []*model{states[j]}
+	r.durable = 0
+	r.alive()
+	return true
+}
