@@ -44,6 +44,7 @@ func simulate(e *env, o simOptions) error {
 	var (
 		next                                         atomic.Uint64
 		done, crashes, faults, fired, flips, recover atomic.Int64
+		damages, repairs                             atomic.Int64
 		failed                                       atomic.Pointer[sim.Result]
 		wg                                           sync.WaitGroup
 	)
@@ -64,6 +65,8 @@ func simulate(e *env, o simOptions) error {
 				fired.Add(int64(res.FaultsFired))
 				flips.Add(int64(res.Flips))
 				recover.Add(int64(res.Recoveries))
+				damages.Add(int64(res.Damages))
+				repairs.Add(int64(res.Repairs))
 				done.Add(1)
 				bar.add(1)
 				if res.Violation != nil {
@@ -81,8 +84,8 @@ func simulate(e *env, o simOptions) error {
 	if failed.Load() != nil {
 		violations = 1
 	}
-	fmt.Fprintf(e.stdout, "crashes %d, recoveries %d, faults armed %d (struck %d), bit flips %d, violations %d\n",
-		crashes.Load(), recover.Load(), faults.Load(), fired.Load(), flips.Load(), violations)
+	fmt.Fprintf(e.stdout, "crashes %d, recoveries %d, faults armed %d (struck %d), bit flips %d, files damaged at rest %d (repaired %d), violations %d\n",
+		crashes.Load(), recover.Load(), faults.Load(), fired.Load(), flips.Load(), damages.Load(), repairs.Load(), violations)
 	if res := failed.Load(); res != nil {
 		fmt.Fprintln(e.stdout, sim.Report(*res, o.ops))
 		return fmt.Errorf("seed %d violates an invariant", res.Seed)
