@@ -68,6 +68,7 @@ func (r *runner) damage(seed uint64) {
 		r.logf("process crash")
 	}
 	r.durable = lower
+	r.fi.Clear() // faults armed before are for the log that just ended
 	undamaged := r.mem.Crash(rng, fs.CrashProcess)
 
 	what, ok := r.applyDamage(rng, closed)
