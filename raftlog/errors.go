@@ -36,6 +36,10 @@ var (
 	// ErrRecordTooLarge: an entry, vote, state or user data whose
 	// encoding is over Config.MaxRecordBytes (*RecordTooLargeError).
 	ErrRecordTooLarge = wal.ErrRecordTooLarge
+	// ErrInCallback: Sync, WaitIdle, Dump, Step or Close called from a flush
+	// callback of the same log: they wait for the flush worker, which is
+	// running that callback, so they fail at once instead.
+	ErrInCallback = wal.ErrInCallback
 	// ErrNoLog: Config.MustExist was set and the directory holds no log
 	// (*NoLogError).
 	ErrNoLog = errors.New("raftlog: no log in the directory")

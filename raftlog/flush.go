@@ -7,9 +7,10 @@ package raftlog
 // operation before this Flush survives any crash. If Flush itself returns an
 // error (closed, or poisoned by an earlier I/O failure), cb is not called.
 //
-// cb runs on the flush worker: it should return quickly, and it must not
-// call Sync, WaitIdle, Dump or Close of the same log, which wait for the
-// worker and would wait forever. Writers and Flush are fine in a callback.
+// cb runs on the flush worker: it should return quickly. Writers and Flush
+// are fine in a callback; the calls that wait for the worker (Sync,
+// WaitIdle, Dump, Step, Close of the same log) would wait for the callback
+// itself, so from a callback they fail at once with ErrInCallback.
 func (l *Log[L, P, V, U]) Flush(sync bool, cb func(error)) error {
 	if err := l.begin(); err != nil {
 		return err
@@ -41,7 +42,13 @@ func (l *Log[L, P, V, U]) WaitIdle() error {
 
 // Step runs one round of the flush worker when the log was opened with
 // Config.ManualFlush, and reports whether there was work. See wal.WAL.Step.
-func (l *Log[L, P, V, U]) Step() bool { return l.wal.Step() }
+// From a flush callback it fails with ErrInCallback.
+func (l *Log[L, P, V, U]) Step() (bool, error) {
+	if l.wal.InCallback() {
+		return false, ErrInCallback
+	}
+	return l.wal.Step(), nil
+}
 
 // Err returns the error that poisoned the log, or nil.
 func (l *Log[L, P, V, U]) Err() error { return l.wal.Err() }
@@ -49,10 +56,17 @@ func (l *Log[L, P, V, U]) Err() error { return l.wal.Err() }
 // Close flushes with sync, stops the flush worker, closes the files and
 // releases the directory lock. Every later call fails with ErrClosed. A
 // poisoned log still releases its lock, and Close returns the poisoning
-// error.
+// error. A Close while another is under way waits for it and returns
+// ErrClosed: whenever Close returns, the lock is released, so the log can
+// be opened again. From a flush callback it fails with ErrInCallback.
 func (l *Log[L, P, V, U]) Close() error {
-	if err := l.begin(); err != nil {
-		return err
+	if l.wal.InCallback() {
+		return ErrInCallback
+	}
+	l.writeMu.Lock()
+	if l.closed {
+		l.writeMu.Unlock()
+		return l.wal.Close() // waits for the Close under way; ErrClosed
 	}
 	l.mu.Lock()
 	l.closed = true

@@ -929,7 +929,7 @@ func TestSeedFlushBatchGroupsAdjacentSyncFlushes(t *testing.T) {
 	require.Empty(t, order, "no callback before the worker runs")
 
 	before := l.Stat().WAL.Flush
-	require.True(t, l.Step(), "the round has work")
+	require.True(t, mustStep(t, l), "the round has work")
 	require.NoError(t, <-results)
 	require.NoError(t, <-results)
 	require.Equal(t, []int{1, 2}, order, "callbacks run in flush order")
@@ -940,7 +940,7 @@ func TestSeedFlushBatchGroupsAdjacentSyncFlushes(t *testing.T) {
 	require.Equal(t, uint64(2), st.Flush.Requests-before.Requests, "serving two flush requests")
 	require.Equal(t, uint64(1), st.Flush.Fsyncs-before.Fsyncs, "with one fsync")
 	require.Equal(t, uint64(1), st.Flush.Writes-before.Writes, "and one write")
-	require.False(t, l.Step(), "nothing left to do")
+	require.False(t, mustStep(t, l), "nothing left to do")
 }
 
 // test_flush_batch_max_items_limits_grouping (0.4). Differs from the seed:
@@ -955,7 +955,7 @@ func TestSeedFlushBatchMaxItemsLimitsGrouping(t *testing.T) {
 		seedAppend(t, l, se(1, i, "x"))
 		done := make(chan error, 1)
 		require.NoError(t, l.Flush(true, func(err error) { done <- err }))
-		require.True(t, l.Step())
+		require.True(t, mustStep(t, l))
 		require.NoError(t, <-done)
 		st := l.Stat().WAL
 		require.Equal(t, st.Open.End, st.Durable, "after round %d", i+1)
@@ -990,4 +990,12 @@ func requireRefusedChangesNothing(t *testing.T, m *fs.Mem, l *DefaultLog, what s
 	require.Equal(t, state, l.State(), "state after reopen")
 	seedRequireRead(t, l, 4, 6, se(2, 4, "a"), se(2, 5, "b"))
 	return l
+}
+
+// mustStep runs one round of the flush worker of a ManualFlush log.
+func mustStep(t *testing.T, l *DefaultLog) bool {
+	t.Helper()
+	ok, err := l.Step()
+	require.NoError(t, err)
+	return ok
 }

@@ -246,7 +246,9 @@ func (r *runner) exec(op Op) {
 	case OpFlush:
 		r.flush(op.Sync)
 	case OpStep:
-		l.Step()
+		if _, err := l.Step(); err != nil {
+			r.fail("Step: %v", err)
+		}
 		r.afterIO("Step")
 		r.logf("Step")
 	case OpSync:

@@ -34,6 +34,10 @@ var (
 	// ErrTornTail: in Strict recovery, the last chunk ends with a damaged
 	// record.
 	ErrTornTail = errors.New("wal: torn tail")
+	// ErrInCallback: a call that waits for the flush worker (Sync,
+	// WaitIdle, Close) made from a flush callback, which that worker is
+	// running: it would wait forever, so it fails at once.
+	ErrInCallback = errors.New("wal: called from a flush callback, it would wait for the worker running it")
 )
 
 // CorruptionError names a damaged record: the chunk file, the byte offset in

@@ -29,17 +29,22 @@ func (w *WAL[R]) enqueueLocked(sync bool, cb func(error)) error {
 	return nil
 }
 
-// Sync flushes with sync and waits for the result.
+// Sync flushes with sync and waits for the result. From a flush callback it
+// fails with ErrInCallback: it would wait for the worker running it.
 func (w *WAL[R]) Sync() error { return w.flushWait(true, true) }
 
 // WaitIdle waits until the worker has written everything appended so far and
 // run every callback queued before it. It returns the worker's error if the
-// WAL is poisoned, ErrClosed if it is closed, and never hangs.
+// WAL is poisoned, ErrClosed if it is closed, ErrInCallback from a flush
+// callback, and never hangs.
 func (w *WAL[R]) WaitIdle() error { return w.flushWait(false, true) }
 
 // flushWait queues a flush and waits for its result; public says whether a
 // closed WAL refuses it (Close itself flushes after closing the door).
 func (w *WAL[R]) flushWait(sync, public bool) error {
+	if w.inCallback.current() {
+		return ErrInCallback
+	}
 	wt := waiters.Get().(*waiter)
 	defer waiters.Put(wt)
 	w.mu.Lock()

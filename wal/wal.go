@@ -102,6 +102,10 @@ type WAL[R any] struct {
 	observing bool
 	// repaired: a Repair cut the log, so recovery starts a new chunk.
 	repaired bool
+	// inCallback knows the goroutine running flush callbacks.
+	inCallback callbackGoroutine
+	// closeDone is closed once Close has released everything.
+	closeDone chan struct{}
 
 	kick chan struct{}
 	stop chan struct{}
@@ -171,8 +175,8 @@ func Open[R any](cfg Config, c codec.Codec[R], sm StateMachine[R]) (*WAL[R], err
 	}
 	w := &WAL[R]{
 		cfg: cfg, fs: cfg.FS, codec: c, sm: sm, lock: lock, marker: -1,
-		report: Report{Mode: cfg.Recovery},
-		kick:   make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		report: Report{Mode: cfg.Recovery}, closeDone: make(chan struct{}),
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if err := w.recover(); err != nil {
 		w.closeFiles()
@@ -220,15 +224,22 @@ func (w *WAL[R]) Err() error {
 // Close flushes with sync, records that the whole log is durable (so a later
 // Open can tell any damage in it from a torn write; skipped when a previous
 // Close already did and nothing was written since), stops the worker,
-// closes the files and releases the directory lock. Later calls fail with
-// ErrClosed. It releases the lock even when the WAL is poisoned, and then
-// returns the poisoning error.
+// closes the files and releases the directory lock. It releases the lock
+// even when the WAL is poisoned, and then returns the poisoning error. A
+// Close while another is under way waits for it, then returns ErrClosed, as
+// does every later call; when any Close returns, the lock is released.
+// From a flush callback it fails with ErrInCallback.
 func (w *WAL[R]) Close() error {
+	if w.inCallback.current() {
+		return ErrInCallback
+	}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
+		<-w.closeDone // another Close is closing: return once it has
 		return ErrClosed
 	}
+	defer close(w.closeDone)
 	w.closed = true // from here on every public call fails with ErrClosed
 	w.isClosed.Store(true)
 	w.mu.Unlock()

@@ -38,8 +38,13 @@ func (w *WAL[R]) run() {
 // callbacks in request order. It reports whether there was anything to do.
 //
 // The worker goroutine calls it; with Config.ManualWorker the caller does,
-// which makes every I/O happen at a point the caller chose.
+// which makes every I/O happen at a point the caller chose. Called from a
+// flush callback, it does nothing and returns false: the worker is busy
+// running that callback.
 func (w *WAL[R]) Step() bool {
+	if w.inCallback.current() {
+		return false // this goroutine is the worker, running a callback
+	}
 	w.stepMu.Lock()
 	defer w.stepMu.Unlock()
 
@@ -131,8 +136,14 @@ func (w *WAL[R]) Step() bool {
 // callback runs the callbacks in request order, then drops them so the
 // reused queue keeps no closures alive.
 func (w *WAL[R]) callback(reqs []request, err error) {
+	called := false
 	for i, r := range reqs {
 		if r.cb != nil {
+			if !called {
+				called = true
+				w.inCallback.enter()
+				defer w.inCallback.leave()
+			}
 			r.cb(err)
 		}
 		reqs[i] = request{}
