@@ -9,9 +9,15 @@ import (
 )
 
 // Defaults for the zero values of Config.
+//
+// The cache serves the entries a Raft node reads most: the newest, which a
+// leader sends to followers that are catching up and a node applies soon
+// after appending. The defaults hold a few seconds of a busy log, not the
+// whole log (reads of older entries cost one positional read each), so
+// memory stays small whatever the log's size.
 const (
-	DefaultCacheMaxItems = 100_000
-	DefaultCacheMaxBytes = 256 << 20
+	DefaultCacheMaxItems = 8192
+	DefaultCacheMaxBytes = 32 << 20
 )
 
 // Config configures a Log. The zero value is a sensible default everywhere.

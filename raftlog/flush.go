@@ -2,12 +2,14 @@ package raftlog
 
 // Flush hands everything written so far to the flush worker. With sync it
 // is written and fsynced (one fsync serving every flush waiting meanwhile);
-// without, only written. Then cb, if not nil, gets the result on the
-// worker's goroutine, in call order. A nil result with sync means every
-// operation before this Flush survives any crash. If Flush itself returns an
-// error (closed, or poisoned by an earlier I/O failure), cb is not called.
+// without, only written. Then cb, if not nil, gets the result, in call
+// order, from the flush round that served it: on the worker goroutine, or
+// on the goroutine of a concurrent Sync that ran the round itself. A nil
+// result with sync means every operation before this Flush survives any
+// crash. If Flush itself returns an error (closed, or poisoned by an
+// earlier I/O failure), cb is not called.
 //
-// cb runs on the flush worker: it should return quickly. Writers and Flush
+// cb runs in a flush round: it should return quickly. Writers and Flush
 // are fine in a callback; the calls that wait for the worker (Sync,
 // WaitIdle, Dump, Step, Close of the same log) would wait for the callback
 // itself, so from a callback they fail at once with ErrInCallback.

@@ -2,7 +2,9 @@ package raftlog
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
+	"io"
 
 	"github.com/raftlog/raftlog/codec"
 )
@@ -109,15 +111,29 @@ func (v Vote) Compare(o Vote) (int, bool) {
 }
 
 var (
-	// LogIDCodec stores a LogID as two big-endian uint64s.
-	LogIDCodec = codec.Struct(
-		codec.F(codec.Uint64, func(id LogID) uint64 { return id.Term }, func(id *LogID, v uint64) { id.Term = v }),
-		codec.F(codec.Uint64, func(id LogID) uint64 { return id.Index }, func(id *LogID, v uint64) { id.Index = v }),
-	)
+	// LogIDCodec stores a LogID as two big-endian uint64s: term, then
+	// index (16 bytes).
+	LogIDCodec codec.Codec[LogID] = logIDCodec{}
 	// VoteCodec stores a Vote as term, node id (big-endian uint64s) and a
 	// committed byte.
 	VoteCodec codec.Codec[Vote] = voteCodec{}
 )
+
+// logIDCodec is LogIDCodec: written by hand rather than with codec.Struct,
+// as every entry's record holds a log id.
+type logIDCodec struct{}
+
+func (logIDCodec) Append(dst []byte, id LogID) ([]byte, error) {
+	dst = binary.BigEndian.AppendUint64(dst, id.Term)
+	return binary.BigEndian.AppendUint64(dst, id.Index), nil
+}
+
+func (logIDCodec) Decode(src []byte) (LogID, int, error) {
+	if len(src) < 16 {
+		return LogID{}, 0, fmt.Errorf("%w: log id needs 16 bytes, have %d: %w", codec.ErrInvalid, len(src), io.ErrUnexpectedEOF)
+	}
+	return LogID{Term: binary.BigEndian.Uint64(src), Index: binary.BigEndian.Uint64(src[8:])}, 16, nil
+}
 
 type voteCodec struct{}
 

@@ -5,8 +5,10 @@ import "sync"
 // Flush hands everything appended so far to the flush worker. With sync, the
 // worker writes it and fsyncs (once for every flush request that arrived
 // meanwhile); without, it only writes. Then it calls cb, if not nil, with
-// the result, on the worker's goroutine, in request order. A nil result with
-// sync means every record appended before this Flush survives any crash.
+// the result, in request order, from the round that served it: on the
+// worker goroutine, or on the goroutine of a Sync or WaitIdle that found no
+// round under way and ran one itself. A nil result with sync means every
+// record appended before this Flush survives any crash.
 //
 // If Flush returns an error (closed, or poisoned by an earlier failure) cb is
 // not called; otherwise it is called exactly once.
@@ -19,13 +21,22 @@ func (w *WAL[R]) Flush(sync bool, cb func(error)) error {
 	return w.enqueueLocked(sync, cb)
 }
 
-// enqueueLocked queues a flush request, unless the WAL is poisoned.
+// enqueueLocked queues a flush request and wakes the worker, unless the
+// WAL is poisoned.
 func (w *WAL[R]) enqueueLocked(sync bool, cb func(error)) error {
+	if err := w.queueLocked(sync, cb); err != nil {
+		return err
+	}
+	w.kickWorker()
+	return nil
+}
+
+// queueLocked queues a flush request, unless the WAL is poisoned.
+func (w *WAL[R]) queueLocked(sync bool, cb func(error)) error {
 	if w.failed != nil {
 		return w.failed
 	}
 	w.reqs = append(w.reqs, request{sync: sync, cb: cb})
-	w.kickWorker()
 	return nil
 }
 
@@ -50,14 +61,24 @@ func (w *WAL[R]) flushWait(sync, public bool) error {
 	w.mu.Lock()
 	err := ErrClosed
 	if !public || !w.closed {
-		err = w.enqueueLocked(sync, wt.cb)
+		err = w.queueLocked(sync, wt.cb)
 	}
 	w.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	if w.cfg.ManualWorker {
+	switch {
+	case w.cfg.ManualWorker:
 		w.Step()
+	case w.stepMu.TryLock():
+		// No round is under way: run this one here rather than hand it
+		// to the worker goroutine and wait to be handed the result
+		// back. Requests queued meanwhile by others, who found stepMu
+		// held, kicked the worker: it serves them once this round ends.
+		w.step()
+		w.stepMu.Unlock()
+	default:
+		w.kickWorker()
 	}
 	return <-wt.done
 }

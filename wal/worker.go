@@ -37,17 +37,22 @@ func (w *WAL[R]) run() {
 // asked for it, removes purged chunks whose removal is now safe, and runs the
 // callbacks in request order. It reports whether there was anything to do.
 //
-// The worker goroutine calls it; with Config.ManualWorker the caller does,
-// which makes every I/O happen at a point the caller chose. Called from a
-// flush callback, it does nothing and returns false: the worker is busy
-// running that callback.
+// The worker goroutine calls it; so does a Sync (or WaitIdle) that finds no
+// round under way, on its own goroutine, to save two handoffs; with
+// Config.ManualWorker only the caller does, which makes every I/O happen at
+// a point the caller chose. Called from a flush callback, it does nothing
+// and returns false: the worker is busy running that callback.
 func (w *WAL[R]) Step() bool {
 	if w.inCallback.current() {
 		return false // this goroutine is the worker, running a callback
 	}
 	w.stepMu.Lock()
 	defer w.stepMu.Unlock()
+	return w.step()
+}
 
+// step is Step's round, with stepMu held.
+func (w *WAL[R]) step() bool {
 	w.mu.Lock()
 	if w.failed != nil {
 		reqs, err := w.reqs, w.failed
