@@ -1,6 +1,10 @@
 package raftlog
 
-import "github.com/raftlog/raftlog/wal"
+import (
+	"fmt"
+
+	"github.com/raftlog/raftlog/wal"
+)
 
 // apply updates the in-memory state with a record that the WAL holds, live
 // or replayed. Called with mu held for writing (or during Open).
@@ -8,11 +12,7 @@ func (l *Log[L, P, V, U]) apply(r record[L, P, V, U], pos wal.Position) {
 	l.applyState(&l.state, r)
 	switch r.op {
 	case opAppend:
-		i := l.t.Index(r.id)
-		if l.idx.n > 0 && i != l.idx.end() {
-			l.idx.reset(i) // defensive: the entries always end at the last id
-		}
-		l.idx.push(i, r.id, pos)
+		i := l.indexEntry(r.id, pos)
 		l.cache.push(i, r.payload)
 		l.evict(false)
 	case opTruncate:
@@ -25,6 +25,35 @@ func (l *Log[L, P, V, U]) apply(r record[L, P, V, U], pos wal.Position) {
 	case opState:
 		l.fitEntries()
 	}
+}
+
+// indexEntry records in the index that entry id's record is at pos, and
+// returns its index.
+func (l *Log[L, P, V, U]) indexEntry(id L, pos wal.Position) uint64 {
+	i := l.t.Index(id)
+	if l.idx.n > 0 && i != l.idx.end() {
+		l.idx.reset(i) // defensive: the entries always end at the last id
+	}
+	l.idx.push(i, id, pos)
+	return i
+}
+
+// ApplyRaw replays an entry's record at Open from its body as stored,
+// decoding its log id but not its payload, which stays on disk until a read
+// asks for it (and verifies it then): Open's cost per entry is its index
+// slot, whatever the payload's size. Other records are decoded and applied
+// as usual (see wal.RawApplier).
+func (m machine[L, P, V, U]) ApplyRaw(body []byte, pos wal.Position) (bool, error) {
+	if len(body) == 0 || op(body[0]) != opAppend {
+		return false, nil
+	}
+	id, _, err := m.l.t.LogID.Decode(body[1:])
+	if err != nil {
+		return false, fmt.Errorf("log id: %w", err)
+	}
+	m.l.state.Last = Some(id)
+	m.l.indexEntry(id, pos)
+	return true, nil
 }
 
 // applyState is a record's effect on a State, for a record that has passed

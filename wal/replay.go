@@ -140,6 +140,18 @@ func (w *WAL[R]) replayRecord(c *chunk, res *replayed, kind codec.Kind, body []b
 			return &damage{at: at, reason: "the chunk's first record is not a checkpoint"}
 		}
 		res.checkpoint = true
+		if mode == replayApply && kind == kindRecord && w.raw != nil {
+			pos := Position{Chunk: c.id, Offset: global, Size: uint32(size)}
+			done, err := w.raw.ApplyRaw(body, pos)
+			if err != nil {
+				return &damage{at: at, reason: "record body does not decode", cause: err}
+			}
+			if done {
+				res.records++
+				c.records++
+				return nil
+			}
+		}
 		rec, n, err := w.codec.Decode(body)
 		if err == nil && n != len(body) {
 			err = fmt.Errorf("codec used %d of %d bytes", n, len(body))

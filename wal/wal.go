@@ -26,6 +26,17 @@ type StateMachine[R any] interface {
 	Checkpoint(pending []R) R
 }
 
+// RawApplier is an optional extension of a StateMachine: when the state
+// machine implements it, Open hands it each caller record's body (not
+// checkpoints) as it is on disk, checksum verified, before decoding it. If
+// ApplyRaw reports done, the record is not decoded with the codec: a
+// state machine can then replay what it keeps in memory without decoding
+// what it does not (a Raft log's payloads). An error is damage: the body
+// does not decode.
+type RawApplier interface {
+	ApplyRaw(body []byte, pos Position) (done bool, err error)
+}
+
 // Position locates a record: one ReadAt of Size bytes at Offset-Chunk in the
 // chunk's file reads it back.
 type Position struct {
@@ -53,6 +64,7 @@ type WAL[R any] struct {
 	fs    fs.FS
 	codec codec.Codec[R]
 	sm    StateMachine[R]
+	raw   RawApplier // sm, if it implements it
 	lock  io.Closer
 
 	// mu guards the appender's state, which the flush worker takes from.
@@ -178,6 +190,7 @@ func Open[R any](cfg Config, c codec.Codec[R], sm StateMachine[R]) (*WAL[R], err
 		report: Report{Mode: cfg.Recovery}, closeDone: make(chan struct{}),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	w.raw, _ = sm.(RawApplier)
 	if err := w.recover(); err != nil {
 		w.closeFiles()
 		lock.Close()
