@@ -284,7 +284,10 @@ func (r *runner) repairDamage(what string) bool {
 	st, first, ents, err := snapshot(l)
 	r.logf("Repair -> %d cuts, recovered %v with %d entries", len(rep.Cuts), st, len(ents))
 	states := append(slices.Clone(r.path), r.hist...)
-	j := slices.IndexFunc(states, func(m *model) bool { return m.equal(st, first, ents) })
+	j := len(states) - 1 // the latest match: the same state can recur
+	for j >= 0 && !states[j].equal(st, first, ents) {
+		j--
+	}
 	switch {
 	case err != nil:
 		r.fail("reading the repaired log: %v", err)
