@@ -67,6 +67,25 @@ func (f *file) Write(p []byte) (int, error) {
 	return f.inner.Write(p)
 }
 
+// WriteAt suffers the same rules as Write (OpWrite): a short write passes
+// its prefix to the inner file at off, then reports the injected error.
+func (f *file) WriteAt(p []byte, off int64) (int, error) {
+	a := f.fs.decide(OpWrite, false, len(p), f.name)
+	f.fs.wait(a)
+	if a.short >= 0 {
+		if a.short > 0 {
+			if n, err := f.inner.WriteAt(p[:a.short], off); err != nil {
+				return n, err
+			}
+		}
+		return a.short, a.err
+	}
+	if a.err != nil {
+		return 0, a.err
+	}
+	return f.inner.WriteAt(p, off)
+}
+
 func (f *file) Sync() error {
 	a := f.fs.decide(OpSync, false, 0, f.name)
 	f.fs.wait(a)

@@ -75,6 +75,11 @@ type File interface {
 	io.Reader
 	io.ReaderAt
 	io.Writer
+	// WriteAt writes p at offset off without moving the handle's
+	// position, extending the file if it ends before; bytes skipped over
+	// read as zeros. As with os.File, a handle opened with O_APPEND
+	// refuses it.
+	io.WriterAt
 	// Sync makes the file's content and size durable (fdatasync where the
 	// platform has it). It does not make the file's directory entry
 	// durable: that is SyncDir.

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path"
@@ -172,6 +173,33 @@ func (f *memFile) Write(p []byte) (int, error) {
 	}
 	f.node.write(f.pos, p)
 	f.pos += int64(len(p))
+	return len(p), nil
+}
+
+// errWriteAtInAppendMode is what WriteAt returns on a handle opened with
+// O_APPEND, where os.File refuses it too: the two disagree on where the
+// bytes would go.
+var errWriteAtInAppendMode = errors.New("WriteAt on a file opened with O_APPEND")
+
+func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if err := f.check("write", true); err != nil {
+		return 0, err
+	}
+	if f.flag&os.O_APPEND != 0 {
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errWriteAtInAppendMode}
+	}
+	if off < 0 {
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: syscall.EINVAL}
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := f.m.mutate("write", f.name); err != nil {
+		return 0, err
+	}
+	f.node.write(off, p)
 	return len(p), nil
 }
 

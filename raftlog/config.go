@@ -31,13 +31,13 @@ type Config struct {
 	// entries not yet durable stay in memory.
 	CacheMaxItems int
 	CacheMaxBytes int64
-	// ChunkMaxRecords, ChunkMaxBytes, MaxRecordBytes, Preallocate and
-	// Recovery are the WAL's (see wal.Config).
-	ChunkMaxRecords int
-	ChunkMaxBytes   int64
-	MaxRecordBytes  int
-	Preallocate     bool
-	Recovery        wal.RecoveryMode
+	// ChunkMaxRecords, ChunkMaxBytes, MaxRecordBytes, PreallocateBytes
+	// and Recovery are the WAL's (see wal.Config).
+	ChunkMaxRecords  int
+	ChunkMaxBytes    int64
+	MaxRecordBytes   int
+	PreallocateBytes int64
+	Recovery         wal.RecoveryMode
 	// Logger receives recovery reports and warnings; nil: silent.
 	Logger *slog.Logger
 	// Rand is where the random salts of new chunk files come from; nil
@@ -89,7 +89,7 @@ func (c Config) wal(dir string) wal.Config {
 	return wal.Config{
 		Dir: dir, FS: c.FS,
 		ChunkMaxRecords: c.ChunkMaxRecords, ChunkMaxBytes: c.ChunkMaxBytes,
-		MaxRecordBytes: c.MaxRecordBytes, Preallocate: c.Preallocate,
+		MaxRecordBytes: c.MaxRecordBytes, PreallocateBytes: c.PreallocateBytes,
 		Recovery: c.Recovery, Logger: c.Logger, ManualWorker: c.ManualFlush, Rand: c.Rand,
 	}
 }

@@ -156,6 +156,7 @@ func TestHonestyStaleRecordPastTheEndIsNotReplayed(t *testing.T) {
 			}
 			require.NoError(t, l.Sync())
 			want := l.State()
+			end := int64(l.Stat().WAL.Open.End) // chunk 0's records end here: zeros follow
 			crashed := copyLogDir(t, fsys, dir, onOS)
 			require.NoError(t, l.Close())
 
@@ -171,7 +172,13 @@ func TestHonestyStaleRecordPastTheEndIsNotReplayed(t *testing.T) {
 			case "marker":
 				stale = data[32 : 32+25] // the first batch's synced marker
 			}
-			require.NoError(t, fs.WriteFile(fsys, chunk, append(data, stale...), 0o644))
+			// The stale copy lies where the next record would go, over
+			// the zeros written ahead (or past the end, if fewer).
+			damaged := append(data[:end:end], stale...)
+			if len(data) > len(damaged) {
+				damaged = append(damaged, data[len(damaged):]...)
+			}
+			require.NoError(t, fs.WriteFile(fsys, chunk, damaged, 0o644))
 
 			var logs bytes.Buffer
 			l, err = Open(crashed, Config{FS: fsys, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
@@ -185,7 +192,14 @@ func TestHonestyStaleRecordPastTheEndIsNotReplayed(t *testing.T) {
 			require.Equal(t, []uint64{1, 2, 3}, got, which)
 			rep := l.Recovery()
 			require.Len(t, rep.Cuts, 1, "%s: the stale bytes are cut, and the cut is reported", which)
-			require.Equal(t, int64(len(stale)), rep.Cuts[0].Bytes, which)
+			require.Equal(t, end, rep.Cuts[0].Offset, which)
+			// The cut counts the stale bytes, not the zeros after them.
+			torn := int64(len(damaged))
+			for torn > end && damaged[torn-1] == 0 {
+				torn--
+			}
+			require.Equal(t, torn-end, rep.Cuts[0].Bytes, which)
+			require.LessOrEqual(t, torn-end, int64(len(stale)), which)
 			require.False(t, rep.Cuts[0].Durable, which)
 			require.Contains(t, logs.String(), "level=WARN", "every cut is logged")
 			require.Equal(t, want, rep.State)

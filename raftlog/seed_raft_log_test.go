@@ -666,7 +666,7 @@ func TestSeedSync(t *testing.T) {
 	for seed := uint64(1); seed <= 5; seed++ {
 		for _, mode := range []fs.CrashMode{fs.CrashOrdered, fs.CrashReordered} {
 			img := m.Crash(rand.New(rand.NewPCG(seed, 7)), mode)
-			li, err := Open(seedDir, Config{FS: img, ChunkMaxRecords: 5, ManualFlush: true})
+			li, err := Open(seedDir, Config{FS: img, ChunkMaxRecords: 5, ManualFlush: true, PreallocateBytes: -1})
 			require.NoError(t, err, "open after a %v crash (rng seed %d)", mode, seed)
 			require.Equal(t, seedSampleState, li.State(), "state after a %v crash (rng seed %d)", mode, seed)
 			seedRequireRead(t, li, 2, 8, seedSampleEntries...)

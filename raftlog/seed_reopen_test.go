@@ -177,7 +177,7 @@ func TestSeedReopenUnfinishedChunk(t *testing.T) {
 		require.Equal(t, 227, len(data), "chunk 796 ends with PurgeUpto and Trim")
 		seedWriteFile(t, img, seedChunk796, data[:176+26-1])
 
-		l2, err := Open(seedDir, Config{FS: img, ChunkMaxRecords: 5, ManualFlush: true})
+		l2, err := Open(seedDir, Config{FS: img, ChunkMaxRecords: 5, ManualFlush: true, PreallocateBytes: -1})
 		require.NoError(t, err)
 		defer l2.Close()
 		// The purge is gone: purged reverts to (1,1), and the entries
@@ -196,7 +196,7 @@ func TestSeedReopenUnfinishedChunk(t *testing.T) {
 		require.NoError(t, l2.Sync())
 		require.Equal(t, uint64(1013), l2.Stat().WAL.Open.ID)
 		require.NoError(t, l2.Close())
-		l2, err = Open(seedDir, Config{FS: img, ChunkMaxRecords: 5, ManualFlush: true})
+		l2, err = Open(seedDir, Config{FS: img, ChunkMaxRecords: 5, ManualFlush: true, PreallocateBytes: -1})
 		require.NoError(t, err)
 		seedRequireRead(t, l2, 2, 9, append(seedSampleEntries, se(2, 8, "more"))...)
 	})

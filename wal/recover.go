@@ -101,7 +101,7 @@ func (rc *recovery[R]) run() error {
 	var prevSeal *seal
 	var last replayed
 	for i := r; i < n; i++ {
-		c := &chunk{id: rc.files[i].id, path: w.chunkPath(rc.files[i].id), end: rc.files[i].id}
+		c := &chunk{id: rc.files[i].id, path: w.chunkPath(rc.files[i].id), end: rc.files[i].id, size: rc.files[i].size}
 		rc.live = append(rc.live, c)
 		if err := w.openChunkFile(c, i >= n-2); err != nil {
 			return err
@@ -237,7 +237,7 @@ func (w *WAL[R]) dropInterruptedRotation(files []chunkFile) (bool, error) {
 	if err := w.removeFile(path); err != nil {
 		return false, err
 	}
-	w.cut(Cut{File: path, Chunk: nf.id, Offset: 0, Bytes: nf.size,
+	w.cut(Cut{File: path, Chunk: nf.id, Offset: 0, Bytes: nf.size - nres.unwritten,
 		Reason: "a chunk created by a rotation that a crash interrupted before its predecessor was sealed durably: it held nothing acknowledged"})
 	return true, nil
 }
@@ -288,7 +288,7 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 		if err := w.removeFile(c.path); err != nil {
 			return err
 		}
-		w.cut(Cut{File: c.path, Chunk: c.id, Offset: 0, Bytes: size,
+		w.cut(Cut{File: c.path, Chunk: c.id, Offset: 0, Bytes: size - res.unwritten,
 			Reason: "the log's first chunk, whose creation a crash cut short: it held nothing acknowledged"})
 		rc.live = nil
 		return nil
@@ -308,13 +308,22 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 		if claim > c.id+uint64(d.at) {
 			return rc.corrupt(i, d.at, fmt.Sprintf("%s before the durable point %d recorded later in the chunk", d.reason, claim-c.id), d.cause)
 		}
+		// What is cut: the torn bytes, not the zeros written ahead after
+		// them.
+		tornEnd, err := sc.nonZeroEnd(d.at)
+		if err != nil {
+			return fmt.Errorf("wal: reading %s past offset %d: %w", c.path, d.at, err)
+		}
 		if w.cfg.Recovery == Strict {
-			return fmt.Errorf("%w: %s at offset %d of %s (%d bytes to drop)", ErrTornTail, d, d.at, c.path, size-d.at)
+			return fmt.Errorf("%w: %s at offset %d of %s (%d bytes to drop)", ErrTornTail, d, d.at, c.path, tornEnd-d.at)
 		}
 		w.salvage(c, size, d.at)
-		w.cut(Cut{File: c.path, Chunk: c.id, Offset: d.at, Bytes: size - d.at, Reason: "torn write past the durable point: " + d.String()})
+		w.cut(Cut{File: c.path, Chunk: c.id, Offset: d.at, Bytes: tornEnd - d.at, Reason: "torn write past the durable point: " + d.String()})
 		rc.cutAt = d.at
 		c.end = c.id + uint64(d.at)
+	}
+	if res.unwritten > 0 && rc.meta.clean {
+		return rc.corrupt(i, res.valid, fmt.Sprintf("%d zero bytes follow the end of a log that was closed cleanly", res.unwritten), nil)
 	}
 	if res.seal != nil {
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: res.seal.next, First: c.id,

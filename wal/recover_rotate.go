@@ -56,7 +56,7 @@ func (w *WAL[R]) rotateAtRecovery() error {
 	if err := w.fsync(old); err != nil {
 		return err
 	}
-	f, err := w.fs.OpenFile(next.path, os.O_CREATE|os.O_EXCL|os.O_RDWR|os.O_APPEND, 0o644)
+	f, err := w.fs.OpenFile(next.path, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
 	if err != nil {
 		return fmt.Errorf("wal: creating chunk: %w", err)
 	}
@@ -74,17 +74,14 @@ func (w *WAL[R]) rotateAtRecovery() error {
 		return fmt.Errorf("wal: syncing directory after creating %s: %w", next.path, err)
 	}
 
-	if fi, err := old.f.Stat(); err != nil {
-		f.Close()
-		return err
-	} else if fi.Size() > int64(at-old.id) {
-		if err := old.f.Truncate(int64(at - old.id)); err != nil {
+	if old.size > int64(at-old.id) {
+		if err := w.truncateChunk(old, int64(at-old.id)); err != nil {
 			f.Close()
-			return fmt.Errorf("wal: cutting %s at offset %d: %w", old.path, at-old.id, err)
+			return err
 		}
 	}
 	sealed := appendSeal(nil, seal{next: next.id, salt: salt, start: w.start, records: uint32(old.records)}, old.seed(at))
-	if err := w.writeData(old, sealed, at); err != nil {
+	if err := w.writeAt(old, sealed, at); err != nil {
 		f.Close()
 		return err
 	}

@@ -35,7 +35,9 @@ func tornRecord(i int) string { return fmt.Sprintf("t%02d%s", i, strings.Repeat(
 func newTornFixture(t *testing.T) *tornFixture {
 	t.Helper()
 	m := fs.NewMem()
-	l := openTest(t, m, Config{ChunkMaxRecords: 10, ManualWorker: true})
+	// No zeros written ahead: the file ends where the records do, and
+	// damage() adds the zeros of the "zeros" variant itself.
+	l := openTest(t, m, Config{ChunkMaxRecords: 10, ManualWorker: true, PreallocateBytes: -1})
 	next := 0
 	add := func(n int) {
 		for ; n > 0; n-- {
@@ -110,6 +112,21 @@ func (f *tornFixture) damage(t *testing.T, variant string, L int64, seed uint64)
 
 var tornVariants = []string{"cut", "zeros", "random"}
 
+// tornBytes is how many bytes of the damaged file past the intact records
+// (keep) are a torn write: up to its last byte that is not zero. Zeros
+// alone are the unwritten tail of a zero-filled chunk, which recovery keeps
+// as it is; zeros after torn bytes are cut but not counted.
+func tornBytes(t *testing.T, img *fs.Mem, path string, keep int64) int64 {
+	data := readFile(t, img, path)
+	end := keep
+	for i := keep; i < int64(len(data)); i++ {
+		if data[i] != 0 {
+			end = i + 1
+		}
+	}
+	return end - keep
+}
+
 // TestTornTail cuts the last chunk at every byte of its final batch (and
 // fills the cut with zeros or random bytes): Open must keep exactly the
 // records whose frames end before the cut, drop the rest, report the bytes
@@ -123,21 +140,22 @@ func TestTornTail(t *testing.T) {
 			img, size := f.damage(t, variant, L, seed)
 			keep := f.prefixEnd(L)
 			want, wantPos := expectPrefix(f.all, f.pos, f.last+uint64(keep))
+			dropped := tornBytes(t, img, f.path, keep)
 
 			l := logOn(t, img, f.cfg)
 			require.NoError(t, l.reopen(), replay)
 			require.Equal(t, want, l.sm.recs, "records: %s", replay)
 			require.Equal(t, wantPos, l.sm.pos, "positions: %s", replay)
 			st := l.w.Stat()
-			require.Equal(t, size-keep, st.Dropped, "Stat().Dropped: want file size %d - valid prefix %d; %s", size, keep, replay)
-			if keep < size {
+			require.Equal(t, dropped, st.Dropped, "Stat().Dropped: want the bytes from the valid prefix %d to the last that is not zero; %s", keep, replay)
+			if dropped > 0 {
 				// A cut: the chunk is sealed where it was cut, and a new
 				// chunk (with a new salt) takes the writes.
 				require.Equal(t, f.last+uint64(keep)+sealSize, st.Open.ID, "new chunk after the cut: %s", replay)
 				require.Equal(t, keep+sealSize, fileSize(t, img, f.path), "file must be cut to the valid prefix and sealed: %s", replay)
 			} else {
 				require.Equal(t, f.last+uint64(keep), st.Open.End, "open chunk end: %s", replay)
-				require.Equal(t, keep, fileSize(t, img, f.path), "an intact file is left alone: %s", replay)
+				require.Equal(t, size, fileSize(t, img, f.path), "an intact file is left alone, zeros included: %s", replay)
 			}
 			require.Equal(t, st.Open.End, st.Durable, "durable after recovery: %s", replay)
 			requireLoads(t, l.w, wantPos, want, "after recovery: %s", replay)
@@ -207,7 +225,8 @@ func TestStrictRefusesTornTail(t *testing.T) {
 		for L := f.from; L <= int64(len(f.data)); L++ {
 			replay := fmt.Sprintf("variant %s, cut at offset %d of %s", variant, L, ChunkName(f.last))
 			img, size := f.damage(t, variant, L, 1)
-			torn := f.prefixEnd(L) < size
+			dropped := tornBytes(t, img, f.path, f.prefixEnd(L))
+			torn := dropped > 0
 			before := readFile(t, img, f.path)
 			ops := img.Ops()
 
@@ -229,7 +248,7 @@ func TestStrictRefusesTornTail(t *testing.T) {
 
 			l = logOn(t, img, f.cfg)
 			require.NoError(t, l.reopen(), "default mode after Strict refused: %s", replay)
-			require.Equal(t, size-f.prefixEnd(L), l.w.Stat().Dropped, replay)
+			require.Equal(t, dropped, l.w.Stat().Dropped, replay)
 			l.close()
 		}
 	}
@@ -405,14 +424,15 @@ func TestEmptyFirstChunk(t *testing.T) {
 // in the log.
 func TestTornTailIsLogged(t *testing.T) {
 	f := newTornFixture(t)
-	L := f.from + markerSize + 3 // inside the first record of the final batch
+	L := f.from + markerSize + 7 // inside the first record of the final batch, past its length
 	img, size := f.damage(t, "cut", L, 1)
+	dropped := tornBytes(t, img, f.path, f.prefixEnd(L))
+	require.Equal(t, size-f.prefixEnd(L), dropped, "the torn bytes end in one that is not zero")
 	var logs syncBuffer
 	cfg := f.cfg
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	l := logOn(t, img, cfg)
 	require.NoError(t, l.reopen())
-	dropped := size - f.prefixEnd(L)
 	require.Equal(t, dropped, l.w.Stat().Dropped)
 	out := logs.String()
 	require.Contains(t, out, "level=WARN", "log output: %s", out)

@@ -157,6 +157,9 @@ func (w *WAL[R]) firstDamage(files []chunkFile, res []replayed, i int, m meta) (
 	if m.clean && f.id == m.last && f.id+uint64(r.valid) > m.end {
 		return int64(m.end - f.id), "bytes past the end of a log that was closed cleanly"
 	}
+	if m.clean && r.unwritten > 0 {
+		return r.valid, "zero bytes past the end of a log that was closed cleanly"
+	}
 	return -1, ""
 }
 

@@ -11,17 +11,21 @@ import (
 
 // replayed is what reading one chunk file found.
 type replayed struct {
-	size       int64  // the file's size
-	version    uint16 // the header's format version (0 if the header is damaged)
-	salt       uint64
-	valid      int64   // file offset where the intact records end
-	damage     *damage // what stopped the scan before the end of the file, if anything
-	checkpoint bool    // the chunk holds an intact checkpoint
-	pastHead   bool    // it holds something after its first checkpoint
-	trim       uint64  // largest trim stated
-	vouched    uint64  // global offset before which synced markers vouch for every byte
-	seal       *seal   // the intact seal ending the chunk
-	records    int     // caller records replayed, checkpoint included
+	size    int64  // the file's size
+	version uint16 // the header's format version (0 if the header is damaged)
+	salt    uint64
+	valid   int64   // file offset where the intact records end
+	damage  *damage // what stopped the scan before the end of the file, if anything
+	// unwritten is the length of the zeros that fill the file past its
+	// records (version 2, no seal): written ahead by Config.PreallocateBytes,
+	// or the unwritten part of a chunk whose creation a crash interrupted.
+	unwritten  int64
+	checkpoint bool   // the chunk holds an intact checkpoint
+	pastHead   bool   // it holds something after its first checkpoint
+	trim       uint64 // largest trim stated
+	vouched    uint64 // global offset before which synced markers vouch for every byte
+	seal       *seal  // the intact seal ending the chunk
+	records    int    // caller records replayed, checkpoint included
 }
 
 // damage is a record, or a header, that does not check out.
@@ -74,6 +78,14 @@ func (w *WAL[R]) replay(c *chunk, size int64, mode replayMode) (replayed, error)
 		if err == io.EOF {
 			break
 		}
+		if res.seal != nil {
+			// Anything after a seal, intact or not: a seal whose write
+			// landed while the cut before it did not, or bytes added at
+			// rest. The chunk is not complete.
+			res.seal = nil
+			res.damage = &damage{at: at - sealSize, reason: "the chunk goes on after its seal"}
+			break
+		}
 		if err != nil {
 			if !isFramingError(err) {
 				return res, fmt.Errorf("wal: reading %s at offset %d: %w", c.path, at, err)
@@ -82,15 +94,20 @@ func (w *WAL[R]) replay(c *chunk, size int64, mode replayMode) (replayed, error)
 			if bugs.On(bugs.AcceptTornRecord) && errors.Is(err, codec.ErrChecksum) {
 				kind, body, ok = sc.rawBody()
 			}
+			if !ok && sc.h.version >= 2 {
+				end, zerr := sc.nonZeroEnd(at)
+				if zerr != nil {
+					return res, fmt.Errorf("wal: reading %s past offset %d: %w", c.path, at, zerr)
+				}
+				if end == at {
+					res.unwritten = size - at
+					break
+				}
+			}
 			if !ok {
 				res.damage = &damage{at: at, reason: "damaged record", cause: err}
 				break
 			}
-		}
-		if res.seal != nil {
-			res.seal = nil
-			res.damage = &damage{at: at - sealSize, reason: "the chunk goes on after its seal"}
-			break
 		}
 		if d := w.replayRecord(c, &res, kind, body, at, sc.off-at, mode); d != nil {
 			if d.at < 0 {

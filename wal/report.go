@@ -27,8 +27,9 @@ type Cut struct {
 	File  string
 	Chunk uint64
 	// Offset is where in the file the removed bytes start; Bytes how many
-	// there were (to the end of the file: a cut never leaves a hole).
-	// Offset 0 with Bytes the file's size is a whole file removed.
+	// there were, to the end of the file (a cut never leaves a hole), but
+	// for zeros written ahead (Config.PreallocateBytes) at the end of the
+	// file, which are not counted. Offset 0 is a whole file removed.
 	Offset int64
 	Bytes  int64
 	// Reason says why, e.g. "torn write past the durable point".

@@ -107,6 +107,31 @@ func (s *chunkScan) next() (kind codec.Kind, body []byte, at int64, err error) {
 	return kind, body, at, nil
 }
 
+// nonZeroEnd returns the file offset just past the last byte that is not
+// zero from offset from on, or from if every byte to the end of the file is
+// zero: the unwritten part of a zero-filled tail (Config.PreallocateBytes),
+// not a damaged record. It reads through the scan buffer and leaves s.off
+// alone.
+func (s *chunkScan) nonZeroEnd(from int64) (int64, error) {
+	off := s.off
+	defer func() { s.off = off }()
+	end := from
+	for s.off = from; s.off < s.size; {
+		b, err := s.window(min(s.size-s.off, scanBuffer))
+		if err != nil {
+			return 0, err
+		}
+		for i := len(b) - 1; i >= 0; i-- {
+			if b[i] != 0 {
+				end = s.off + int64(i) + 1
+				break
+			}
+		}
+		s.off += int64(len(b))
+	}
+	return end, nil
+}
+
 // rawBody returns the body of the record at s.off without checking its
 // checksum, and advances past it. Only the AcceptTornRecord bug uses it.
 func (s *chunkScan) rawBody() (codec.Kind, []byte, bool) {

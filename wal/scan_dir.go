@@ -43,8 +43,11 @@ type Found[R any] struct {
 // for each record and for the damage, if any, that ends a chunk. It takes no
 // lock and modifies nothing, so it can inspect a log that is open elsewhere
 // (seeing only what has been written) or one that fails to open. A record's
-// length is trusted up to what is left of its file, as in recovery. An error
-// from fn stops the scan and is returned.
+// length is trusted up to what is left of its file, as in recovery. Zeros
+// that fill a version 2 chunk from the end of its records to the end of its
+// file (written ahead, Config.PreallocateBytes) end its scan as the end of
+// the file would: whether they are damage depends on how the log was closed,
+// which only Open judges. An error from fn stops the scan and is returned.
 func Scan[R any](fsys fs.FS, dir string, c codec.Codec[R], fn func(Found[R]) error) error {
 	names, err := fsys.ReadDir(dir)
 	if err != nil {
@@ -96,6 +99,13 @@ func scanChunk[R any](fsys fs.FS, path string, id uint64, c codec.Codec[R], fn f
 		if err != nil {
 			if !isFramingError(err) {
 				return err
+			}
+			if sc.h.version >= 2 {
+				if end, zerr := sc.nonZeroEnd(at); zerr != nil {
+					return zerr
+				} else if end == at {
+					return nil
+				}
 			}
 			item.Size, item.Err = 0, &CorruptionError{File: path, Chunk: id, Offset: at, Reason: "damaged record", Err: err}
 			return fn(item)

@@ -44,8 +44,12 @@ type FlushStat struct {
 	Steps uint64
 	// Requests is the number of Flush requests served.
 	Requests uint64
-	// Writes and BytesWritten count write calls and bytes written.
+	// Writes and BytesWritten count write calls and bytes written, records
+	// only.
 	Writes, BytesWritten uint64
+	// ZeroFilled counts the bytes of zeros written ahead of the records
+	// (Config.PreallocateBytes).
+	ZeroFilled uint64
 	// Fsyncs counts file fsyncs (chunk rotation included).
 	Fsyncs uint64
 	// FsyncMin, FsyncMax and FsyncTotal summarise fsync latency.
@@ -91,6 +95,12 @@ func (f *flushStats) wrote(n int) {
 	f.mu.Lock()
 	f.s.Writes++
 	f.s.BytesWritten += uint64(n)
+	f.mu.Unlock()
+}
+
+func (f *flushStats) zeroFilled(n int) {
+	f.mu.Lock()
+	f.s.ZeroFilled += uint64(n)
 	f.mu.Unlock()
 }
 

@@ -37,6 +37,7 @@ type flushStatJSON struct {
 	Requests         uint64               `json:"requests"`
 	Writes           uint64               `json:"writes"`
 	BytesWritten     uint64               `json:"bytes_written"`
+	ZeroFilled       uint64               `json:"zero_filled"`
 	Fsyncs           uint64               `json:"fsyncs"`
 	FsyncMinNs       int64                `json:"fsync_min_ns"`
 	FsyncMaxNs       int64                `json:"fsync_max_ns"`
@@ -53,7 +54,7 @@ type flushStatJSON struct {
 func (f FlushStat) MarshalJSON() ([]byte, error) {
 	return json.Marshal(flushStatJSON{
 		Steps: f.Steps, Requests: f.Requests, Writes: f.Writes, BytesWritten: f.BytesWritten,
-		Fsyncs: f.Fsyncs, FsyncMinNs: int64(f.FsyncMin), FsyncMaxNs: int64(f.FsyncMax),
+		ZeroFilled: f.ZeroFilled, Fsyncs: f.Fsyncs, FsyncMinNs: int64(f.FsyncMin), FsyncMaxNs: int64(f.FsyncMax),
 		FsyncTotalNs: int64(f.FsyncTotal), FsyncMeanNs: int64(f.FsyncMean()),
 		FsyncHist: f.FsyncHist, RequestsPerFsync: f.RequestsPerFsync(),
 	})
@@ -67,7 +68,7 @@ func (f *FlushStat) UnmarshalJSON(b []byte) error {
 	}
 	*f = FlushStat{
 		Steps: j.Steps, Requests: j.Requests, Writes: j.Writes, BytesWritten: j.BytesWritten,
-		Fsyncs: j.Fsyncs, FsyncMin: time.Duration(j.FsyncMinNs), FsyncMax: time.Duration(j.FsyncMaxNs),
+		ZeroFilled: j.ZeroFilled, Fsyncs: j.Fsyncs, FsyncMin: time.Duration(j.FsyncMinNs), FsyncMax: time.Duration(j.FsyncMaxNs),
 		FsyncTotal: time.Duration(j.FsyncTotalNs), FsyncHist: j.FsyncHist,
 	}
 	return nil

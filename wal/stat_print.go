@@ -18,8 +18,8 @@ func (c ChunkStat) String() string {
 
 // String renders every counter, latency and histogram bucket.
 func (f FlushStat) String() string {
-	return fmt.Sprintf("{Steps:%d Requests:%d Writes:%d BytesWritten:%d Fsyncs:%d FsyncMin:%v FsyncMax:%v FsyncTotal:%v FsyncHist:%v}",
-		f.Steps, f.Requests, f.Writes, f.BytesWritten, f.Fsyncs, f.FsyncMin, f.FsyncMax, f.FsyncTotal, f.FsyncHist)
+	return fmt.Sprintf("{Steps:%d Requests:%d Writes:%d BytesWritten:%d ZeroFilled:%d Fsyncs:%d FsyncMin:%v FsyncMax:%v FsyncTotal:%v FsyncHist:%v}",
+		f.Steps, f.Requests, f.Writes, f.BytesWritten, f.ZeroFilled, f.Fsyncs, f.FsyncMin, f.FsyncMax, f.FsyncTotal, f.FsyncHist)
 }
 
 // String renders {Closed:[...] Open:{...} Bytes:.. Durable:.. Dropped:.. Flush:{...}}.
@@ -44,6 +44,7 @@ func (f FlushStat) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Uint64("steps", f.Steps), slog.Uint64("requests", f.Requests),
 		slog.Uint64("writes", f.Writes), slog.Uint64("bytes_written", f.BytesWritten),
+		slog.Uint64("zero_filled", f.ZeroFilled),
 		slog.Uint64("fsyncs", f.Fsyncs), slog.Duration("fsync_min", f.FsyncMin),
 		slog.Duration("fsync_max", f.FsyncMax), slog.Duration("fsync_mean", f.FsyncMean()),
 		slog.Float64("requests_per_fsync", f.RequestsPerFsync()),

@@ -134,8 +134,11 @@ type chunk struct {
 	records int    // caller records and checkpoints
 	end     uint64 // global end, pending bytes included
 
-	f       fs.File       // set before the chunk is published to readers
-	onDisk  bool          // worker-owned: the file exists
+	f      fs.File // set before the chunk is published to readers
+	onDisk bool    // worker-owned: the file exists
+	// size is the file's size as the worker left it: where its records
+	// end, or past them where zeros were written ahead (worker-owned).
+	size    int64
 	written atomic.Uint64 // global offset up to which the file holds data
 	removed atomic.Bool
 }
@@ -286,7 +289,10 @@ func (w *WAL[R]) Close() error {
 
 // markClean records in the META file where the cleanly closed log ends,
 // unless it already says so (a reopen that wrote nothing writes nothing).
-// Called by Close once everything is durable and the worker is idle.
+// The zeros written ahead of the last chunk's records are cut off first,
+// durably: a cleanly closed log ends exactly where its files do, so that
+// anything found past that end later is damage. Called by Close once
+// everything is durable and the worker is idle.
 func (w *WAL[R]) markClean() error {
 	if w.meta == metaClean || w.fresh {
 		return nil // a new log that never wrote a chunk has nothing to vouch for
@@ -294,6 +300,14 @@ func (w *WAL[R]) markClean() error {
 	w.mu.Lock()
 	m := meta{clean: true, last: w.open.id, salt: w.open.salt, end: w.open.end}
 	w.mu.Unlock()
+	if c := w.open; c.size > int64(m.end-c.id) {
+		if err := w.truncateChunk(c, int64(m.end-c.id)); err != nil {
+			return w.poison(err)
+		}
+		if err := w.syncDirty(); err != nil {
+			return w.poison(err)
+		}
+	}
 	if err := writeMeta(w.fs, w.cfg.Dir, m); err != nil {
 		return w.poison(err)
 	}
@@ -348,12 +362,14 @@ func (w *WAL[R]) chunkAt(off uint64) *chunk {
 	return w.chunks[i-1]
 }
 
-// openChunkFile opens an existing chunk for appending (the open chunk) or for
-// reading.
+// openChunkFile opens an existing chunk for writing (the open chunk and the
+// one before it, which recovery may seal) or for reading. Writes go to
+// explicit offsets (WriteAt), never O_APPEND: the file may hold zeros past
+// its records.
 func (w *WAL[R]) openChunkFile(c *chunk, write bool) error {
 	flag := os.O_RDONLY
 	if write {
-		flag = os.O_RDWR | os.O_APPEND
+		flag = os.O_RDWR
 	}
 	f, err := w.fs.OpenFile(c.path, flag, 0)
 	if err != nil {

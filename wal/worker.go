@@ -222,6 +222,13 @@ func (w *WAL[R]) vouchForPredecessor(s, unsealed *segment) error {
 	if unsealed == nil {
 		return nil // the log's first chunk, or a predecessor sealed earlier
 	}
+	// Cut the zeros written ahead where the seal goes, durably with the
+	// records: a chunk's size is final once its successor exists.
+	if c, at := unsealed.c, int64(unsealed.start+uint64(unsealed.seal)-unsealed.c.id); c.size > at {
+		if err := w.truncateChunk(c, at); err != nil {
+			return err
+		}
+	}
 	if err := w.syncDirty(); err != nil {
 		return err
 	}
@@ -237,30 +244,93 @@ func (w *WAL[R]) vouchForPredecessor(s, unsealed *segment) error {
 	return nil
 }
 
-// writeData writes data, which belongs at global offset at, to chunk c.
+// writeData writes data, which belongs at global offset at, to chunk c,
+// first extending the file with zeros ahead of it if data would pass them
+// (Config.PreallocateBytes).
 func (w *WAL[R]) writeData(c *chunk, data []byte, at uint64) error {
 	if len(data) == 0 {
 		return nil
 	}
+	if err := w.zeroFill(c, int64(at-c.id)+int64(len(data))); err != nil {
+		return err
+	}
+	return w.writeAt(c, data, at)
+}
+
+// writeAt writes data to chunk c at global offset at, as it is.
+func (w *WAL[R]) writeAt(c *chunk, data []byte, at uint64) error {
 	if err := failpoint.Inject("wal/beforeWrite"); err != nil {
 		return err
 	}
-	n, err := c.f.Write(data)
+	off := int64(at - c.id)
+	n, err := c.f.WriteAt(data, off)
 	w.stats.wrote(n)
 	if err == nil && n < len(data) {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		return fmt.Errorf("wal: writing %d bytes to %s at offset %d: %w", len(data), c.path, at-c.id, err)
+		return fmt.Errorf("wal: writing %d bytes to %s at offset %d: %w", len(data), c.path, off, err)
 	}
 	if err := failpoint.Inject("wal/afterWrite"); err != nil {
 		return err
 	}
+	c.size = max(c.size, off+int64(n))
 	c.written.Store(at + uint64(len(data)))
-	if len(w.dirty) == 0 || w.dirty[len(w.dirty)-1] != c {
+	w.markDirty(c)
+	return nil
+}
+
+// zeros is what zeroFill writes from: never written to.
+var zeros [256 << 10]byte
+
+// zeroFill extends chunk c's file with zeros up to the next multiple of
+// Config.PreallocateBytes at or past end (a file offset), capped at
+// ChunkMaxBytes, when end passes the zeros already there. The zeros become
+// durable with the records of the same round: from then on an fsync of
+// records written over them flushes data alone, with no change of the
+// file's size or blocks to commit.
+func (w *WAL[R]) zeroFill(c *chunk, end int64) error {
+	step := w.cfg.PreallocateBytes
+	if step <= 0 || end <= c.size {
+		return nil
+	}
+	target := min((end+step-1)/step*step, w.cfg.ChunkMaxBytes)
+	for off := max(c.size, end); off < target; {
+		n := min(target-off, int64(len(zeros)))
+		if err := failpoint.Inject("wal/beforeWrite"); err != nil {
+			return err
+		}
+		m, err := c.f.WriteAt(zeros[:n], off)
+		w.stats.zeroFilled(m)
+		if err == nil && int64(m) < n {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return fmt.Errorf("wal: writing %d zeros ahead to %s at offset %d: %w", n, c.path, off, err)
+		}
+		off += n
+		c.size = off
+	}
+	w.markDirty(c)
+	return nil
+}
+
+// truncateChunk cuts chunk c's file to size bytes; the next syncDirty makes
+// the cut durable.
+func (w *WAL[R]) truncateChunk(c *chunk, size int64) error {
+	if err := c.f.Truncate(size); err != nil {
+		return fmt.Errorf("wal: cutting %s to %d bytes: %w", c.path, size, err)
+	}
+	c.size = size
+	w.markDirty(c)
+	return nil
+}
+
+// markDirty notes that chunk c changed since its last fsync.
+func (w *WAL[R]) markDirty(c *chunk) {
+	if !slices.Contains(w.dirty, c) {
 		w.dirty = append(w.dirty, c)
 	}
-	return nil
 }
 
 // writeSeal writes the seal that ends segment s's chunk and fsyncs the
@@ -270,7 +340,7 @@ func (w *WAL[R]) writeSeal(s *segment) error {
 		return err
 	}
 	c := s.c
-	if err := w.writeData(c, s.data[s.seal:], s.start+uint64(s.seal)); err != nil {
+	if err := w.writeAt(c, s.data[s.seal:], s.start+uint64(s.seal)); err != nil {
 		return err
 	}
 	if err := w.fsync(c); err != nil {
@@ -314,18 +384,13 @@ func (w *WAL[R]) syncDirty() error {
 // its name durable. The first chunk of a new log also writes the META file,
 // which from then on vouches that the log exists.
 func (w *WAL[R]) createChunk(c *chunk, head []byte, at uint64) error {
-	f, err := w.fs.OpenFile(c.path, os.O_CREATE|os.O_EXCL|os.O_RDWR|os.O_APPEND, 0o644)
+	f, err := w.fs.OpenFile(c.path, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
 	if err != nil {
 		return fmt.Errorf("wal: creating chunk: %w", err)
 	}
-	c.f, c.onDisk = f, true
+	c.f, c.onDisk, c.size = f, true, 0
 	if err := failpoint.Inject("wal/afterChunkCreate"); err != nil {
 		return err
-	}
-	if w.cfg.Preallocate {
-		if err := preallocate(f, w.cfg.ChunkMaxBytes); err != nil {
-			w.cfg.Logger.Warn("wal: preallocation failed; continuing without", "file", c.path, "err", err)
-		}
 	}
 	if err := w.writeData(c, head, at); err != nil {
 		return err

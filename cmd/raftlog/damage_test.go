@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/wal"
 )
 
 // snapshot reads every file of dir, to check that a command changed none.
@@ -28,6 +31,31 @@ func snapshot(t *testing.T, dir string) map[string][]byte {
 	return m
 }
 
+// rawBodies is a codec that takes a record's body as it is.
+type rawBodies struct{}
+
+func (rawBodies) Append(dst, v []byte) ([]byte, error) { return append(dst, v...), nil }
+func (rawBodies) Decode(src []byte) ([]byte, int, error) {
+	return slices.Clone(src), len(src), nil
+}
+
+// recordsEnd is the file offset where the intact records of chunk file path
+// in dir end.
+func recordsEnd(t *testing.T, dir, path string) int64 {
+	t.Helper()
+	var end int64
+	err := wal.Scan(fs.OS(), dir, rawBodies{}, func(f wal.Found[[]byte]) error {
+		if f.File == path && f.Err == nil {
+			end = max(end, f.Offset+int64(f.Size))
+		}
+		return nil
+	})
+	if err != nil || end == 0 {
+		t.Fatalf("scanning %s: end %d, %v", path, end, err)
+	}
+	return end
+}
+
 func chunkFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	names, err := filepath.Glob(filepath.Join(dir, "*.wal"))
@@ -46,11 +74,18 @@ func TestExitStatus(t *testing.T) {
 
 	torn := crashedLog(t) // a torn tail is what a crash leaves: a closed log's end is known
 	chunks := chunkFiles(t, torn)
-	f, err := os.OpenFile(chunks[len(chunks)-1], os.O_WRONLY|os.O_APPEND, 0)
+	last := chunks[len(chunks)-1]
+	f, err := os.OpenFile(last, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write([]byte{0x30, 0, 0, 0, 1, 'a', 'b'}) // a record cut short
+	// A record cut short, where the next record would go (over the zeros
+	// written ahead of the records): recovery cuts those 7 bytes (and the
+	// zeros after them, which it does not count).
+	end := recordsEnd(t, torn, last)
+	if _, err := f.WriteAt([]byte{0x30, 0, 0, 0, 1, 'a', 'b'}, end); err != nil {
+		t.Fatal(err)
+	}
 	f.Close()
 
 	corrupt := makeLog(t)

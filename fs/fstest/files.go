@@ -107,6 +107,37 @@ func testAppendLandsAtEnd(t *testing.T, fsys fs.FS, dir string) {
 	wantContent(t, fsys, name, []byte("XYZ12Q!?$"))
 }
 
+// testWriteAt: WriteAt writes at its offset, leaves the handle's position
+// alone, zero-fills a gap past the end, and is refused on an O_APPEND
+// handle, where it would be ambiguous.
+func testWriteAt(t *testing.T, fsys fs.FS, dir string) {
+	name := filepath.Join(dir, "f")
+	f := mustOpen(t, fsys, name, os.O_RDWR|os.O_CREATE)
+	defer f.Close()
+	mustWrite(t, f, []byte("abcdef"))
+	if n, err := f.WriteAt([]byte("XY"), 2); n != 2 || err != nil {
+		t.Fatalf("WriteAt(off 2) = (%d, %v), want (2, nil)", n, err)
+	}
+	wantContent(t, fsys, name, []byte("abXYef"))
+	if n, err := f.WriteAt([]byte("Z"), 9); n != 1 || err != nil {
+		t.Fatalf("WriteAt(off 9) = (%d, %v), want (1, nil)", n, err)
+	}
+	wantSize(t, fsys, f, 10)
+	wantContent(t, fsys, name, []byte("abXYef\x00\x00\x00Z"))
+	mustWrite(t, f, []byte("!")) // the position is still 6
+	wantContent(t, fsys, name, []byte("abXYef!\x00\x00Z"))
+	if err := f.Sync(); err != nil {
+		t.Fatalf("Sync = %v", err)
+	}
+
+	a := mustOpen(t, fsys, name, os.O_RDWR|os.O_APPEND)
+	defer a.Close()
+	if n, err := a.WriteAt([]byte("no"), 0); err == nil {
+		t.Fatalf("WriteAt on an O_APPEND handle = (%d, nil), want an error", n)
+	}
+	wantContent(t, fsys, name, []byte("abXYef!\x00\x00Z"))
+}
+
 func testOpenFlags(t *testing.T, fsys fs.FS, dir string) {
 	name := filepath.Join(dir, "f")
 	missing := filepath.Join(dir, "missing")

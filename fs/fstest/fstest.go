@@ -41,6 +41,7 @@ var Cases = []Case{
 	{"ClosedHandle", testClosedHandle},
 	{"ReadOnlyHandleAndSync", testReadOnlyHandleAndSync},
 	{"ReadFileWriteFile", testReadFileWriteFile},
+	{"WriteAt", testWriteAt},
 }
 
 // Run runs every case as a subtest. setup returns the FS under test and a
