@@ -188,12 +188,16 @@ func TestBrokenCodecsAreCaught(t *testing.T) {
 		set  func(*raftlog.Types[simjson.ID, simjson.Command, simjson.Ballot, simjson.Meta])
 		want string
 	}{
-		{"no round trip", func(t *raftlog.Types[simjson.ID, simjson.Command, simjson.Ballot, simjson.Meta]) { t.Payload = floatSeq{} },
+		{"no round trip", func(t *raftlog.Types[simjson.ID, simjson.Command, simjson.Ballot, simjson.Meta]) {
+			t.Payload = floatSeq{}
+		},
 			"the Payload codec, on the payload of"},
 		{"not deterministic", func(t *raftlog.Types[simjson.ID, simjson.Command, simjson.Ballot, simjson.Meta]) {
 			t.UserData = rotatingLabels{calls: new(atomic.Uint64)}
 		}, "is not deterministic: two encodings differ"},
-		{"accepts a truncated encoding", func(t *raftlog.Types[simjson.ID, simjson.Command, simjson.Ballot, simjson.Meta]) { t.LogID = paddedID{} },
+		{"accepts a truncated encoding", func(t *raftlog.Types[simjson.ID, simjson.Command, simjson.Ballot, simjson.Meta]) {
+			t.LogID = paddedID{}
+		},
 			"accepts a truncated encoding"},
 		{"panics on bad bytes", func(t *raftlog.Types[simjson.ID, simjson.Command, simjson.Ballot, simjson.Meta]) {
 			t.Payload = uncheckedCommand{}

@@ -85,4 +85,3 @@ func Shrink(seed uint64, ops []Op, budget int) []Op { return Default.Shrink(seed
 func Report(res Result, ops int) string {
 	return Default.Report(res, fmt.Sprintf("go test ./sim -run 'TestSim$' -seed=%d -ops=%d -v", res.Seed, ops))
 }
-
