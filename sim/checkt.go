@@ -3,14 +3,10 @@ package sim
 import (
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/raftlog/raftlog/internal/replay"
 	"github.com/raftlog/raftlog/raftlog"
 )
 
@@ -66,24 +62,26 @@ func Check[L, P, V, U any](t testing.TB, types raftlog.Types[L, P, V, U], gen Ge
 	for _, o := range opts {
 		o(&c)
 	}
-	if v := setting(*flagSeeds, "RAFTLOG_SIM_SEEDS"); v > 0 {
+	if v := replay.Setting(*flagSeeds, "RAFTLOG_SIM_SEEDS"); v > 0 {
 		c.seeds = int(v)
 	}
-	if v := setting(*flagOps, "RAFTLOG_SIM_OPS"); v > 0 {
+	if v := replay.Setting(*flagOps, "RAFTLOG_SIM_OPS"); v > 0 {
 		c.ops = int(v)
 	}
 	one := false
-	if v := setting(*flagSeed, "RAFTLOG_SIM_SEED"); v > 0 {
+	if v := replay.Setting(*flagSeed, "RAFTLOG_SIM_SEED"); v > 0 {
 		c.first, c.seeds, one = v, 1, true
 	}
-	replay := func(seed uint64) string { return replayCommand(t.Name(), seed, c.ops) }
+	replayCmd := func(seed uint64) string {
+		return replay.GoTest(t.Name(), fmt.Sprintf("-sim.seed=%d -sim.ops=%d -v", seed, c.ops))
+	}
 
 	if one {
 		var trace strings.Builder
 		res := s.Run(Config{Seed: c.first, Ops: c.ops, Trace: &trace})
 		t.Log("\n" + trace.String())
 		if res.Violation != nil {
-			t.Fatal(s.Report(res, replay(res.Seed)))
+			t.Fatal(s.Report(res, replayCmd(res.Seed)))
 		}
 		return
 	}
@@ -94,7 +92,7 @@ func Check[L, P, V, U any](t testing.TB, types raftlog.Types[L, P, V, U], gen Ge
 		if a.Trace != b.Trace || a.Trace != r.Trace {
 			t.Fatalf("seed %d is not deterministic: two runs and a replay gave the traces %x, %x and %x; "+
 				"Gen's functions must draw only from the rng they are given, and codecs and String methods must not depend on anything else "+
-				"(replay %s twice with -v and compare the traces)", c.first, a.Trace[:8], b.Trace[:8], r.Trace[:8], replay(c.first))
+				"(replay %s twice with -v and compare the traces)", c.first, a.Trace[:8], b.Trace[:8], r.Trace[:8], replayCmd(c.first))
 		}
 	}
 	var sum ResultOf[L, P, V, U]
@@ -111,64 +109,9 @@ func Check[L, P, V, U any](t testing.TB, types raftlog.Types[L, P, V, U], gen Ge
 		sum.Damages += res.Damages
 		sum.CodecChecks += res.CodecChecks
 		if res.Violation != nil {
-			t.Fatal(s.Report(res, replay(res.Seed)))
+			t.Fatal(s.Report(res, replayCmd(res.Seed)))
 		}
 	}
 	t.Logf("sim.Check: %d seeds × %d ops: %d crashes, %d recoveries, %d faults armed (%d struck), %d bit flips, %d files damaged, %d values' codecs checked, 0 violations",
 		c.seeds, c.ops, sum.Crashes, sum.Recoveries, sum.Faults, sum.FaultsFired, sum.Flips, sum.Damages, sum.CodecChecks)
-}
-
-// setting returns a flag's value, or the environment variable's when the
-// flag is not set.
-func setting[T int | uint64](flagValue T, env string) uint64 {
-	if flagValue > 0 {
-		return uint64(flagValue)
-	}
-	v, _ := strconv.ParseUint(os.Getenv(env), 10, 64)
-	return v
-}
-
-// replayCommand is the go test command that replays seed in the test named
-// name: run from the module root, with the package's directory found from
-// the test's source file.
-func replayCommand(name string, seed uint64, ops int) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
-	pkg := "."
-	// The caller's frames: Check's caller is the test (or a helper of it).
-	for skip := 2; skip < 8; skip++ {
-		_, file, _, ok := runtime.Caller(skip)
-		if !ok {
-			break
-		}
-		if strings.HasSuffix(file, "_test.go") {
-			pkg = packageDir(filepath.Dir(file))
-			break
-		}
-	}
-	return fmt.Sprintf("go test %s -run '%s' -sim.seed=%d -sim.ops=%d -v", pkg, strings.Join(parts, "/"), seed, ops)
-}
-
-// packageDir names dir relative to the root of its module ("./sub/pkg"),
-// or returns dir when no go.mod is found above it.
-func packageDir(dir string) string {
-	for root := dir; ; {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			rel, err := filepath.Rel(root, dir)
-			switch {
-			case err != nil:
-				return dir
-			case rel == ".":
-				return "."
-			}
-			return "./" + filepath.ToSlash(rel)
-		}
-		up := filepath.Dir(root)
-		if up == root {
-			return dir
-		}
-		root = up
-	}
 }
