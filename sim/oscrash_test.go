@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/raftlog/raftlog/crashtest"
 	"github.com/raftlog/raftlog/internal/failpoint"
 	"github.com/raftlog/raftlog/raftlog"
 )
@@ -28,10 +29,9 @@ import (
 //
 // Run by .ci/failpoint-test: go test -tags failpoint ./sim -run TestOSCrash
 
-var osFailpoints = []string{
-	"wal/beforeWrite", "wal/afterWrite", "wal/beforeFsync", "wal/afterFsync",
-	"wal/afterChunkCreate", "wal/beforeChunkRemove",
-}
+// osFailpoints is every failpoint (crashtest.Failpoints, the documented
+// list).
+var osFailpoints = crashtest.Failpoints()
 
 // dts and dmodel are the default types' typeset and model.
 var dts = Default.ts
@@ -49,13 +49,13 @@ func TestOSCrashFailpoints(t *testing.T) {
 	seed := uint64(1)
 	for _, fp := range osFailpoints {
 		for _, hit := range []int{1, 3, 10} {
-			t.Run(fmt.Sprintf("%s/hit%d", strings.TrimPrefix(fp, "wal/"), hit), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/hit%d", strings.TrimPrefix(fp, failpoint.Prefix+"wal/"), hit), func(t *testing.T) {
 				term := "panic"
 				if hit > 1 {
 					term = fmt.Sprintf("%d*off->panic", hit-1)
 				}
 				seed++
-				runOSCrash(t, seed, failpoint.Name(fp)+"="+term, -1)
+				runOSCrash(t, seed, fp+"="+term, -1)
 			})
 		}
 	}
