@@ -11,13 +11,13 @@
 //   - CrashAfter(k) halts the machine after k more mutating I/Os (creating
 //     opens, writes, truncations, syncs, removals, renames, directory
 //     syncs): from then on every such I/O fails with fs.ErrHalted, which the
-//     log reports (poisoned); CrashSoon(n) picks k below n from the seed.
+//     log reports (poisoned); CrashSoon(n) picks k below n from its seed.
 //   - Crash(mode) ends the machine's life: fs.CrashProcess (a kill -9:
 //     everything written survives), fs.CrashOrdered or fs.CrashReordered
 //     (power losses: only what was synced is sure to survive; the rest
 //     survives in part, in file order or by 512-byte sectors in any order,
 //     with stale bytes where a file's length covers sectors never written).
-//     PowerLoss and RandomCrash pick a mode from the seed. The disk becomes
+//     PowerLoss and RandomCrash pick a mode from its seed. The disk becomes
 //     what survived; the logs opened on the old one are closed (their errors
 //     are the dead process's) and must be opened again.
 //   - Fault adds faultinject rules: an EIO or ENOSPC on the n-th write,
@@ -25,7 +25,7 @@
 //
 // Run runs one seed; Check runs a budget of seeds in a test and reports
 // the first failing one with the command that replays it and the machine's
-// trace. Everything random comes from the seed (Machine.Rand, the crash
+// trace. Everything random comes from its seed (Machine.Rand, the crash
 // modes and crash points, the chunk salts of logs opened with LogConfig),
 // and LogConfig sets raftlog.Config.ManualFlush, so that the log does I/O
 // only inside calls the code makes: the same seed then replays the same run,

@@ -11,7 +11,7 @@ import (
 )
 
 // Machine is one simulated machine: an in-memory disk behind a fault
-// injector, with the seed's randomness. It is made by Run (or Check) for one
+// injector, with its seed's randomness. It is made by Run (or Check) for one
 // seed and must be used by one goroutine at a time.
 type Machine struct {
 	seed    uint64
@@ -34,10 +34,10 @@ func newMachine(seed uint64) *Machine {
 	return m
 }
 
-// Seed is the seed the machine was made for.
+// Seed is the number the machine was made for.
 func (m *Machine) Seed() uint64 { return m.seed }
 
-// Rand is the seed's randomness, for the code under test and its workload.
+// Rand is the randomness of the machine's seed, for the code under test and its workload.
 // Crash points and crash modes that the Machine draws come from a stream of
 // their own, so drawing from Rand does not change them.
 func (m *Machine) Rand() *rand.Rand { return m.rng }
@@ -52,7 +52,7 @@ func (m *Machine) FS() fs.FS { return m.fi }
 func (m *Machine) Disk() *fs.Mem { return m.mem }
 
 // LogConfig returns cfg set up for this machine: FS the machine's disk, Rand
-// a source of chunk salts drawn from the seed (each call its own stream), and
+// a source of chunk salts drawn from its seed (each call its own stream), and
 // ManualFlush on, so that the log does I/O only inside the calls the code
 // makes (Sync, Step, WaitIdle, Close, Open) and a seed replays exactly.
 func (m *Machine) LogConfig(cfg raftlog.Config) raftlog.Config {
@@ -86,7 +86,7 @@ func (m *Machine) CrashAfter(k uint64) {
 	m.mem.HaltAfter(k)
 }
 
-// CrashSoon arms CrashAfter(k) with k drawn from the seed in [0, n) and
+// CrashSoon arms CrashAfter(k) with k drawn from its seed in [0, n) and
 // returns k. n must be positive.
 func (m *Machine) CrashSoon(n uint64) uint64 {
 	k := m.machineRand().Uint64N(n)
@@ -118,7 +118,7 @@ func (m *Machine) Crash(mode fs.CrashMode) {
 	m.fi = faultinject.New(m.mem, faultinject.Options{Seed: m.seed ^ uint64(m.crashes)})
 }
 
-// PowerLoss crashes the machine in a power-loss mode drawn from the seed
+// PowerLoss crashes the machine in a power-loss mode drawn from its seed
 // (fs.CrashOrdered or fs.CrashReordered, the latter twice as often: it is
 // the harsher) and returns the mode.
 func (m *Machine) PowerLoss() fs.CrashMode {
@@ -127,7 +127,7 @@ func (m *Machine) PowerLoss() fs.CrashMode {
 	return mode
 }
 
-// RandomCrash crashes the machine in any mode drawn from the seed (a power
+// RandomCrash crashes the machine in any mode drawn from its seed (a power
 // loss three times in four, a process crash otherwise) and returns it.
 func (m *Machine) RandomCrash() fs.CrashMode {
 	mode := []fs.CrashMode{fs.CrashOrdered, fs.CrashReordered, fs.CrashReordered, fs.CrashProcess}[m.machineRand().IntN(4)]
@@ -135,7 +135,7 @@ func (m *Machine) RandomCrash() fs.CrashMode {
 	return mode
 }
 
-// machineRand is the stream the Machine's own draws come from: the seed and
+// machineRand is the stream the Machine's own draws come from: its seed and
 // the number of crashes so far decide it, not what the code drew from Rand.
 func (m *Machine) machineRand() *rand.Rand {
 	return rand.New(rand.NewPCG(m.seed, uint64(m.crashes)<<32|m.mem.Ops()))

@@ -173,7 +173,7 @@ func TestSameSeedSameDisk(t *testing.T) {
 	}
 }
 
-// TestRunReportsPanics: a panic in the code is an error naming the seed,
+// TestRunReportsPanics: a panic in the code is an error naming its seed,
 // with the panic's value and stack.
 func TestRunReportsPanics(t *testing.T) {
 	err := crashtest.Run(7, func(m *crashtest.Machine) error { panic("the node's invariant") })

@@ -32,11 +32,11 @@ type PanicError struct {
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v\n%s", e.Value, e.Stack) }
 
 // ErrSeed wraps the error of a failing run: errors.Is(err, ErrSeed) holds
-// for every error of Run, and the message names the seed.
+// for every error of Run, and the message names its seed.
 var ErrSeed = errors.New("crashtest: seed failed")
 
 // Run runs f on a new machine for seed. It returns nil if f does, and
-// otherwise an error naming the seed that wraps ErrSeed and f's error (a
+// otherwise an error naming its seed that wraps ErrSeed and f's error (a
 // *PanicError if f panicked). Logs opened through OpenLog and still open are
 // closed when f returns.
 func Run(seed uint64, f func(m *Machine) error) error {
@@ -83,7 +83,7 @@ func NoDeterminismCheck() Option { return func(c *config) { c.determinism = fals
 
 // Check runs f for seeds [1, 1+n) (n = 1000 unless Seeds says otherwise) in
 // a test, each on a new machine, and fails the test at the first seed whose
-// run returns an error or panics, with the seed, the command that replays
+// run returns an error or panics, with its seed, the command that replays
 // it (-crashtest.seed=N) and the last lines of the machine's trace. Before
 // that it runs the first seed twice and fails if the two traces differ: a
 // failure that cannot be replayed is of little use. With -crashtest.seed=N

@@ -73,7 +73,7 @@ func (r *runner[L, P, V, U]) workerRound() {
 
 // aliveEntry is the entry a liveness check appends to a log whose model is
 // m: the next index, at the highest term the log has seen, with a payload
-// from Gen (drawn from the seed and salt) whose record fits the limit. ok is
+// from Gen (drawn from its seed and salt) whose record fits the limit. ok is
 // false, with nothing to check, when the model refuses it (the caller's
 // order may not put that id above the last).
 func (r *runner[L, P, V, U]) aliveEntry(m *model[L, P, V, U], salt uint64) (ment[L, P], bool) {

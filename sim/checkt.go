@@ -43,7 +43,7 @@ func Ops(n int) Option { return func(c *checkConfig) { c.ops = n } }
 // otherwise. Before the campaign it runs the first seed twice and replays
 // it, and fails the test if the three traces differ (a Gen or codec that
 // draws randomness of its own, which would make a failure impossible to
-// replay). On the first violation it fails the test with the seed, the
+// replay). On the first violation it fails the test with its seed, the
 // command that replays it and a shrunk list of operations that still
 // fails; it logs a summary otherwise.
 //

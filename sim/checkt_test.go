@@ -44,8 +44,8 @@ func runCheck(t *testing.T, rec *recorder, check func()) (failed bool) {
 }
 
 // TestCheckReportsReplayAndShrunkOps: on a violation, Check fails the test
-// with the seed, a go test command that replays it (the package found from
-// the caller's file, the test's name anchored, the seed and ops as flags),
+// with its seed, a go test command that replays it (the package found from
+// the caller's file, the test's name anchored, seed and ops as flags),
 // and a shrunk list of operations.
 func TestCheckReportsReplayAndShrunkOps(t *testing.T) {
 	types := simjson.Types

@@ -14,7 +14,7 @@ import (
 // operation carries, before the operation runs. The log itself checks most
 // of a codec's contract only on the bytes it wrote (its checksums keep
 // damaged bytes from ever reaching a codec), so these properties are checked
-// here, on the values Gen made, with the seed's randomness:
+// here, on the values Gen made, with its seed's randomness:
 //
 //   - encoding works and is deterministic: two encodings are equal, and
 //     Append appends to the buffer it is given, leaving its bytes alone;

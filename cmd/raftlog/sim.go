@@ -29,7 +29,7 @@ set stored through codec.JSON (package sim/simjson), and prints a summary
 table: seeds, crashes by mode, I/O faults by kind, bit flips, files damaged
 at rest, codec checks and violations; --json prints it as one JSON object
 instead. The first seed that violates an invariant stops the campaign with
-a report: the violation, a one-line command that replays the seed, and a
+a report: the violation, a one-line command that replays that seed, and a
 shrunk list of operations that still fails; the exit status is then 1.
 --trace prints every operation and outcome (use it with --seeds 1). Shows
 progress on a terminal.`,
