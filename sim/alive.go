@@ -2,7 +2,6 @@ package sim
 
 import (
 	"bytes"
-	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -31,7 +30,7 @@ func logGoroutines() int {
 // running (the simulation steps the worker itself), appends, syncs and
 // closes, so that the leak check above sees the worker start and stop. It
 // leaves no trace: the copy is thrown away.
-func (r *runner) workerRound() {
+func (r *runner[L, P, V, U]) workerRound() {
 	// Runs in parallel (a campaign) take turns here, so that the only
 	// flush goroutines alive are this round's.
 	workerRoundMu.Lock()
@@ -52,17 +51,20 @@ func (r *runner) workerRound() {
 	cfg := r.cfg
 	cfg.ManualFlush = false
 	cfg.FS = r.mem.Crash(rand.New(rand.NewPCG(0, 0)), fs.CrashProcess)
-	l, err := raftlog.Open(r.dir, cfg)
+	l, err := r.openLog(cfg)
 	if err != nil {
 		r.fail("opening the final disk with the flush goroutine: %v", err)
 		return
 	}
 	// The disk may hold less than the model when the log ended poisoned.
-	e := aliveEntry(&model{st: l.State()}, "worker")
-	if _, err := l.Append(e); err != nil {
-		r.fail("append with the flush goroutine: %v", err)
-	} else if err := l.Sync(); err != nil {
-		r.fail("sync with the flush goroutine: %v", err)
+	m := newModel(r.ts)
+	m.setState(l.State())
+	if e, ok := r.aliveEntry(m, 0); ok {
+		if _, err := l.Append(e.e); err != nil {
+			r.fail("append with the flush goroutine: %v", err)
+		} else if err := l.Sync(); err != nil {
+			r.fail("sync with the flush goroutine: %v", err)
+		}
 	}
 	if err := l.Close(); err != nil {
 		r.fail("close with the flush goroutine: %v", err)
@@ -70,47 +72,67 @@ func (r *runner) workerRound() {
 }
 
 // aliveEntry is the entry a liveness check appends to a log whose model is
-// m: the next index, at the highest term the log has seen.
-func aliveEntry(m *model, payload string) entry {
-	id := raftlog.LogID{Term: 1, Index: next(m.st.Last)}
-	if l, ok := m.st.Last.Get(); ok {
-		id.Term = max(l.Term, 1)
-	}
+// m: the next index, at the highest term the log has seen, with a payload
+// from Gen (drawn from its seed and salt) whose record fits the limit. ok is
+// false, with nothing to check, when the model refuses it (the caller's
+// order may not put that id above the last).
+func (r *runner[L, P, V, U]) aliveEntry(m *model[L, P, V, U], salt uint64) (ment[L, P], bool) {
+	t := max(r.ts.term(m.st.Last), 1)
 	if v, ok := m.st.Vote.Get(); ok {
-		id.Term = max(id.Term, v.Term)
+		vt, _ := r.ts.g.VoteOf(v)
+		t = max(t, vt)
 	}
-	return entry{ID: id, Payload: []byte(payload)}
+	id := r.ts.g.LogID(t, r.ts.next(m.st.Last))
+	rng := rand.New(rand.NewPCG(r.seed, salt^0xa11e))
+	for range 8 {
+		e := r.ts.entry(raftlog.Entry[L, P]{ID: id, Payload: r.ts.g.Payload(rng, id)})
+		if appendBody(e) > r.cfg.MaxRecordBytes {
+			continue
+		}
+		if o := m.clone().appendEntries([]ment[L, P]{e}, 0); o.err != nil {
+			r.logf("alive: the model refuses %v (%v), nothing to check", id, o.err)
+			return e, false
+		}
+		return e, true
+	}
+	r.fail("alive: Gen.Payload made no payload for %v whose record fits in %d bytes, in 8 tries", id, r.cfg.MaxRecordBytes)
+	return ment[L, P]{}, false
 }
 
 // alive appends one entry after a recovery, syncs it and reads it back.
-func (r *runner) alive() {
-	e := aliveEntry(r.cur(), fmt.Sprintf("alive-%d", r.res.Recoveries))
-	id := e.ID
-	r.write(Op{Kind: OpAppend, Entries: []entry{e}}, func() error { _, err := r.l.Append(e); return err },
-		func(m *model) outcome { return m.appendEntries([]entry{e}, 0) })
+func (r *runner[L, P, V, U]) alive() {
+	e, ok := r.aliveEntry(r.cur(), uint64(r.res.Recoveries))
+	if !ok {
+		return
+	}
+	i := r.ts.t.Index(e.e.ID)
+	r.writeAppend(OpOf[L, P, V, U]{Kind: OpAppend, Entries: []raftlog.Entry[L, P]{e.e}}, []ment[L, P]{e})
 	if r.v == nil {
 		r.sync()
 	}
 	if r.v == nil {
-		r.read(id.Index, id.Index+1)
+		r.read(i, i+1)
 	}
 }
 
 // aliveOnCopy opens a copy of the recovered disk, appends, syncs and reads
 // back there.
-func (r *runner) aliveOnCopy() {
+func (r *runner[L, P, V, U]) aliveOnCopy() {
 	cp := r.mem.Crash(rand.New(rand.NewPCG(0, 0)), fs.CrashProcess)
 	cfg := r.cfg
 	cfg.FS = cp
-	l, err := raftlog.Open(r.dir, cfg)
+	l, err := r.openLog(cfg)
 	if err != nil {
 		r.fail("alive: opening a copy of the recovered disk: %v", err)
 		return
 	}
 	defer l.Close()
-	e := aliveEntry(r.cur(), "alive")
-	id := e.ID
-	if _, err := l.Append(e); err != nil {
+	e, ok := r.aliveEntry(r.cur(), uint64(r.res.Recoveries))
+	if !ok {
+		return
+	}
+	i := r.ts.t.Index(e.e.ID)
+	if _, err := l.Append(e.e); err != nil {
 		r.fail("alive: append on a copy: %v", err)
 		return
 	}
@@ -118,10 +140,10 @@ func (r *runner) aliveOnCopy() {
 		r.fail("alive: sync on a copy: %v", err)
 		return
 	}
-	for got, err := range l.Read(id.Index, id.Index+1) {
-		if err != nil || got.ID != id || string(got.Payload) != "alive" {
-			r.fail("alive: read back on a copy: %v %v %q", err, got.ID, got.Payload)
+	for got, err := range l.Read(i, i+1) {
+		if g := r.ts.entry(got); err != nil || g.id != e.id || g.p != e.p {
+			r.fail("alive: read back on a copy: %v %v %s", err, got.ID, quoted(got.Payload))
 		}
 	}
-	r.logf("alive on a copy: appended, synced and read %v", id)
+	r.logf("alive on a copy: appended, synced and read %v", e.e.ID)
 }

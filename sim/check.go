@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -12,10 +11,35 @@ import (
 
 // write runs a writer: the log must accept exactly what the model accepts,
 // and reject the rest with the model's error, changing nothing.
-func (r *runner) write(op Op, do func() error, apply func(*model) outcome) {
+func (r *runner[L, P, V, U]) write(op OpOf[L, P, V, U], do func() error, apply func(*model[L, P, V, U]) outcome) {
 	m := r.cur().clone()
 	want := apply(m)
-	err := do()
+	if r.writeOutcome(op, want, do()) && !want.noop {
+		r.hist = append(r.hist, m)
+	}
+	r.checkState(op)
+}
+
+// writeAppend runs an Append of es. A batch is accepted whole but written
+// one record per entry, so a crash may keep any prefix of it: each entry is
+// a step of the history.
+func (r *runner[L, P, V, U]) writeAppend(op OpOf[L, P, V, U], es []ment[L, P]) {
+	want := r.cur().clone().appendEntries(es, r.cfg.MaxRecordBytes)
+	_, err := r.l.Append(op.Entries...)
+	if r.writeOutcome(op, want, err) {
+		m := r.cur().clone()
+		for _, e := range es {
+			m.appendEntries([]ment[L, P]{e}, 0)
+			r.hist = append(r.hist, m)
+			m = m.clone()
+		}
+	}
+	r.checkState(op)
+}
+
+// writeOutcome checks a writer's error against the model's outcome and
+// reports whether the operation was accepted.
+func (r *runner[L, P, V, U]) writeOutcome(op OpOf[L, P, V, U], want outcome, err error) bool {
 	expect := want.err
 	if (expect == nil || want.wal) && r.poisoned && !want.noop {
 		expect = raftlog.ErrPoisoned
@@ -26,21 +50,14 @@ func (r *runner) write(op Op, do func() error, apply func(*model) outcome) {
 		r.fail("the log refused a valid operation: %v", err)
 	case expect != nil && !errors.Is(err, expect):
 		r.fail("want an error matching %q (%s), got %v", expect, want.why, err)
-	case err == nil && op.Kind == OpAppend:
-		// A batch is accepted whole but written one record per entry,
-		// so a crash may keep any prefix of it: each entry is a step.
-		m := r.cur().clone()
-		for _, e := range op.Entries {
-			m.appendEntries([]entry{e}, 0)
-			r.hist = append(r.hist, m)
-			m = m.clone()
-		}
-	case err == nil && !want.noop:
-		r.hist = append(r.hist, m)
 	}
-	// The log's in-memory state must follow the model between recoveries
-	// too, rejected operations included.
-	if r.v == nil && r.l.State().String() != r.cur().st.String() {
+	return err == nil && r.v == nil
+}
+
+// checkState: the log's in-memory state must follow the model between
+// recoveries too, rejected operations included.
+func (r *runner[L, P, V, U]) checkState(op OpOf[L, P, V, U]) {
+	if r.v == nil && r.ts.stateKey(r.l.State()) != r.cur().stateKey() {
 		r.fail("after %v the log's state is %v, the model's %v", op, r.l.State(), r.cur().st)
 	}
 }
@@ -52,7 +69,7 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func (r *runner) flush(sync bool) {
+func (r *runner[L, P, V, U]) flush(sync bool) {
 	j, epoch := len(r.hist)-1, r.epoch
 	err := r.l.Flush(sync, func(err error) { r.acked(epoch, j, sync, err) })
 	r.logf("Flush(sync=%v) -> %v", sync, errText(err))
@@ -62,7 +79,7 @@ func (r *runner) flush(sync bool) {
 }
 
 // acked is a flush callback: a nil result with sync makes hist[j] durable.
-func (r *runner) acked(epoch, j int, sync bool, err error) {
+func (r *runner[L, P, V, U]) acked(epoch, j int, sync bool, err error) {
 	if epoch != r.epoch {
 		return
 	}
@@ -80,7 +97,7 @@ func (r *runner) acked(epoch, j int, sync bool, err error) {
 	}
 }
 
-func (r *runner) sync() {
+func (r *runner[L, P, V, U]) sync() {
 	j := len(r.hist) - 1
 	err := r.l.Sync()
 	r.logf("Sync -> %v", errText(err))
@@ -97,7 +114,7 @@ func (r *runner) sync() {
 
 // afterIO notes whether an operation that did I/O poisoned the log, and
 // checks that only an injected fault or the halt could have.
-func (r *runner) afterIO(what string) {
+func (r *runner[L, P, V, U]) afterIO(what string) {
 	err := r.l.Err()
 	if err == nil {
 		return
@@ -109,15 +126,15 @@ func (r *runner) afterIO(what string) {
 	r.checkIOErr(what, err)
 }
 
-func (r *runner) checkIOErr(what string, err error) {
+func (r *runner[L, P, V, U]) checkIOErr(what string, err error) {
 	if err != nil && !errors.Is(err, faultinject.ErrInjected) && !errors.Is(err, fs.ErrHalted) {
 		r.fail("%s: an I/O error nobody injected: %v", what, err)
 	}
 }
 
-func (r *runner) read(from, to uint64) {
+func (r *runner[L, P, V, U]) read(from, to uint64) {
 	want, wantErr := r.cur().readRange(from, to)
-	var got []entry
+	var got []raftlog.Entry[L, P]
 	var err error
 	for e, e2 := range r.l.Read(from, to) {
 		if e2 != nil {
@@ -132,33 +149,21 @@ func (r *runner) read(from, to uint64) {
 		r.fail("Read(%d, %d): want an error matching %q, got %v", from, to, wantErr, err)
 	case wantErr == nil && err != nil:
 		r.fail("Read(%d, %d): %v", from, to, err)
-	case wantErr == nil && !sameEntries(got, want):
-		r.fail("Read(%d, %d): got %s, want %s", from, to, entriesString(got), entriesString(want))
+	case wantErr == nil && !sameEntries(r.ts.entries(got), want):
+		r.fail("Read(%d, %d): got %s, want %s", from, to, entriesString(r.ts.entries(got)), entriesString(want))
 	}
 }
 
-func sameEntries(a, b []entry) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].ID != b[i].ID || !bytes.Equal(a[i].Payload, b[i].Payload) {
-			return false
-		}
-	}
-	return true
-}
-
-func entriesString(es []entry) string {
+func entriesString[L, P any](es []ment[L, P]) string {
 	if len(es) > 6 {
-		return fmt.Sprintf("%d entries %v..%v", len(es), es[0].ID, es[len(es)-1].ID)
+		return fmt.Sprintf("%d entries %v..%v", len(es), es[0].e.ID, es[len(es)-1].e.ID)
 	}
 	s := "["
 	for i, e := range es {
 		if i > 0 {
 			s += " "
 		}
-		s += fmt.Sprintf("%v=%q", e.ID, e.Payload)
+		s += fmt.Sprintf("%v=%s", e.e.ID, quoted(e.e.Payload))
 	}
 	return s + "]"
 }

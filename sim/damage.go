@@ -34,7 +34,7 @@ import (
 // undamaged disk, or (one time in three) on the log a Repair makes of it,
 // which must hold a prefix of the undamaged log and open again in the
 // default mode.
-func (r *runner) damage(seed uint64) {
+func (r *runner[L, P, V, U]) damage(seed uint64) {
 	if r.crash != nil {
 		r.powerLoss() // the armed crash comes first
 		return
@@ -83,7 +83,7 @@ func (r *runner) damage(seed uint64) {
 
 	cfg := r.cfg
 	cfg.FS = r.mem.Crash(rng, fs.CrashProcess) // a copy: the first Open must not change the damaged disk
-	l, err := raftlog.Open(r.dir, cfg)
+	l, err := r.openLog(cfg)
 	if err == nil {
 		l.Close()
 		r.logf("Open after the damage succeeded")
@@ -105,7 +105,7 @@ func (r *runner) damage(seed uint64) {
 
 // applyDamage damages the disk as the format claims to detect, and says
 // what it did; ok is false when there was nothing to damage.
-func (r *runner) applyDamage(rng *rand.Rand, closed bool) (string, bool) {
+func (r *runner[L, P, V, U]) applyDamage(rng *rand.Rand, closed bool) (string, bool) {
 	names, err := r.mem.ReadDir(r.dir)
 	if err != nil {
 		r.fail("listing %s: %v", r.dir, err)
@@ -171,7 +171,7 @@ func (r *runner) applyDamage(rng *rand.Rand, closed bool) (string, bool) {
 // vouchedUpTo is the file offset of chunk p below which a synced marker
 // found later in p vouches that every byte was durable; damage there must be
 // detected even in a log that crashed.
-func (r *runner) vouchedUpTo(p string) int64 {
+func (r *runner[L, P, V, U]) vouchedUpTo(p string) int64 {
 	id, _ := wal.ParseChunkName(path.Base(p))
 	var best int64
 	wal.Scan(r.mem, r.dir, codec.Bytes, func(f wal.Found[[]byte]) error {
@@ -187,7 +187,7 @@ func (r *runner) vouchedUpTo(p string) int64 {
 // garbage returns bytes to append after the newest chunk: zeros, random
 // bytes, or a copy of an intact record of the log (a stale record, as a
 // power loss can leave in a file's unwritten tail).
-func (r *runner) garbage(rng *rand.Rand, chunks []string) ([]byte, string) {
+func (r *runner[L, P, V, U]) garbage(rng *rand.Rand, chunks []string) ([]byte, string) {
 	switch rng.IntN(3) {
 	case 0:
 		return make([]byte, 1+rng.IntN(200)), "zeros"
@@ -220,7 +220,7 @@ func (r *runner) garbage(rng *rand.Rand, chunks []string) ([]byte, string) {
 }
 
 // resize truncates or extends a file on the machine's disk, durably.
-func (r *runner) resize(p string, size int64) {
+func (r *runner[L, P, V, U]) resize(p string, size int64) {
 	f, err := r.mem.OpenFile(p, os.O_RDWR, 0)
 	if err == nil {
 		err = f.Truncate(size)
@@ -235,7 +235,7 @@ func (r *runner) resize(p string, size int64) {
 }
 
 // patch writes b at offset off of a file on the machine's disk, durably.
-func (r *runner) patch(p string, off int64, b []byte) {
+func (r *runner[L, P, V, U]) patch(p string, off int64, b []byte) {
 	data, err := fs.ReadFile(r.mem, p)
 	if err != nil {
 		r.fail("reading %s: %v", p, err)
@@ -265,11 +265,11 @@ func (r *runner) patch(p string, off int64, b []byte) {
 // at least one cut of durable data, and open again in the default mode with
 // nothing to cut. The run then goes on from the repaired log. It reports
 // whether it did.
-func (r *runner) repairDamage(what string) bool {
+func (r *runner[L, P, V, U]) repairDamage(what string) bool {
 	cfg := r.cfg
 	cfg.FS = r.mem
 	cfg.Recovery = wal.Repair
-	l, err := raftlog.Open(r.dir, cfg)
+	l, err := r.openLog(cfg)
 	r.epoch++
 	if err != nil {
 		if errors.Is(err, raftlog.ErrMissingChunk) {
@@ -281,11 +281,12 @@ func (r *runner) repairDamage(what string) bool {
 	}
 	r.res.Repairs++
 	rep := l.Recovery()
-	st, first, ents, err := snapshot(l)
+	st, first, ents, err := r.snapshot(l)
 	r.logf("Repair -> %d cuts, recovered %v with %d entries", len(rep.Cuts), st, len(ents))
 	states := append(slices.Clone(r.path), r.hist...)
+	key := r.ts.stateKey(st)
 	j := len(states) - 1 // the latest match: the same state can recur
-	for j >= 0 && !states[j].equal(st, first, ents) {
+	for j >= 0 && !states[j].equal(key, first, ents) {
 		j--
 	}
 	switch {
@@ -305,7 +306,7 @@ func (r *runner) repairDamage(what string) bool {
 		return true
 	}
 	cfg.Recovery = wal.TolerateTornTail
-	l, err = raftlog.Open(r.dir, cfg)
+	l, err = r.openLog(cfg)
 	r.epoch++
 	if err != nil {
 		r.fail("the repaired log does not open in the default mode: %v", err)
@@ -315,7 +316,7 @@ func (r *runner) repairDamage(what string) bool {
 		r.fail("the default Open of a repaired log cut again: %+v", l.Recovery().Cuts)
 	}
 	r.l = l
-	r.path, r.hist = states[:j], []*model{states[j]}
+	r.path, r.hist = states[:j], []*model[L, P, V, U]{states[j]}
 	r.durable = 0
 	r.alive()
 	return true

@@ -11,7 +11,7 @@ import (
 // flip closes the log, flips one bit at rest in a chunk file, and opens it:
 // either Open reports corruption naming the file, or the bit was somewhere
 // that no longer matters and the log is exactly what it was.
-func (r *runner) flip(seed uint64) {
+func (r *runner[L, P, V, U]) flip(seed uint64) {
 	if r.crash != nil {
 		r.powerLoss() // the armed crash comes first
 		return
@@ -63,7 +63,7 @@ func (r *runner) flip(seed uint64) {
 
 	cfg := r.cfg
 	cfg.FS = r.fi
-	l, err := raftlog.Open(r.dir, cfg)
+	l, err := r.openLog(cfg)
 	r.epoch++
 	r.logf("flip %s@%d^%#x; Open -> %v", file, off, mask, errText(err))
 	if err == nil {
@@ -72,8 +72,8 @@ func (r *runner) flip(seed uint64) {
 		r.l = l
 		r.keep(len(r.hist) - 1)
 		r.durable = 0
-		st, first, ents, err := snapshot(l)
-		if err != nil || !r.cur().equal(st, first, ents) {
+		st, first, ents, err := r.snapshot(l)
+		if err != nil || !r.cur().equal(r.ts.stateKey(st), first, ents) {
 			r.fail("after a flip Open succeeded with a different log (%v, err %v): want %v", st, err, r.cur())
 		}
 		return

@@ -1,29 +1,23 @@
 package sim
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/raftlog/raftlog/raftlog"
 	"github.com/raftlog/raftlog/wal"
 )
 
-type (
-	logID = raftlog.LogID
-	vote  = raftlog.Vote
-	entry = raftlog.Entry[logID, []byte]
-	state = raftlog.State[logID, vote, []byte]
-)
-
 // model is the reference: a plain in-memory Raft log with the same rules as
-// raftlog, written without its index, cache or WAL. The simulator runs every
-// operation on both and compares.
-type model struct {
-	st    state
-	first uint64  // index of ents[0]
-	ents  []entry // the entries held, consecutive
+// raftlog, written without its index, cache or WAL, ordering ids and votes
+// with the caller's Types and comparing values by their encodings. The
+// simulator runs every operation on both and compares.
+type model[L, P, V, U any] struct {
+	ts    *typeset[L, P, V, U]
+	st    raftlog.State[L, V, U]
+	key   string       // stateKey(st), or "" until computed
+	first uint64       // index of ents[0]
+	ents  []ment[L, P] // the entries held, consecutive
 }
 
 // outcome is what an operation should do: nothing, or fail with an error of
@@ -37,129 +31,102 @@ type outcome struct {
 	wal bool
 }
 
-func (m *model) clone() *model {
+func newModel[L, P, V, U any](ts *typeset[L, P, V, U]) *model[L, P, V, U] {
+	return &model[L, P, V, U]{ts: ts}
+}
+
+func (m *model[L, P, V, U]) clone() *model[L, P, V, U] {
 	c := *m
 	c.ents = slices.Clone(m.ents)
 	return &c
 }
 
-func (m *model) end() uint64 { return m.first + uint64(len(m.ents)) }
+// stateKey is the encoding of the model's state.
+func (m *model[L, P, V, U]) stateKey() string {
+	if m.key == "" {
+		m.key = m.ts.stateKey(m.st)
+	}
+	return m.key
+}
 
-func (m *model) lookup(i uint64) (logID, bool) {
+func (m *model[L, P, V, U]) setState(s raftlog.State[L, V, U]) { m.st, m.key = s, "" }
+
+func (m *model[L, P, V, U]) end() uint64 { return m.first + uint64(len(m.ents)) }
+
+func (m *model[L, P, V, U]) lookup(i uint64) (L, bool) {
 	if i < m.first || i >= m.end() {
-		return logID{}, false
+		var zero L
+		return zero, false
 	}
-	return m.ents[i-m.first].ID, true
-}
-
-func next(id raftlog.Option[logID]) uint64 {
-	if v, ok := id.Get(); ok {
-		return v.Index + 1
-	}
-	return 0
-}
-
-func cmpOpt(a, b raftlog.Option[logID]) int {
-	av, aok := a.Get()
-	bv, bok := b.Get()
-	switch {
-	case !aok && !bok:
-		return 0
-	case !aok:
-		return -1
-	case !bok:
-		return 1
-	}
-	return av.Compare(bv)
+	return m.ents[i-m.first].e.ID, true
 }
 
 // maxIndex is refused by the log: the index after it would wrap.
 const maxIndex = 1<<64 - 1
 
-// Encoded body sizes of the default types' records, for the record limit.
-func uvarintLen(n int) int {
-	l := 1
-	for ; n >= 0x80; n >>= 7 {
-		l++
-	}
-	return l
-}
-
-func appendBody(e entry) int { return 1 + 16 + uvarintLen(len(e.Payload)) + len(e.Payload) }
-
-func stateBody(s state) int {
-	n := 1 + 1 + 1 // op, version, vote tag
-	if s.Vote.IsSome() {
-		n += 17
-	}
-	for _, id := range []raftlog.Option[logID]{s.Last, s.Committed, s.Purged} {
-		n++
-		if id.IsSome() {
-			n += 16
-		}
-	}
-	n++
-	if u, ok := s.UserData.Get(); ok {
-		n += uvarintLen(len(u)) + len(u)
-	}
-	return n
-}
-
 // vote validates and applies SaveVote.
-func (m *model) vote(v vote) outcome {
+func (m *model[L, P, V, U]) vote(v V) outcome {
 	if cur, ok := m.st.Vote.Get(); ok {
-		if c, ok := v.Compare(cur); !ok || c < 0 {
+		if c, ok := m.ts.t.CompareVote(v, cur); !ok || c < 0 {
 			return outcome{err: raftlog.ErrVoteReversal, why: fmt.Sprintf("%v after %v", v, cur)}
 		}
 	}
-	m.st.Vote = raftlog.Some(v)
+	s := m.st
+	s.Vote = raftlog.Some(v)
+	m.setState(s)
 	return outcome{}
 }
 
 // appendEntries validates and applies Append; maxBody is the WAL's record
 // limit (0: none).
-func (m *model) appendEntries(es []entry, maxBody int) outcome {
+func (m *model[L, P, V, U]) appendEntries(es []ment[L, P], maxBody int) outcome {
+	t := m.ts.t
 	last := m.st.Last
 	for _, e := range es {
-		if e.ID.Index == maxIndex {
-			return outcome{err: raftlog.ErrIndexLimit, why: fmt.Sprintf("%v", e.ID)}
+		if t.Index(e.e.ID) == maxIndex {
+			return outcome{err: raftlog.ErrIndexLimit, why: fmt.Sprintf("%v", e.e.ID)}
 		}
 		if l, ok := last.Get(); ok {
-			if e.ID.Compare(l) <= 0 {
-				return outcome{err: raftlog.ErrLogIDReversal, why: fmt.Sprintf("%v after %v", e.ID, l)}
+			if t.CompareLogID(e.e.ID, l) <= 0 {
+				return outcome{err: raftlog.ErrLogIDReversal, why: fmt.Sprintf("%v after %v", e.e.ID, l)}
 			}
-			if e.ID.Index != l.Index+1 {
-				return outcome{err: raftlog.ErrNonConsecutive, why: fmt.Sprintf("%v after %v", e.ID, l)}
+			if t.Index(e.e.ID) != t.Index(l)+1 {
+				return outcome{err: raftlog.ErrNonConsecutive, why: fmt.Sprintf("%v after %v", e.e.ID, l)}
 			}
 		}
-		last = raftlog.Some(e.ID)
+		last = raftlog.Some(e.e.ID)
 	}
 	for _, e := range es {
 		if maxBody > 0 && appendBody(e) > maxBody {
-			return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("%v: %d bytes", e.ID, appendBody(e))}
+			return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("%v: %d bytes", e.e.ID, appendBody(e))}
 		}
 	}
+	s := m.st
 	for _, e := range es {
-		if len(m.ents) == 0 || e.ID.Index != m.end() {
-			m.first, m.ents = e.ID.Index, m.ents[:0]
+		i := t.Index(e.e.ID)
+		if len(m.ents) == 0 || i != m.end() {
+			m.first, m.ents = i, m.ents[:0]
 		}
 		m.ents = append(m.ents, e)
-		m.st.Last = raftlog.Some(e.ID)
+		s.Last = raftlog.Some(e.e.ID)
 	}
+	m.setState(s)
 	return outcome{}
 }
 
-func (m *model) commit(id logID) outcome {
-	if cur, ok := m.st.Committed.Get(); ok && id.Compare(cur) < 0 {
+func (m *model[L, P, V, U]) commit(id L) outcome {
+	if cur, ok := m.st.Committed.Get(); ok && m.ts.t.CompareLogID(id, cur) < 0 {
 		return outcome{err: raftlog.ErrLogIDReversal, why: fmt.Sprintf("commit %v after %v", id, cur)}
 	}
-	m.st.Committed = raftlog.Some(id)
+	s := m.st
+	s.Committed = raftlog.Some(id)
+	m.setState(s)
 	return outcome{}
 }
 
-func (m *model) truncate(at uint64) outcome {
-	var after raftlog.Option[logID]
-	np := next(m.st.Purged)
+func (m *model[L, P, V, U]) truncate(at uint64) outcome {
+	var after raftlog.Option[L]
+	np := m.ts.next(m.st.Purged)
 	switch {
 	case !m.st.Purged.IsSome() && (at <= m.first && len(m.ents) > 0 || !m.st.Last.IsSome()):
 		// never purged: every entry goes
@@ -174,83 +141,92 @@ func (m *model) truncate(at uint64) outcome {
 		}
 		after = raftlog.Some(id)
 	}
-	keep := next(after)
-	m.dropFrom(keep)
-	if cmpOpt(m.st.Last, after) > 0 {
-		m.st.Last = after
+	m.dropFrom(m.ts.next(after))
+	if m.ts.cmpOpt(m.st.Last, after) > 0 {
+		s := m.st
+		s.Last = after
+		m.setState(s)
 	}
 	return outcome{}
 }
 
-func (m *model) purge(upto logID) outcome {
-	if upto.Index == maxIndex {
+func (m *model[L, P, V, U]) purge(upto L) outcome {
+	t := m.ts.t
+	i := t.Index(upto)
+	if i == maxIndex {
 		return outcome{err: raftlog.ErrIndexLimit, why: fmt.Sprintf("%v", upto)}
 	}
-	if upto.Index < next(m.st.Purged) {
+	if i < m.ts.next(m.st.Purged) {
 		return outcome{noop: true}
 	}
-	if id, ok := m.lookup(upto.Index); ok && id != upto {
+	if id, ok := m.lookup(i); ok && t.CompareLogID(id, upto) != 0 {
 		return outcome{err: raftlog.ErrPurgeMismatch, why: fmt.Sprintf("%v where the log has %v", upto, id)}
 	}
 	if l, ok := m.st.Last.Get(); ok {
+		li := t.Index(l)
 		switch {
-		case upto.Index <= l.Index && upto.Compare(l) > 0:
+		case i <= li && t.CompareLogID(upto, l) > 0:
 			return outcome{err: raftlog.ErrPurgeMismatch, why: fmt.Sprintf("%v is above last %v", upto, l)}
-		case upto.Index == l.Index && l != upto:
+		case i == li && t.CompareLogID(l, upto) != 0:
 			return outcome{err: raftlog.ErrPurgeMismatch, why: fmt.Sprintf("%v where last is %v", upto, l)}
-		case upto.Index > l.Index && upto.Compare(l) < 0:
+		case i > li && t.CompareLogID(upto, l) < 0:
 			return outcome{err: raftlog.ErrLogIDReversal, why: fmt.Sprintf("purge %v beyond last %v", upto, l)}
 		}
 	}
 	u := raftlog.Some(upto)
-	if cmpOpt(u, m.st.Purged) > 0 {
-		m.st.Purged = u
+	s := m.st
+	if m.ts.cmpOpt(u, s.Purged) > 0 {
+		s.Purged = u
 	}
-	if cmpOpt(u, m.st.Last) > 0 {
-		m.st.Last = u
+	if m.ts.cmpOpt(u, s.Last) > 0 {
+		s.Last = u
 	}
-	m.dropThrough(upto.Index)
+	m.setState(s)
+	m.dropThrough(i)
 	return outcome{}
 }
 
-func (m *model) userData(u raftlog.Option[[]byte], maxBody int) outcome {
+func (m *model[L, P, V, U]) userData(u raftlog.Option[U], maxBody int) outcome {
 	s := m.st
 	s.UserData = u
-	if maxBody > 0 && stateBody(s) > maxBody {
-		return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("state of %d bytes", stateBody(s))}
+	if n := m.ts.stateBody(s); maxBody > 0 && n > maxBody {
+		return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("state of %d bytes", n)}
 	}
-	m.st = s
+	m.setState(s)
 	return outcome{}
 }
 
-func (m *model) updateState(s state, maxBody int) outcome {
+func (m *model[L, P, V, U]) updateState(s raftlog.State[L, V, U], maxBody int) outcome {
+	t := m.ts.t
 	l, hasLast := s.Last.Get()
 	p, hasPurged := s.Purged.Get()
 	switch {
-	case hasLast && l.Index == maxIndex:
+	case hasLast && t.Index(l) == maxIndex:
 		return outcome{err: raftlog.ErrIndexLimit, why: fmt.Sprintf("last %v", l)}
-	case hasPurged && (!hasLast || p.Compare(l) > 0 || p.Index > l.Index || p.Index == l.Index && p != l):
+	case hasPurged && (!hasLast || t.CompareLogID(p, l) > 0 || t.Index(p) > t.Index(l) ||
+		t.Index(p) == t.Index(l) && t.CompareLogID(p, l) != 0):
 		return outcome{err: raftlog.ErrInvalidState, why: "purged not at or below last"}
-	case maxBody > 0 && stateBody(s) > maxBody:
-		return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("state of %d bytes", stateBody(s))}
+	case maxBody > 0 && m.ts.stateBody(s) > maxBody:
+		return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("state of %d bytes", m.ts.stateBody(s))}
 	}
-	m.st = s
+	m.setState(s)
 	if !hasLast {
 		m.first, m.ents = 0, m.ents[:0]
 		return outcome{}
 	}
-	if id, ok := m.lookup(l.Index); !ok || id != l {
-		m.first, m.ents = l.Index+1, m.ents[:0]
+	li := t.Index(l)
+	if id, ok := m.lookup(li); !ok || t.CompareLogID(id, l) != 0 {
+		m.first, m.ents = li+1, m.ents[:0]
 	} else {
-		m.dropFrom(l.Index + 1)
+		m.dropFrom(li + 1)
 	}
-	if p, ok := s.Purged.Get(); ok {
-		m.dropThrough(p.Index)
+	if hasPurged {
+		m.dropThrough(t.Index(p))
 	}
 	return outcome{}
 }
 
-func (m *model) dropFrom(i uint64) {
+func (m *model[L, P, V, U]) dropFrom(i uint64) {
 	switch {
 	case i >= m.end():
 	case i <= m.first:
@@ -260,7 +236,7 @@ func (m *model) dropFrom(i uint64) {
 	}
 }
 
-func (m *model) dropThrough(i uint64) {
+func (m *model[L, P, V, U]) dropThrough(i uint64) {
 	switch {
 	case i < m.first:
 	case i+1 >= m.end():
@@ -272,8 +248,8 @@ func (m *model) dropThrough(i uint64) {
 }
 
 // readRange says what Read(from, to) should do: the entries, or the error.
-func (m *model) readRange(from, to uint64) ([]entry, error) {
-	end := next(m.st.Last)
+func (m *model[L, P, V, U]) readRange(from, to uint64) ([]ment[L, P], error) {
+	end := m.ts.next(m.st.Last)
 	first := m.first
 	if len(m.ents) == 0 {
 		first = end
@@ -283,7 +259,7 @@ func (m *model) readRange(from, to uint64) ([]entry, error) {
 		return nil, raftlog.ErrRange
 	case from == to:
 		return nil, nil
-	case from < first && from < next(m.st.Purged):
+	case from < first && from < m.ts.next(m.st.Purged):
 		return nil, raftlog.ErrPurged
 	case from < first:
 		return nil, raftlog.ErrBeforeStart
@@ -293,26 +269,18 @@ func (m *model) readRange(from, to uint64) ([]entry, error) {
 	return m.ents[from-m.first : to-m.first], nil
 }
 
-// equal compares the model with what a log reports: its state and entries.
-func (m *model) equal(st state, first uint64, ents []entry) bool {
-	if stateString(st) != stateString(m.st) || len(ents) != len(m.ents) {
+// equal compares the model with what a log holds: its state (as encoded by
+// stateKey) and entries.
+func (m *model[L, P, V, U]) equal(key string, first uint64, ents []ment[L, P]) bool {
+	if key != m.stateKey() || len(ents) != len(m.ents) {
 		return false
 	}
 	if len(ents) > 0 && first != m.first {
 		return false
 	}
-	for i := range ents {
-		if ents[i].ID != m.ents[i].ID || !bytes.Equal(ents[i].Payload, m.ents[i].Payload) {
-			return false
-		}
-	}
-	return true
+	return sameEntries(ents, m.ents)
 }
 
-func stateString(s state) string { return s.String() }
-
-func (m *model) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%v entries [%d, %d)", m.st, m.first, m.end())
-	return b.String()
+func (m *model[L, P, V, U]) String() string {
+	return fmt.Sprintf("%v entries [%d, %d)", m.st, m.first, m.end())
 }

@@ -37,24 +37,28 @@ const (
 	OpDamage
 )
 
-// Op is one step of a simulation: an operation on the log, or something done
-// to its machine. Ops are plain values so a failing run can be replayed and
-// shrunk.
-type Op struct {
+// Op is one step of a simulation over the default types.
+type Op = OpOf[raftlog.LogID, []byte, raftlog.Vote, []byte]
+
+// OpOf is one step of a simulation over the types L (log id), P (payload),
+// V (vote) and U (user data): an operation on the log, or something done to
+// its machine. Ops are plain values so a failing run can be replayed and
+// shrunk. Only the fields of its Kind are used.
+type OpOf[L, P, V, U any] struct {
 	Kind    Kind
-	Vote    raftlog.Vote
-	Entries []raftlog.Entry[raftlog.LogID, []byte]
-	ID      raftlog.LogID
+	Vote    V
+	Entries []raftlog.Entry[L, P]
+	ID      L
 	At      uint64
-	User    []byte
+	User    U
 	NoUser  bool
-	State   raftlog.State[raftlog.LogID, raftlog.Vote, []byte]
+	State   raftlog.State[L, V, U]
 	Sync    bool
 	From    uint64
 	To      uint64
 	K       int          // OpCrash: mutating I/Os before the halt; OpFault: Nth call
 	Mode    fs.CrashMode // OpCrash
-	Seed    uint64       // OpCrash: the crash's randomness; OpFlip: which file, byte and bit
+	Seed    uint64       // OpCrash: the crash's randomness; OpFlip, OpDamage: which file, where, what
 	Fault   Fault        // OpFault
 }
 
@@ -65,15 +69,37 @@ type Fault struct {
 	Short int // OpWrite: bytes written before the error (0: a plain error)
 }
 
-// String names the value for logs and traces.
-func (op Op) String() string {
+// Kind names the fault's class for counts: "write EIO", "write EIO short",
+// "sync EIO" and so on.
+func (f Fault) Kind() string {
+	s := fmt.Sprintf("%v %s", f.Op, errnoName(f.Err))
+	if f.Short > 0 {
+		s += " short"
+	}
+	return s
+}
+
+func errnoName(e syscall.Errno) string {
+	switch e {
+	case syscall.EIO:
+		return "EIO"
+	case syscall.ENOSPC:
+		return "ENOSPC"
+	}
+	return fmt.Sprintf("errno %d", int(e))
+}
+
+// String names the value for logs and traces. Values of the caller's types
+// print with %v; byte slices print as their length (payloads) or quoted
+// (user data).
+func (op OpOf[L, P, V, U]) String() string {
 	switch op.Kind {
 	case OpVote:
 		return fmt.Sprintf("Vote%v", op.Vote)
 	case OpAppend:
 		ids := make([]string, len(op.Entries))
 		for i, e := range op.Entries {
-			ids[i] = fmt.Sprintf("%v:%dB", e.ID, len(e.Payload))
+			ids[i] = fmt.Sprintf("%v:%s", e.ID, short(e.Payload))
 		}
 		return "Append[" + strings.Join(ids, " ") + "]"
 	case OpCommit:
@@ -86,7 +112,7 @@ func (op Op) String() string {
 		if op.NoUser {
 			return "UserData(None)"
 		}
-		return fmt.Sprintf("UserData(%q)", op.User)
+		return fmt.Sprintf("UserData(%s)", quoted(op.User))
 	case OpState:
 		return fmt.Sprintf("UpdateState(%v)", op.State)
 	case OpFlush:
@@ -113,4 +139,30 @@ func (op Op) String() string {
 		return fmt.Sprintf("Damage(seed %d)", op.Seed)
 	}
 	return fmt.Sprintf("Op(%d)", op.Kind)
+}
+
+// short prints a payload briefly: a byte slice or string as its length, any
+// other value with %+v, cut at 40 characters.
+func short(v any) string {
+	switch v := v.(type) {
+	case []byte:
+		return fmt.Sprintf("%dB", len(v))
+	case string:
+		return fmt.Sprintf("%dB", len(v))
+	}
+	s := fmt.Sprintf("%+v", v)
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	return s
+}
+
+// quoted prints user data: a byte slice or string quoted, any other value
+// with %+v.
+func quoted(v any) string {
+	switch v := v.(type) {
+	case []byte, string:
+		return fmt.Sprintf("%q", v)
+	}
+	return fmt.Sprintf("%+v", v)
 }

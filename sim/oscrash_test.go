@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/raftlog/raftlog/crashtest"
 	"github.com/raftlog/raftlog/internal/failpoint"
 	"github.com/raftlog/raftlog/raftlog"
 )
@@ -28,10 +29,14 @@ import (
 //
 // Run by .ci/failpoint-test: go test -tags failpoint ./sim -run TestOSCrash
 
-var osFailpoints = []string{
-	"wal/beforeWrite", "wal/afterWrite", "wal/beforeFsync", "wal/afterFsync",
-	"wal/afterChunkCreate", "wal/beforeChunkRemove",
-}
+// osFailpoints is every failpoint (crashtest.Failpoints, the documented
+// list).
+var osFailpoints = crashtest.Failpoints()
+
+// dts and dmodel are the default types' typeset and model.
+var dts = Default.ts
+
+type dmodel = model[raftlog.LogID, []byte, raftlog.Vote, []byte]
 
 const (
 	osOps       = 400
@@ -44,13 +49,13 @@ func TestOSCrashFailpoints(t *testing.T) {
 	seed := uint64(1)
 	for _, fp := range osFailpoints {
 		for _, hit := range []int{1, 3, 10} {
-			t.Run(fmt.Sprintf("%s/hit%d", strings.TrimPrefix(fp, "wal/"), hit), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/hit%d", strings.TrimPrefix(fp, failpoint.Prefix+"wal/"), hit), func(t *testing.T) {
 				term := "panic"
 				if hit > 1 {
 					term = fmt.Sprintf("%d*off->panic", hit-1)
 				}
 				seed++
-				runOSCrash(t, seed, failpoint.Name(fp)+"="+term, -1)
+				runOSCrash(t, seed, fp+"="+term, -1)
 			})
 		}
 	}
@@ -119,13 +124,14 @@ func runOSCrash(t *testing.T, seed uint64, failpoints string, killAfter int) {
 		t.Fatalf("reopen after the crash: %v", err)
 	}
 	defer l.Close()
-	st, first, ents, err := snapshot(l)
+	st, first, ents, err := snapshot(dts, l)
 	if err != nil {
 		t.Fatalf("reading the recovered log: %v", err)
 	}
+	key := dts.stateKey(st)
 	j := -1
 	for k := len(hist) - 1; k >= lower; k-- {
-		if hist[k].equal(st, first, ents) {
+		if hist[k].equal(key, first, ents) {
 			j = k
 			break
 		}
@@ -134,8 +140,8 @@ func runOSCrash(t *testing.T, seed uint64, failpoints string, killAfter int) {
 		t.Fatalf("recovered %v with %s: not the model after any of steps %d..%d", st, entriesString(ents), lower, len(hist)-1)
 	}
 	// Alive: it takes a write, syncs it and reads it back.
-	id := raftlog.LogID{Term: 1000, Index: next(st.Last)}
-	if _, err := l.Append(entry{ID: id, Payload: []byte("alive")}); err != nil {
+	id := raftlog.LogID{Term: 1000, Index: dts.next(st.Last)}
+	if _, err := l.Append(raftlog.Entry[raftlog.LogID, []byte]{ID: id, Payload: []byte("alive")}); err != nil {
 		t.Fatalf("append after recovery: %v", err)
 	}
 	if err := l.Sync(); err != nil {
@@ -150,9 +156,9 @@ func runOSCrash(t *testing.T, seed uint64, failpoints string, killAfter int) {
 
 // osWorkload generates the child's operations: the simulator's workload
 // without what a real disk cannot do on request (crashes, faults, flips).
-func osWorkload(seed uint64, each func(k int, op Op, m *model) bool) {
-	g := newGenerator(seed)
-	m := &model{}
+func osWorkload(seed uint64, each func(k int, op Op, m *dmodel) bool) {
+	g := newGenerator(dts, seed)
+	m := newModel(dts)
 	for k := 0; k < osOps; {
 		op := g.next(m, false)
 		switch op.Kind {
@@ -170,17 +176,18 @@ func osWorkload(seed uint64, each func(k int, op Op, m *model) bool) {
 
 // applyModel applies op to m, returning the intermediate models (one per
 // entry of an append).
-func applyModel(m *model, op Op) []*model {
-	var steps []*model
+func applyModel(m *dmodel, op Op) []*dmodel {
+	var steps []*dmodel
 	c := m.clone()
 	var o outcome
 	switch op.Kind {
 	case OpVote:
 		o = c.vote(op.Vote)
 	case OpAppend:
-		if o = c.clone().appendEntries(op.Entries, 0); o.err == nil {
-			for _, e := range op.Entries {
-				c.appendEntries([]entry{e}, 0)
+		es := dts.entries(op.Entries)
+		if o = c.clone().appendEntries(es, 0); o.err == nil {
+			for _, e := range es {
+				c.appendEntries([]ment[raftlog.LogID, []byte]{e}, 0)
 				steps = append(steps, c.clone())
 			}
 			*m = *c
@@ -207,14 +214,14 @@ func applyModel(m *model, op Op) []*model {
 		return nil
 	}
 	*m = *c
-	return []*model{c.clone()}
+	return []*dmodel{c.clone()}
 }
 
 // osModels replays the first n operations on the model: hist[k] is the model
 // after the k-th accepted step, ackAt[i] the step reached after operation i.
-func osModels(seed uint64, n int) (hist []*model, ackAt []int) {
-	hist = []*model{{}}
-	osWorkload(seed, func(k int, op Op, m *model) bool {
+func osModels(seed uint64, n int) (hist []*dmodel, ackAt []int) {
+	hist = []*dmodel{newModel(dts)}
+	osWorkload(seed, func(k int, op Op, m *dmodel) bool {
 		if k > n {
 			return false
 		}
@@ -243,7 +250,7 @@ func TestOSCrashChild(t *testing.T) {
 		fmt.Fprintf(os.Stdout, format+"\n", args...)
 		mu.Unlock()
 	}
-	osWorkload(seed, func(k int, op Op, m *model) bool {
+	osWorkload(seed, func(k int, op Op, m *dmodel) bool {
 		applyModel(m, op)
 		var err error
 		switch op.Kind {

@@ -12,14 +12,14 @@ import (
 
 // dumpDisk lists the chunk files into the trace (not into its hash), so a
 // verbose replay shows what each crash left.
-func (r *runner) dumpDisk() {
+func (r *runner[L, P, V, U]) dumpDisk() {
 	if r.trace != nil {
-		raftlog.DumpDir(r.mem, r.dir, raftlog.DefaultTypes, r.trace)
+		raftlog.DumpDir(r.mem, r.dir, r.ts.t, r.trace)
 	}
 }
 
 // reopen closes the log as a restarting process would and opens it again.
-func (r *runner) reopen() {
+func (r *runner[L, P, V, U]) reopen() {
 	err := r.l.Close()
 	r.logf("Close -> %v", errText(err))
 	r.checkIOErr("Close", err)
@@ -36,13 +36,19 @@ func (r *runner) reopen() {
 	r.recover(lower)
 }
 
+// crashMachine replaces the disk with what a crash in op's mode leaves.
+func (r *runner[L, P, V, U]) crashMachine(op *OpOf[L, P, V, U], stream uint64) {
+	r.res.Crashes++
+	r.res.CrashesByMode[op.Mode]++
+	r.mem = r.mem.Crash(rand.New(rand.NewPCG(op.Seed, stream)), op.Mode)
+	r.newFaultFS(op.Seed)
+}
+
 // powerLoss crashes the machine as the armed crash says and recovers.
-func (r *runner) powerLoss() {
+func (r *runner[L, P, V, U]) powerLoss() {
 	op := r.crash
 	r.crash = nil
-	r.res.Crashes++
-	r.mem = r.mem.Crash(rand.New(rand.NewPCG(op.Seed, 1)), op.Mode)
-	r.newFaultFS(op.Seed)
+	r.crashMachine(op, 1)
 	r.l = nil // the process died with the machine: no Close
 	r.logf("power loss (%v)", op.Mode)
 	r.dumpDisk()
@@ -55,7 +61,7 @@ func (r *runner) powerLoss() {
 // recovery changes nothing), the model's state after some prefix of the
 // accepted operations that includes every acknowledged one, and a log that
 // takes writes again.
-func (r *runner) recover(lower int) {
+func (r *runner[L, P, V, U]) recover(lower int) {
 	r.res.Recoveries++
 	ref := r.mem.Crash(rand.New(rand.NewPCG(0, 0)), fs.CrashProcess) // an exact copy
 	refState, refFirst, refEnts, err := r.inspect(ref)
@@ -80,28 +86,27 @@ func (r *runner) recover(lower int) {
 		}
 		op := r.crash
 		r.crash = nil
-		r.res.Crashes++
-		r.mem = r.mem.Crash(rand.New(rand.NewPCG(op.Seed, 2)), op.Mode)
-		r.newFaultFS(op.Seed)
+		r.crashMachine(op, 2)
 		r.logf("power loss during recovery (%v)", op.Mode)
 		crashed = true
 	}
 	if r.v != nil {
 		return
 	}
-	st, first, ents, err := snapshot(r.l)
+	st, first, ents, err := r.snapshot(r.l)
 	if err != nil {
 		r.fail("reading the recovered log: %v", err)
 		return
 	}
-	same := st.String() == refState.String() && sameEntries(ents, refEnts) && (len(ents) == 0 || first == refFirst)
+	key := r.ts.stateKey(st)
+	same := key == r.ts.stateKey(refState) && sameEntries(ents, refEnts) && (len(ents) == 0 || first == refFirst)
 	if !same && (durableDisk || !crashed) {
 		r.fail("recovery is not idempotent: %v [%d..] vs a clean recovery %v [%d..]", st, first, refState, refFirst)
 		return
 	}
 	j := -1
 	for k := len(r.hist) - 1; k >= lower; k-- {
-		if r.hist[k].equal(st, first, ents) {
+		if r.hist[k].equal(key, first, ents) {
 			j = k
 			break
 		}
@@ -130,7 +135,7 @@ func (r *runner) recover(lower int) {
 // removal or directory sync that recovery does: Open must fail with that
 // error (or not need the operation), and the next Open must recover the
 // same log.
-func (r *runner) faultyRecovery() {
+func (r *runner[L, P, V, U]) faultyRecovery() {
 	rng := rand.New(rand.NewPCG(r.seed, uint64(r.res.Recoveries)))
 	if rng.IntN(4) != 0 {
 		return
@@ -138,10 +143,11 @@ func (r *runner) faultyRecovery() {
 	ops := []faultinject.Op{faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpSyncDir}
 	op := ops[rng.IntN(len(ops))]
 	r.res.Faults++
+	r.res.FaultsByKind[Fault{Op: op, Err: syscall.EIO}.Kind()+" in recovery"]++
 	r.fi.Add(faultinject.Rule{Op: op, Nth: 1, Times: 1, Err: syscall.EIO})
 	cfg := r.cfg
 	cfg.FS = r.fi
-	l, err := raftlog.Open(r.dir, cfg)
+	l, err := r.openLog(cfg)
 	r.epoch++
 	r.logf("Open with a %v fault -> %v", op, errText(err))
 	r.fi.Clear()
@@ -158,10 +164,10 @@ func (r *runner) faultyRecovery() {
 // open opens the log on fsys. If Open fails because the machine halted,
 // r.l stays nil and the caller crashes the machine; any other failure is a
 // violation.
-func (r *runner) open(fsys fs.FS) {
+func (r *runner[L, P, V, U]) open(fsys fs.FS) {
 	cfg := r.cfg
 	cfg.FS = fsys
-	l, err := raftlog.Open(r.dir, cfg)
+	l, err := r.openLog(cfg)
 	r.epoch++
 	r.logf("Open -> %v", errText(err))
 	if err != nil {
@@ -176,27 +182,33 @@ func (r *runner) open(fsys fs.FS) {
 }
 
 // inspect opens a copy of the disk and returns what it holds.
-func (r *runner) inspect(m *fs.Mem) (state, uint64, []entry, error) {
+func (r *runner[L, P, V, U]) inspect(m *fs.Mem) (raftlog.State[L, V, U], uint64, []ment[L, P], error) {
 	cfg := r.cfg
 	cfg.FS = m
-	l, err := raftlog.Open(r.dir, cfg)
+	l, err := r.openLog(cfg)
 	if err != nil {
-		return state{}, 0, nil, err
+		return raftlog.State[L, V, U]{}, 0, nil, err
 	}
 	defer l.Close()
-	return snapshot(l)
+	return r.snapshot(l)
 }
 
 // snapshot reads a log's state and every entry it holds.
-func snapshot(l *raftlog.DefaultLog) (state, uint64, []entry, error) {
+func (r *runner[L, P, V, U]) snapshot(l *raftlog.Log[L, P, V, U]) (raftlog.State[L, V, U], uint64, []ment[L, P], error) {
+	return snapshot(r.ts, l)
+}
+
+// snapshot reads a log's state and every entry it holds, with their
+// encodings.
+func snapshot[L, P, V, U any](ts *typeset[L, P, V, U], l *raftlog.Log[L, P, V, U]) (raftlog.State[L, V, U], uint64, []ment[L, P], error) {
 	st := l.State()
 	s := l.Stat()
-	var ents []entry
+	var ents []ment[L, P]
 	for e, err := range l.Read(s.First, s.End) {
 		if err != nil {
 			return st, 0, nil, err
 		}
-		ents = append(ents, e)
+		ents = append(ents, ts.entry(e))
 	}
 	return st, s.First, ents, nil
 }

@@ -5,18 +5,19 @@ import (
 	"strings"
 )
 
-// Report describes a failing run: the violation, the command that replays
-// it, and a shrunk list of operations that still fails.
-func Report(res Result, ops int) string {
+// Report describes a failing run: the violation, the replay command (given
+// by the caller, who knows how the run was started), and a shrunk list of
+// operations that still fails, with the violation it ends in.
+func (s *Sim[L, P, V, U]) Report(res ResultOf[L, P, V, U], replay string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d: %v\n", res.Seed, res.Violation)
-	fmt.Fprintf(&b, "replay: go test ./sim -run 'TestSim$' -seed=%d -ops=%d -v\n", res.Seed, ops)
-	small := Shrink(res.Seed, res.Ops, 400)
-	fmt.Fprintf(&b, "shrunk to %d of %d operations (replay with sim.Replay(%d, ops, os.Stdout)):\n", len(small), len(res.Ops), res.Seed)
+	fmt.Fprintf(&b, "replay: %s\n", replay)
+	small := s.Shrink(res.Seed, res.Ops, 400)
+	fmt.Fprintf(&b, "shrunk to %d of %d operations (replay with Sim.Replay(%d, ops, os.Stdout)):\n", len(small), len(res.Ops), res.Seed)
 	for i, op := range small {
 		fmt.Fprintf(&b, "  %3d %v\n", i, op)
 	}
-	if r := Replay(res.Seed, small, nil); r.Violation != nil {
+	if r := s.Replay(res.Seed, small, nil); r.Violation != nil {
 		fmt.Fprintf(&b, "which fails with: %v\n", r.Violation)
 	}
 	return b.String()
@@ -25,15 +26,15 @@ func Report(res Result, ops int) string {
 // Shrink removes operations from a failing run while it still fails,
 // halving the chunks it tries to remove down to single operations, with at
 // most budget replays.
-func Shrink(seed uint64, ops []Op, budget int) []Op {
-	fails := func(candidate []Op) bool {
+func (s *Sim[L, P, V, U]) Shrink(seed uint64, ops []OpOf[L, P, V, U], budget int) []OpOf[L, P, V, U] {
+	fails := func(candidate []OpOf[L, P, V, U]) bool {
 		budget--
-		return Replay(seed, candidate, nil).Violation != nil
+		return s.Replay(seed, candidate, nil).Violation != nil
 	}
-	cur := append([]Op(nil), ops...)
+	cur := append([]OpOf[L, P, V, U](nil), ops...)
 	for chunk := len(cur) / 2; chunk >= 1 && budget > 0; chunk /= 2 {
 		for i := 0; i+chunk <= len(cur) && budget > 0; {
-			candidate := append(append([]Op(nil), cur[:i]...), cur[i+chunk:]...)
+			candidate := append(append([]OpOf[L, P, V, U](nil), cur[:i]...), cur[i+chunk:]...)
 			if fails(candidate) {
 				cur = candidate
 			} else {

@@ -33,17 +33,27 @@ type Config struct {
 	Trace io.Writer
 }
 
-// Result is what a run did and found.
-type Result struct {
+// Result is what a run over the default types did and found.
+type Result = ResultOf[raftlog.LogID, []byte, raftlog.Vote, []byte]
+
+// ResultOf is what a run did and found.
+type ResultOf[L, P, V, U any] struct {
 	Seed uint64
 	// Ops are the operations executed, in order: replaying them with the
 	// same seed repeats the run exactly.
-	Ops []Op
+	Ops []OpOf[L, P, V, U]
 	// Crashes, Flips and Recoveries count what happened; Faults counts
 	// the I/O faults armed, FaultsFired those that struck; Damages counts
 	// the files damaged at rest, Repairs the logs a Repair then opened.
 	Crashes, Faults, FaultsFired, Flips, Recoveries int
 	Damages, Repairs                                int
+	// CrashesByMode splits Crashes by crash mode; FaultsByKind splits
+	// Faults by kind ("write EIO", "sync EIO", "recovery truncate EIO"...).
+	CrashesByMode map[fs.CrashMode]int
+	FaultsByKind  map[string]int
+	// CodecChecks counts the values whose codecs were checked directly
+	// (round trip, determinism, truncations, damaged bytes).
+	CodecChecks int
 	// Violation is the first invariant broken, or nil.
 	Violation *Violation
 	// Trace is a hash of every operation and outcome: the same seed gives
@@ -61,16 +71,16 @@ type Violation struct {
 // Error describes the failure with the values it carries.
 func (v *Violation) Error() string { return fmt.Sprintf("op %d %s: %s", v.Step, v.Op, v.What) }
 
-// Run generates and executes a workload.
-func Run(cfg Config) Result {
+// Run generates and executes a workload on s's types.
+func (s *Sim[L, P, V, U]) Run(cfg Config) ResultOf[L, P, V, U] {
 	if cfg.Ops <= 0 {
 		cfg.Ops = 200
 	}
-	r := newRunner(cfg.Seed, cfg.Trace)
-	g := newGenerator(cfg.Seed)
-	r.run(func() (Op, bool) {
+	r := newRunner(s.ts, cfg.Seed, cfg.Trace)
+	g := newGenerator(s.ts, cfg.Seed)
+	r.run(func() (OpOf[L, P, V, U], bool) {
 		if len(r.res.Ops) >= cfg.Ops && len(g.queue) == 0 {
-			return Op{}, false
+			return OpOf[L, P, V, U]{}, false
 		}
 		return g.next(r.cur(), r.poisoned), true
 	})
@@ -78,12 +88,12 @@ func Run(cfg Config) Result {
 }
 
 // Replay executes ops with the log and machine that its seed chooses.
-func Replay(seed uint64, ops []Op, trace io.Writer) Result {
-	r := newRunner(seed, trace)
+func (s *Sim[L, P, V, U]) Replay(seed uint64, ops []OpOf[L, P, V, U], trace io.Writer) ResultOf[L, P, V, U] {
+	r := newRunner(s.ts, seed, trace)
 	i := 0
-	r.run(func() (Op, bool) {
+	r.run(func() (OpOf[L, P, V, U], bool) {
 		if i >= len(ops) {
-			return Op{}, false
+			return OpOf[L, P, V, U]{}, false
 		}
 		i++
 		return ops[i-1], true
@@ -93,13 +103,14 @@ func Replay(seed uint64, ops []Op, trace io.Writer) Result {
 
 // runner executes operations on a raftlog over a simulated machine and on
 // the model, and checks the invariants.
-type runner struct {
+type runner[L, P, V, U any] struct {
+	ts    *typeset[L, P, V, U]
 	seed  uint64
 	cfg   raftlog.Config
 	dir   string // the log's directory: Dir or NestedDir
 	mem   *fs.Mem
 	fi    *faultinject.FS
-	l     *raftlog.DefaultLog
+	l     *raftlog.Log[L, P, V, U]
 	epoch int // bumped at each open, so a stale callback is recognised
 
 	// hist[k] is the model after the k-th operation accepted since the
@@ -107,23 +118,23 @@ type runner struct {
 	// states before hist[0] that the log went through on its way there:
 	// together, the states of the log after each prefix of its history
 	// (what a Repair may take it back to).
-	hist     []*model
-	path     []*model
+	hist     []*model[L, P, V, U]
+	path     []*model[L, P, V, U]
 	durable  int // hist index covered by an acknowledged sync
 	poisoned bool
-	crash    *Op // armed crash, waiting for the machine to halt
+	crash    *OpOf[L, P, V, U] // armed crash, waiting for the machine to halt
 	// durableDisk: everything on the disk is durable (right after a
 	// power loss, before recovery writes anything).
 	durableDisk bool
 
-	res   Result
+	res   ResultOf[L, P, V, U]
 	step  int
 	v     *Violation
 	trace io.Writer
 	hash  hash.Hash
 }
 
-func newRunner(seed uint64, trace io.Writer) *runner {
+func newRunner[L, P, V, U any](ts *typeset[L, P, V, U], seed uint64, trace io.Writer) *runner[L, P, V, U] {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	cfg := raftlog.Config{
 		ManualFlush:     true,
@@ -137,33 +148,35 @@ func newRunner(seed uint64, trace io.Writer) *runner {
 		Rand: rand.NewChaCha8([32]byte{0: byte(seed), 1: byte(seed >> 8), 2: byte(seed >> 16), 3: byte(seed >> 24),
 			4: byte(seed >> 32), 5: byte(seed >> 40), 6: byte(seed >> 48), 7: byte(seed >> 56)}),
 	}
-	r := &runner{seed: seed, cfg: cfg, dir: Dir, mem: fs.NewMem(), trace: trace, hash: sha256.New()}
+	r := &runner[L, P, V, U]{ts: ts, seed: seed, cfg: cfg, dir: Dir, mem: fs.NewMem(), trace: trace, hash: sha256.New()}
 	if rng.IntN(4) == 0 {
 		r.dir = NestedDir
 	}
 	r.res.Seed = seed
+	r.res.CrashesByMode = map[fs.CrashMode]int{}
+	r.res.FaultsByKind = map[string]int{}
 	r.fi = faultinject.New(r.mem, faultinject.Options{Seed: seed})
-	r.hist = []*model{{}}
+	r.hist = []*model[L, P, V, U]{newModel(ts)}
 	return r
 }
 
-func (r *runner) cur() *model { return r.hist[len(r.hist)-1] }
+func (r *runner[L, P, V, U]) cur() *model[L, P, V, U] { return r.hist[len(r.hist)-1] }
 
 // keep makes hist[j] the log's state after a recovery: the states up to it
 // join the path, those after it were never durable and are gone.
-func (r *runner) keep(j int) {
+func (r *runner[L, P, V, U]) keep(j int) {
 	r.path = append(r.path, r.hist[:j]...)
-	r.hist = []*model{r.hist[j]}
+	r.hist = []*model[L, P, V, U]{r.hist[j]}
 }
 
 // newFaultFS wraps the machine's disk in a fresh fault injector (a crash
 // ends the faults armed before it), counting those that struck.
-func (r *runner) newFaultFS(seed uint64) {
+func (r *runner[L, P, V, U]) newFaultFS(seed uint64) {
 	r.res.FaultsFired += len(r.fi.Injected())
 	r.fi = faultinject.New(r.mem, faultinject.Options{Seed: seed})
 }
 
-func (r *runner) logf(format string, args ...any) {
+func (r *runner[L, P, V, U]) logf(format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
 	r.hash.Write([]byte(line))
 	r.hash.Write([]byte{'\n'})
@@ -172,7 +185,7 @@ func (r *runner) logf(format string, args ...any) {
 	}
 }
 
-func (r *runner) fail(format string, args ...any) {
+func (r *runner[L, P, V, U]) fail(format string, args ...any) {
 	if r.v != nil {
 		return
 	}
@@ -184,7 +197,12 @@ func (r *runner) fail(format string, args ...any) {
 	r.logf("VIOLATION %v", r.v)
 }
 
-func (r *runner) run(next func() (Op, bool)) {
+// open opens the log with cfg (FS set by the caller).
+func (r *runner[L, P, V, U]) openLog(cfg raftlog.Config) (*raftlog.Log[L, P, V, U], error) {
+	return raftlog.OpenWith(r.dir, r.ts.t, cfg)
+}
+
+func (r *runner[L, P, V, U]) run(next func() (OpOf[L, P, V, U], bool)) {
 	defer func() {
 		if p := recover(); p != nil {
 			buf := make([]byte, 8<<10)
@@ -203,6 +221,10 @@ func (r *runner) run(next func() (Op, bool)) {
 		}
 		r.step = len(r.res.Ops)
 		r.res.Ops = append(r.res.Ops, op)
+		r.checkCodecs(op)
+		if r.v != nil {
+			break
+		}
 		r.exec(op)
 		if r.v == nil && r.crash != nil && r.mem.Halted() {
 			r.powerLoss()
@@ -222,27 +244,29 @@ func (r *runner) run(next func() (Op, bool)) {
 }
 
 // exec runs one operation on the log and on the model.
-func (r *runner) exec(op Op) {
+func (r *runner[L, P, V, U]) exec(op OpOf[L, P, V, U]) {
 	l := r.l
+	type m = *model[L, P, V, U]
 	switch op.Kind {
 	case OpVote:
-		r.write(op, func() error { _, err := l.SaveVote(op.Vote); return err }, func(m *model) outcome { return m.vote(op.Vote) })
+		r.write(op, func() error { _, err := l.SaveVote(op.Vote); return err }, func(m m) outcome { return m.vote(op.Vote) })
 	case OpAppend:
-		r.write(op, func() error { _, err := l.Append(op.Entries...); return err }, func(m *model) outcome { return m.appendEntries(op.Entries, r.cfg.MaxRecordBytes) })
+		es := r.ts.entries(op.Entries)
+		r.writeAppend(op, es)
 	case OpCommit:
-		r.write(op, func() error { _, err := l.Commit(op.ID); return err }, func(m *model) outcome { return m.commit(op.ID) })
+		r.write(op, func() error { _, err := l.Commit(op.ID); return err }, func(m m) outcome { return m.commit(op.ID) })
 	case OpTruncate:
-		r.write(op, func() error { _, err := l.Truncate(op.At); return err }, func(m *model) outcome { return m.truncate(op.At) })
+		r.write(op, func() error { _, err := l.Truncate(op.At); return err }, func(m m) outcome { return m.truncate(op.At) })
 	case OpPurge:
-		r.write(op, func() error { _, err := l.Purge(op.ID); return err }, func(m *model) outcome { return m.purge(op.ID) })
+		r.write(op, func() error { _, err := l.Purge(op.ID); return err }, func(m m) outcome { return m.purge(op.ID) })
 	case OpUserData:
 		u := raftlog.Some(op.User)
 		if op.NoUser {
-			u = raftlog.None[[]byte]()
+			u = raftlog.None[U]()
 		}
-		r.write(op, func() error { _, err := l.SaveUserData(u); return err }, func(m *model) outcome { return m.userData(u, r.cfg.MaxRecordBytes) })
+		r.write(op, func() error { _, err := l.SaveUserData(u); return err }, func(m m) outcome { return m.userData(u, r.cfg.MaxRecordBytes) })
 	case OpState:
-		r.write(op, func() error { _, err := l.UpdateState(op.State); return err }, func(m *model) outcome { return m.updateState(op.State, r.cfg.MaxRecordBytes) })
+		r.write(op, func() error { _, err := l.UpdateState(op.State); return err }, func(m m) outcome { return m.updateState(op.State, r.cfg.MaxRecordBytes) })
 	case OpFlush:
 		r.flush(op.Sync)
 	case OpStep:
@@ -269,6 +293,7 @@ func (r *runner) exec(op Op) {
 		}
 	case OpFault:
 		r.res.Faults++
+		r.res.FaultsByKind[op.Fault.Kind()]++
 		r.fi.Add(faultinject.Rule{Op: op.Fault.Op, Nth: op.K, Times: 1, Err: op.Fault.Err, ShortWrite: op.Fault.Short})
 		r.logf("%v armed", op)
 	case OpFlip:

@@ -11,7 +11,10 @@
 // pingcap/failpoint cannot tell a bare "return" from "off".
 //
 // Names are the module path, the package and the moment, e.g.
-// "github.com/raftlog/raftlog/wal/beforeFsync"; [Name] builds them.
+// "github.com/raftlog/raftlog/wal/beforeFsync"; [Name] builds them. The
+// list is public API: package crashtest exports each name as a constant
+// (crashtest.Failpoints), docs/testing.md documents them, and crashtest's
+// TestFailpointNamesAreTheAPI fails when the Inject calls disagree with both.
 package failpoint
 
 import "errors"
