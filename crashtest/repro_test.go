@@ -1,24 +1,17 @@
-//go:build rotationrepro
-
-// A reproduction of a recovery bug that crashtest's counter example found
-// (seed 2813): it fails on the current wal and is kept out of the default
-// build until the fix lands; then drop the build tag. Run it with
-//
-//	go test -tags rotationrepro ./crashtest -run TestRecoveryRotation
-//
-// The cause: wal.rotateAtRecovery truncates the old chunk's torn tail, writes
-// the seal after it, and fsyncs once. A power loss that reorders (fs.
-// CrashReordered) can keep the seal's sector but not the truncation, so the
-// old chunk's length covers the torn bytes again: an intact seal followed by
-// damage. The next Open's dropInterruptedRotation sees damage in the
-// predecessor, removes the successor as an interrupted rotation's head, and
-// then refuses the log: the seal names the chunk it just removed. An fsync
-// after the truncation, before the seal is written, makes this test and the
-// counter's 10,000 seeds pass.
+// A regression test for a recovery bug that crashtest's counter example
+// found (seed 2813). wal.rotateAtRecovery cuts the old chunk's torn tail,
+// writes the seal after the cut, and fsyncs once. A power loss that reorders
+// (fs.CrashReordered) can keep the seal's sector but not the cut, so the old
+// chunk's length covers the torn bytes again: an intact seal followed by
+// damage. Open then removed the successor as an interrupted rotation's head
+// and refused the log: the seal named the chunk it had just removed. Now
+// anything after a seal makes the seal's chunk incomplete, so the next Open
+// cuts at the seal and rotates again.
 
 package crashtest_test
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -37,7 +30,7 @@ func TestRecoveryRotationSurvivesReorderedCrash(t *testing.T) {
 	// A log with one synced entry, then unsynced bytes past it that a
 	// process crash keeps: a torn tail for the next Open to cut.
 	base := fs.NewMem()
-	l, err := raftlog.Open("/log", raftlog.Config{FS: base, ManualFlush: true})
+	l, err := raftlog.Open("/log", raftlog.Config{FS: base, ManualFlush: true, PreallocateBytes: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,18 +46,18 @@ func TestRecoveryRotationSurvivesReorderedCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write(make([]byte, 300)) // unsynced: the tail a crash tore
+	f.Write(bytes.Repeat([]byte{0x5a}, 300)) // unsynced: the tail a crash tore (zeros would be the unwritten tail)
 	f.Close()
 	for k := uint64(0); k < 12; k++ {
 		for s := uint64(0); s < 64; s++ {
 			for _, mode := range []fs.CrashMode{fs.CrashOrdered, fs.CrashReordered} {
 				disk := crashed.Crash(rand.New(rand.NewPCG(0, 0)), fs.CrashProcess) // a copy, unsynced tail included
 				disk.HaltAfter(k)
-				if l, err := raftlog.Open("/log", raftlog.Config{FS: disk, ManualFlush: true}); err == nil {
+				if l, err := raftlog.Open("/log", raftlog.Config{FS: disk, ManualFlush: true, PreallocateBytes: 4096}); err == nil {
 					l.Close()
 				}
 				after := disk.Crash(rand.New(rand.NewPCG(s, k)), mode)
-				l, err := raftlog.Open("/log", raftlog.Config{FS: after, ManualFlush: true})
+				l, err := raftlog.Open("/log", raftlog.Config{FS: after, ManualFlush: true, PreallocateBytes: 4096})
 				if err != nil {
 					t.Fatalf("a %v power loss after I/O %d of the Open that cut a torn tail (crash seed %d): the log no longer opens: %v", mode, k, s, err)
 				}

@@ -3,11 +3,13 @@ package raftlog
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/raftlog/raftlog/codec"
 	"github.com/raftlog/raftlog/fs"
 	"github.com/raftlog/raftlog/wal"
 )
@@ -195,6 +197,50 @@ func TestRepairMissingNewestChunk(t *testing.T) {
 	require.Equal(t, int64(len(data))-41, c.Offset, "the seal naming the missing chunk is cut")
 	requireBackup(t, m, c, data)
 	require.Contains(t, files(t, m), wal.ChunkName(prev.ID)+".broken")
+}
+
+// A chunk cut at a record boundary, before its seal, followed by a chunk
+// holding only its head: what a rotation that a crash interrupted leaves,
+// but the head's marker vouches for the bytes that are gone, so it is damage.
+// The default mode refuses it; Repair keeps the cut chunk and moves its
+// successor aside (it used to take it for an interrupted rotation and then
+// fail on the gap between the two).
+func TestRepairCutChunkBeforeHeadOnlySuccessor(t *testing.T) {
+	m, pos, st := repairFixture(t)
+	prev := st.WAL.Closed[len(st.WAL.Closed)-1]
+	var inPrev []uint64
+	for i := uint64(1); i <= 60; i++ {
+		if pos[i].Chunk == prev.ID {
+			inPrev = append(inPrev, i)
+		}
+	}
+	require.GreaterOrEqual(t, len(inPrev), 2)
+	keep := inPrev[0]
+	prevPath := filepath.Join("/log", wal.ChunkName(prev.ID))
+	resize(t, m, prevPath, int64(pos[keep].End()-prev.ID))
+
+	newest := filepath.Join("/log", wal.ChunkName(st.WAL.Open.ID))
+	var headEnd int64
+	require.NoError(t, wal.Scan(m, "/log", codec.Bytes, func(f wal.Found[[]byte]) error {
+		if f.File == newest && f.Kind == wal.KindCheckpoint {
+			headEnd = f.Offset + int64(f.Size)
+		}
+		return nil
+	}))
+	require.NotZero(t, headEnd)
+	resize(t, m, newest, headEnd)
+
+	rep := requireRepaired(t, m, keep)
+	require.True(t, slices.ContainsFunc(rep.Cuts, func(c Cut) bool { return c.File == newest && c.Durable && c.Backup != "" }),
+		"the successor is moved aside: %+v", rep.Cuts)
+}
+
+// resize truncates a file of m to size bytes.
+func resize(t *testing.T, m *fs.Mem, path string, size int64) {
+	t.Helper()
+	data, err := fs.ReadFile(m, path)
+	require.NoError(t, err)
+	require.NoError(t, fs.WriteFile(m, path, data[:size], 0o644))
 }
 
 // A log whose start is gone cannot be cut around: Repair still refuses,

@@ -152,6 +152,15 @@ func newRunner[L, P, V, U any](ts *typeset[L, P, V, U], seed uint64, trace io.Wr
 	if rng.IntN(4) == 0 {
 		r.dir = NestedDir
 	}
+	// Zeros written ahead of the records: in steps smaller than a chunk
+	// (so the records cross the zeros' end), of a whole chunk (the
+	// default, capped at ChunkMaxBytes), or none.
+	switch rng.IntN(3) {
+	case 0:
+		r.cfg.PreallocateBytes = int64(64 + rng.IntN(1024))
+	case 1:
+		r.cfg.PreallocateBytes = -1
+	}
 	r.res.Seed = seed
 	r.res.CrashesByMode = map[fs.CrashMode]int{}
 	r.res.FaultsByKind = map[string]int{}

@@ -195,14 +195,40 @@ func (w *WAL[R]) dropInterruptedRotation(files []chunkFile) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	headOnly := nres.version == 0 || !nres.checkpoint || nres.version >= 2 && !nres.pastHead
-	if !headOnly {
+	if !headOnly(nres) {
 		return false, nil
 	}
 	pres, err := w.peek(pf)
 	if err != nil {
 		return false, err
 	}
+	if ok, err := w.interruptedRotation(pf, pres, nres); err != nil || !ok {
+		return false, err
+	}
+	path := w.chunkPath(nf.id)
+	if w.cfg.Recovery == Strict {
+		return false, fmt.Errorf("%w: %s holds only the head of a chunk whose predecessor %s was never sealed durably (an interrupted rotation)",
+			ErrTornTail, path, w.chunkPath(pf.id))
+	}
+	if err := w.removeFile(path); err != nil {
+		return false, err
+	}
+	w.cut(Cut{File: path, Chunk: nf.id, Offset: 0, Bytes: nf.size - nres.unwritten,
+		Reason: "a chunk created by a rotation that a crash interrupted before its predecessor was sealed durably: it held nothing acknowledged"})
+	return true, nil
+}
+
+// headOnly reports whether a chunk holds nothing past its head (or not
+// even an intact head): what a rotation leaves before its seal.
+func headOnly(res replayed) bool {
+	return res.version == 0 || !res.checkpoint || res.version >= 2 && !res.pastHead
+}
+
+// interruptedRotation reports whether chunk file pf (read as pres), followed
+// by a chunk holding only its head (read as nres), is what a crash leaves
+// in the middle of a rotation: pf is not complete, and lost nothing that
+// the new head or its own markers prove was durable.
+func (w *WAL[R]) interruptedRotation(pf chunkFile, pres, nres replayed) (bool, error) {
 	if nres.vouched > pf.id+uint64(pres.valid) {
 		// The new chunk's head vouches for bytes of its predecessor that
 		// are gone: they were durable, so this is damage, not a crash.
@@ -229,16 +255,6 @@ func (w *WAL[R]) dropInterruptedRotation(files []chunkFile) (bool, error) {
 			return false, nil // damage to durable data: the replay reports it
 		}
 	}
-	path := w.chunkPath(nf.id)
-	if w.cfg.Recovery == Strict {
-		return false, fmt.Errorf("%w: %s holds only the head of a chunk whose predecessor %s was never sealed durably (an interrupted rotation)",
-			ErrTornTail, path, w.chunkPath(pf.id))
-	}
-	if err := w.removeFile(path); err != nil {
-		return false, err
-	}
-	w.cut(Cut{File: path, Chunk: nf.id, Offset: 0, Bytes: nf.size - nres.unwritten,
-		Reason: "a chunk created by a rotation that a crash interrupted before its predecessor was sealed durably: it held nothing acknowledged"})
 	return true, nil
 }
 

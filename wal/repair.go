@@ -117,7 +117,7 @@ func (w *WAL[R]) firstDamage(files []chunkFile, res []replayed, i int, m meta) (
 		return 0, "the chunk's header is damaged: " + r.damage.reason
 	}
 	if !r.checkpoint && r.damage == nil {
-		if last && i > 0 && res[i-1].seal == nil {
+		if last && i > 0 && w.interrupted(files, res, i-1) {
 			return -1, "" // an interrupted rotation: recovery drops the new chunk
 		}
 		return 0, "the chunk holds no intact checkpoint"
@@ -139,8 +139,7 @@ func (w *WAL[R]) firstDamage(files []chunkFile, res []replayed, i int, m meta) (
 	if !last {
 		next, nres := files[i+1], res[i+1]
 		switch {
-		case r.seal == nil && r.version >= 2 && i == len(files)-2 &&
-			(nres.version == 0 || !nres.checkpoint || !nres.pastHead):
+		case r.seal == nil && r.version >= 2 && i == len(files)-2 && w.interrupted(files, res, i):
 			return -1, "" // an interrupted rotation: recovery drops the new chunk
 		case r.seal == nil && r.version >= 2:
 			return r.valid, "the chunk ends without its seal"
@@ -161,6 +160,17 @@ func (w *WAL[R]) firstDamage(files []chunkFile, res []replayed, i int, m meta) (
 		return r.valid, "zero bytes past the end of a log that was closed cleanly"
 	}
 	return -1, ""
+}
+
+// interrupted reports whether files[i] and files[i+1], the newest, are what
+// a crash leaves in the middle of a rotation, which the default recovery
+// undoes by itself (see interruptedRotation).
+func (w *WAL[R]) interrupted(files []chunkFile, res []replayed, i int) bool {
+	if i+1 != len(files)-1 || !headOnly(res[i+1]) {
+		return false
+	}
+	ok, err := w.interruptedRotation(files[i], res[i], res[i+1])
+	return err == nil && ok
 }
 
 // cutAt cuts the log at file offset at of chunk i: it keeps chunk i's bytes
