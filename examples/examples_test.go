@@ -76,7 +76,7 @@ func TestQuickstart(t *testing.T) {
 
 func TestCustomCodec(t *testing.T) {
 	out := run(t, build(t, "customcodec"))
-	want := `a vote for another candidate in the same term: raftlog: vote cannot be reversed: current t3:node-b(won), attempted t3:node-c
+	want := `a vote for another candidate in the same term: raftlog: the vote t3:node-c cannot replace the saved vote t3:node-b(won)
 reopened: {Vote:t3:node-b(won) Last:t3.3 Committed:t3.3 Purged:<none> UserData:"applied through t3.3"}
 t3.1 set x="1"
 t3.2 set y="2"

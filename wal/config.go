@@ -84,10 +84,11 @@ type Config struct {
 	// bounded between flushes. Default 1 MiB; negative disables. Ignored
 	// with ManualWorker.
 	WriteAhead int
-	// PreallocateBytes is how far ahead of its data the open chunk's file
-	// is extended with zeros, in bytes: when a write would pass the end of
-	// the zeros, the file is extended to the next multiple of
-	// PreallocateBytes (never past ChunkMaxBytes). An fsync of data written
+	// PreallocateBytes bounds how far ahead of its data the open chunk's
+	// file is extended with zeros, in bytes: when a write would pass the
+	// end of the zeros, the file is extended past it by as many bytes as
+	// the chunk holds, at least 16 KiB and at most PreallocateBytes (never
+	// past ChunkMaxBytes). An fsync of data written
 	// over zeros flushes the data alone, while one that grows the file must
 	// also commit the file's new size and blocks: on ext4 that makes small
 	// synced appends markedly faster. Recovery tells the zero-filled tail

@@ -11,9 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestZeroFillAhead: the open chunk's file is extended with zeros to the next
-// multiple of PreallocateBytes ahead of its records, on every file system;
-// Close cuts the zeros off, and a reopen finds every record and cuts nothing.
+// TestZeroFillAhead: the open chunk's file is extended with zeros ahead of
+// its records, on every file system: first by minZeroFill, then by as much
+// as the chunk holds, at most PreallocateBytes. Close cuts the zeros off,
+// and a reopen finds every record and cuts nothing.
 func TestZeroFillAhead(t *testing.T) {
 	const step = 64 << 10
 	for _, name := range []string{"mem", "os"} {
@@ -26,19 +27,29 @@ func TestZeroFillAhead(t *testing.T) {
 			l := openTest(t, fsys, cfg)
 			l.append("a", "b")
 			l.sync()
-			require.EqualValues(t, step, fileSize(t, fsys, l.path(0)), "the file reaches the first multiple of the step")
-			require.Less(t, l.w.End(), uint64(step))
+			// The first step goes minZeroFill past the chunk's head (the
+			// records of the round are then written over the zeros).
+			size := fileSize(t, fsys, l.path(0))
+			require.Greater(t, size, int64(l.w.End()))
+			require.LessOrEqual(t, size, int64(l.w.End())+minZeroFill)
+			require.Greater(t, size, int64(minZeroFill))
 			zeros := l.w.Stat().Flush.ZeroFilled
-			// Zeros go from the end of the chunk's head (the records of the
-			// round are then written over them) to the step.
-			require.LessOrEqual(t, zeros, uint64(step-ChunkHeaderSize))
-			require.GreaterOrEqual(t, zeros, step-l.w.End())
+			require.EqualValues(t, size-fileHead(t, fsys, l.path(0)), zeros, "zeros from the head's end to the file's")
+
+			l.append(strings.Repeat("x", 20<<10)) // past the first step
+			l.sync()
+			end := int64(l.w.End())
+			size = fileSize(t, fsys, l.path(0))
+			require.Greater(t, size, end+minZeroFill, "the second step doubles with the chunk")
+			require.LessOrEqual(t, size, 2*end)
 
 			big := strings.Repeat("x", 40<<10)
-			l.append(big, big) // past the first step
+			l.append(big, big, big)
 			l.sync()
-			require.Greater(t, l.w.End(), uint64(step))
-			require.EqualValues(t, 2*step, fileSize(t, fsys, l.path(0)))
+			end = int64(l.w.End())
+			size = fileSize(t, fsys, l.path(0))
+			require.Greater(t, size, end)
+			require.LessOrEqual(t, size, end+step, "never more than PreallocateBytes ahead")
 			want := slices.Clone(l.sm.recs)
 
 			l.close()
@@ -49,6 +60,15 @@ func TestZeroFillAhead(t *testing.T) {
 			l.close()
 		})
 	}
+}
+
+// fileHead is the file offset where the head of the chunk file path ends:
+// its header, first marker and checkpoint.
+func fileHead(t *testing.T, fsys fs.FS, path string) int64 {
+	frames := parseChunk(t, readFile(t, fsys, path))
+	require.GreaterOrEqual(t, len(frames), 2)
+	require.Equal(t, kindCheckpoint, frames[1].kind)
+	return frames[1].end
 }
 
 // TestZeroFillStopsAtChunkMax: the zeros never reach past ChunkMaxBytes, and

@@ -283,18 +283,23 @@ func (w *WAL[R]) writeAt(c *chunk, data []byte, at uint64) error {
 // zeros is what zeroFill writes from: never written to.
 var zeros [256 << 10]byte
 
-// zeroFill extends chunk c's file with zeros up to the next multiple of
-// Config.PreallocateBytes at or past end (a file offset), capped at
-// ChunkMaxBytes, when end passes the zeros already there. The zeros become
-// durable with the records of the same round: from then on an fsync of
-// records written over them flushes data alone, with no change of the
-// file's size or blocks to commit.
+// minZeroFill is the first step of zeros ahead in a chunk: later steps
+// double with the chunk's size, so that a chunk closed early (by
+// ChunkMaxRecords, or a log that stays small) costs little extra writing.
+const minZeroFill = 16 << 10
+
+// zeroFill extends chunk c's file with zeros past end (a file offset) when
+// end passes the zeros already there: by as many bytes as the chunk holds,
+// at least minZeroFill and at most Config.PreallocateBytes, never past
+// ChunkMaxBytes. The zeros become durable with the records of the same
+// round: from then on an fsync of records written over them flushes data
+// alone, with no change of the file's size or blocks to commit.
 func (w *WAL[R]) zeroFill(c *chunk, end int64) error {
-	step := w.cfg.PreallocateBytes
-	if step <= 0 || end <= c.size {
+	limit := w.cfg.PreallocateBytes
+	if limit <= 0 || end <= c.size {
 		return nil
 	}
-	target := min((end+step-1)/step*step, w.cfg.ChunkMaxBytes)
+	target := min(end+min(limit, max(minZeroFill, end)), w.cfg.ChunkMaxBytes)
 	for off := max(c.size, end); off < target; {
 		n := min(target-off, int64(len(zeros)))
 		if err := failpoint.Inject("wal/beforeWrite"); err != nil {
