@@ -18,13 +18,13 @@ func (w *WAL[R]) Flush(sync bool, cb func(error)) error {
 	if w.closed {
 		return ErrClosed
 	}
-	return w.enqueueLocked(sync, cb)
+	return w.enqueueLocked(request{sync: sync, cb: cb})
 }
 
 // enqueueLocked queues a flush request and wakes the worker, unless the
 // WAL is poisoned.
-func (w *WAL[R]) enqueueLocked(sync bool, cb func(error)) error {
-	if err := w.queueLocked(sync, cb); err != nil {
+func (w *WAL[R]) enqueueLocked(r request) error {
+	if err := w.queueLocked(r); err != nil {
 		return err
 	}
 	w.kickWorker()
@@ -32,11 +32,11 @@ func (w *WAL[R]) enqueueLocked(sync bool, cb func(error)) error {
 }
 
 // queueLocked queues a flush request, unless the WAL is poisoned.
-func (w *WAL[R]) queueLocked(sync bool, cb func(error)) error {
+func (w *WAL[R]) queueLocked(r request) error {
 	if w.failed != nil {
 		return w.failed
 	}
-	w.reqs = append(w.reqs, request{sync: sync, cb: cb})
+	w.reqs = append(w.reqs, r)
 	return nil
 }
 
@@ -61,7 +61,7 @@ func (w *WAL[R]) flushWait(sync, public bool) error {
 	w.mu.Lock()
 	err := ErrClosed
 	if !public || !w.closed {
-		err = w.queueLocked(sync, wt.cb)
+		err = w.queueLocked(request{sync: sync, wt: wt})
 	}
 	w.mu.Unlock()
 	if err != nil {
@@ -83,18 +83,15 @@ func (w *WAL[R]) flushWait(sync, public bool) error {
 	return <-wt.done
 }
 
-// waiter is a reusable callback that hands its result to a blocked caller,
-// so that Sync allocates nothing.
+// waiter hands a round's result to a caller blocked in Sync, WaitIdle or
+// Close. It is not a callback: handing it the result runs no caller code,
+// so a round that serves only waiters need not track which goroutine runs
+// callbacks. Pooled, so that Sync allocates nothing.
 type waiter struct {
-	done chan error
-	cb   func(error)
+	done chan error // buffered: the round never blocks on it
 }
 
-var waiters = sync.Pool{New: func() any {
-	wt := &waiter{done: make(chan error, 1)}
-	wt.cb = func(err error) { wt.done <- err }
-	return wt
-}}
+var waiters = sync.Pool{New: func() any { return &waiter{done: make(chan error, 1)} }}
 
 func (w *WAL[R]) kickWorker() {
 	if w.cfg.ManualWorker {

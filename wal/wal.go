@@ -164,9 +164,12 @@ type segment struct {
 	seal int
 }
 
+// request is one flush: a caller's callback (Flush), a blocked caller's
+// waiter (Sync, WaitIdle, Close), or neither.
 type request struct {
 	sync bool
 	cb   func(error)
+	wt   *waiter
 }
 
 type removal struct {

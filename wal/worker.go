@@ -138,12 +138,17 @@ func (w *WAL[R]) step() bool {
 	return true
 }
 
-// callback runs the callbacks in request order, then drops them so the
-// reused queue keeps no closures alive.
+// callback runs the callbacks and hands the waiters their result, in
+// request order, then drops them so the reused queue keeps no closures
+// alive. Only callbacks, which run the caller's code, mark this goroutine as
+// running callbacks (see callbackGoroutine): that costs a stack read.
 func (w *WAL[R]) callback(reqs []request, err error) {
 	called := false
 	for i, r := range reqs {
-		if r.cb != nil {
+		switch {
+		case r.wt != nil:
+			r.wt.done <- err
+		case r.cb != nil:
 			if !called {
 				called = true
 				w.inCallback.enter()
