@@ -37,6 +37,7 @@ func (w *WAL[R]) queueLocked(r request) error {
 		return w.failed
 	}
 	w.reqs = append(w.reqs, r)
+	w.gathered()
 	return nil
 }
 

@@ -118,6 +118,8 @@ type WAL[R any] struct {
 	inCallback callbackGoroutine
 	// closeDone is closed once Close has released everything.
 	closeDone chan struct{}
+	// gathering lets a round wait for the requests of a group to queue.
+	gathering gatherState
 
 	kick chan struct{}
 	stop chan struct{}
@@ -197,6 +199,7 @@ func Open[R any](cfg Config, c codec.Codec[R], sm StateMachine[R]) (*WAL[R], err
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	w.raw, _ = sm.(RawApplier)
+	w.gathering.ready = make(chan struct{}, 1)
 	if err := w.recover(); err != nil {
 		w.closeFiles()
 		lock.Close()

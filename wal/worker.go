@@ -53,6 +53,7 @@ func (w *WAL[R]) Step() bool {
 
 // step is Step's round, with stepMu held.
 func (w *WAL[R]) step() bool {
+	w.gather()
 	w.mu.Lock()
 	if w.failed != nil {
 		reqs, err := w.reqs, w.failed
@@ -101,9 +102,13 @@ func (w *WAL[R]) step() bool {
 	if err == nil {
 		err = w.writeSegments(segs)
 	}
+	var fsyncTime time.Duration
 	if err == nil && syncWanted {
+		start := time.Now()
 		err = w.syncDirty()
+		fsyncTime = time.Since(start)
 	}
+	w.roundServed(len(reqs), syncWanted && err == nil, fsyncTime)
 
 	w.mu.Lock()
 	w.inflight = w.inflight[:0]

@@ -1,0 +1,72 @@
+package wal
+
+import (
+	"testing"
+	"time"
+
+	"github.com/raftlog/raftlog/fs"
+	"github.com/stretchr/testify/require"
+)
+
+// queue adds a flush request the way Flush does, without waking the worker,
+// so that the test alone decides when a round runs.
+func queue(w *WAL[string]) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.queueLocked(request{sync: true}); err != nil {
+		panic(err)
+	}
+}
+
+// TestGatherWaitsForTheLastRoundsSize: a round that follows one which
+// served several requests does not start until as many are queued (group
+// commit then serves nearly every waiter with one fsync), and one that
+// follows a round of one request starts at once.
+func TestGatherWaitsForTheLastRoundsSize(t *testing.T) {
+	l := openTest(t, fs.NewMem(), Config{})
+	w := l.w
+	g := &w.gathering
+	g.max = time.Hour // only the queue ends the wait
+	g.fsync = time.Hour
+
+	g.last = 3
+	queue(w)
+	done := make(chan struct{})
+	go func() {
+		w.gather()
+		close(done)
+	}()
+	queue(w)
+	select {
+	case <-done:
+		t.Fatal("the round started with 2 requests queued; the last round served 3")
+	default:
+	}
+	queue(w)
+	<-done // the third request ends the wait
+	w.mu.Lock()
+	require.Len(t, w.reqs, 3)
+	require.Zero(t, g.want, "no signal left armed")
+	w.mu.Unlock()
+
+	g.last = 1 // a lone appender's rounds never wait
+	queue(w)
+	w.gather()
+
+	w.mu.Lock()
+	w.reqs = w.reqs[:0]
+	w.mu.Unlock()
+	l.close()
+}
+
+// TestGatherNeverWaitsWithAManualWorker: a caller-driven worker's rounds
+// are deterministic: no wait, whatever the last round served.
+func TestGatherNeverWaitsWithAManualWorker(t *testing.T) {
+	l := openTest(t, fs.NewMem(), Config{ManualWorker: true})
+	g := &l.w.gathering
+	g.max, g.fsync, g.last = time.Hour, time.Hour, 5
+	queue(l.w)
+	l.w.gather() // returns at once
+	l.sync()
+	l.close()
+}
