@@ -9,8 +9,10 @@ import (
 )
 
 // Read returns the entries with index in [from, to), in order, as an
-// iterator. Each payload comes from the cache or, on a miss, from one ReadAt
-// of its record, whose checksum is verified: damage yields a
+// iterator. Each payload comes from the cache or, on a miss, from the file,
+// read a block (wal.DefaultReadBlock) at a time so that consecutive misses
+// cost one ReadAt per block; every record's checksum is verified: damage
+// yields a
 // *CorruptionError naming the index (and, through it, the chunk file and
 // offset), never the damaged bytes. Read never waits for an fsync.
 //
@@ -32,8 +34,9 @@ import (
 func (l *Log[L, P, V, U]) Read(from, to uint64) iter.Seq2[Entry[L, P], error] {
 	return func(yield func(Entry[L, P], error) bool) {
 		var prev L // the id of the entry yielded last, if any
+		var rd *wal.Reader[record[L, P, V, U]]
 		for i := from; i < to || from > to; i++ {
-			e, err := l.entry(i, from, to, prev, i > from)
+			e, err := l.entry(i, from, to, prev, i > from, &rd)
 			if !yield(e, err) || err != nil {
 				return
 			}
@@ -43,8 +46,9 @@ func (l *Log[L, P, V, U]) Read(from, to uint64) iter.Seq2[Entry[L, P], error] {
 }
 
 // entry reads entry i of a Read of [from, to) whose previous item, if
-// hasPrev, was the entry with id prev.
-func (l *Log[L, P, V, U]) entry(i, from, to uint64, prev L, hasPrev bool) (Entry[L, P], error) {
+// hasPrev, was the entry with id prev. A miss reads through *rd, made on
+// the first miss.
+func (l *Log[L, P, V, U]) entry(i, from, to uint64, prev L, hasPrev bool, rd **wal.Reader[record[L, P, V, U]]) (Entry[L, P], error) {
 	var e Entry[L, P]
 	l.mu.RLock()
 	if l.closed {
@@ -89,7 +93,10 @@ func (l *Log[L, P, V, U]) entry(i, from, to uint64, prev L, hasPrev bool) (Entry
 		return e, nil
 	}
 	l.cache.misses.Add(1)
-	r, err := l.wal.Load(pos)
+	if *rd == nil {
+		*rd = l.wal.NewReader(0)
+	}
+	r, err := (*rd).Load(pos)
 	if err == nil && (r.op != opAppend || l.t.CompareLogID(r.id, e.ID) != 0) {
 		err = fmt.Errorf("the record at offset %d is %v, not the entry %v", pos.Offset, r, e.ID)
 	}

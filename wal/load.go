@@ -33,20 +33,35 @@ func (w *WAL[R]) Load(pos Position) (R, error) {
 		}
 	}
 	if inFile {
-		n, err := c.f.ReadAt(buf, int64(pos.Offset-c.id))
-		switch {
-		case n == len(buf):
-		case w.isClosed.Load():
-			return zero, ErrClosed
-		case c.removed.Load():
-			return zero, fmt.Errorf("%w: %s", ErrChunkRemoved, c.path)
-		case err != nil && !errors.Is(err, io.EOF):
-			return zero, fmt.Errorf("wal: reading %s at offset %d: %w", c.path, pos.Offset-c.id, err)
-		default:
-			return zero, &CorruptionError{File: c.path, Chunk: c.id, Offset: int64(pos.Offset - c.id),
-				Reason: fmt.Sprintf("the file ends %d bytes into the record", n), Err: err}
+		if err := w.readAt(c, buf, pos.Offset); err != nil {
+			return zero, err
 		}
 	}
+	return w.decodeAt(c, buf, pos)
+}
+
+// readAt fills buf from chunk c's file at global offset at, which the
+// worker has written.
+func (w *WAL[R]) readAt(c *chunk, buf []byte, at uint64) error {
+	n, err := c.f.ReadAt(buf, int64(at-c.id))
+	switch {
+	case n == len(buf):
+		return nil
+	case w.isClosed.Load():
+		return ErrClosed
+	case c.removed.Load():
+		return fmt.Errorf("%w: %s", ErrChunkRemoved, c.path)
+	case err != nil && !errors.Is(err, io.EOF):
+		return fmt.Errorf("wal: reading %s at offset %d: %w", c.path, at-c.id, err)
+	}
+	return &CorruptionError{File: c.path, Chunk: c.id, Offset: int64(at - c.id),
+		Reason: fmt.Sprintf("the file ends %d bytes into the record", n), Err: err}
+}
+
+// decodeAt verifies and decodes the record at pos, whose bytes (exactly
+// pos.Size of them) are buf.
+func (w *WAL[R]) decodeAt(c *chunk, buf []byte, pos Position) (R, error) {
+	var zero R
 	kind, body, n, err := codec.DecodeRecordSeed(buf, readLimit, c.seed(pos.Offset))
 	corrupt := func(reason string, err error) error {
 		return &CorruptionError{File: c.path, Chunk: c.id, Offset: int64(pos.Offset - c.id), Reason: reason, Err: err}

@@ -31,7 +31,7 @@ const (
 // up to G; each read row costs a time per entry of the log; every child
 // costs a start. The traced pass repeats the append and purge rows once. It
 // is a prediction, not a bound: the progress lines tell the real time, and
-// MaxTime caps each append run.
+// MaxTime caps each append and random-read run.
 func Estimate(cfg Config, lr LimitRun) time.Duration {
 	var rep, traced float64
 	for _, row := range cfg.Rows {
@@ -66,8 +66,12 @@ func Estimate(cfg Config, lr LimitRun) time.Duration {
 	return time.Duration(total * float64(time.Second))
 }
 
-// MaxTimeApplies reports whether Scale.MaxTime caps the row's runs.
-func (r Row) MaxTimeApplies() bool { return r.Workload == workload.Append && r.ID != LogRow }
+// MaxTimeApplies reports whether Scale.MaxTime caps the row's runs: the
+// append rows but the log (which the read rows need whole), and the random
+// reads (a store that loads a segment per read would take hours).
+func (r Row) MaxTimeApplies() bool {
+	return r.Workload == workload.Append && r.ID != LogRow || r.Workload == workload.RandRead
+}
 
 // rowCost is the model's time for one run of the row by one store.
 func rowCost(sc Scale, lr LimitRun, row Row, s Store) float64 {

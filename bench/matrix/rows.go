@@ -113,9 +113,9 @@ func (r Row) params(sc Scale, dir string, logEntries uint64) workload.Params {
 		p.N = logEntries
 	} else {
 		p.N = r.N(sc)
-		if r.ID != LogRow {
-			p.MaxTime = sc.MaxTime
-		}
+	}
+	if r.MaxTimeApplies() {
+		p.MaxTime = sc.MaxTime
 	}
 	return p
 }

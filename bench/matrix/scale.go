@@ -25,8 +25,8 @@ type Scale struct {
 	// run.
 	RawOps   int
 	RawBytes int64
-	// MaxTime ends an append run that takes longer (marked capped), so
-	// that a slow store cannot stretch the run unboundedly.
+	// MaxTime ends an append or random-read run that takes longer (marked
+	// capped), so that a slow store cannot stretch the run unboundedly.
 	MaxTime time.Duration
 }
 

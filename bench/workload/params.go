@@ -40,7 +40,7 @@ type Params struct {
 	Goroutines int           // concurrent appenders
 	Reads      int           // random reads
 	Seed       uint64        // of the random read indexes
-	MaxTime    time.Duration // ends an Append run early (0: never)
+	MaxTime    time.Duration // ends an Append or random-read run early (0: never)
 }
 
 // Flags registers the parameters on fs.
@@ -53,7 +53,7 @@ func (p *Params) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&p.Goroutines, "g", 1, "concurrent appenders")
 	fs.IntVar(&p.Reads, "reads", 1000, "random reads")
 	fs.Uint64Var(&p.Seed, "seed", 1, "seed of the random read indexes")
-	fs.DurationVar(&p.MaxTime, "max-time", 0, "end an append run after this long (0: never)")
+	fs.DurationVar(&p.MaxTime, "max-time", 0, "end an append or random-read run after this long (0: never)")
 }
 
 // Args renders p as the flags Flags parses.

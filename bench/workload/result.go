@@ -14,7 +14,7 @@ type Result struct {
 	Entries, Ops, Bytes uint64
 	// Seconds is the timed section's wall time.
 	Seconds float64
-	// Capped is set when an Append run stopped at MaxTime.
+	// Capped is set when an Append or random-read run stopped at MaxTime.
 	Capped bool `json:",omitempty"`
 	// OpenSeconds is the time of the open (Reopen, RandRead, and the
 	// untimed open of SeqRead and Purge).

@@ -5,6 +5,7 @@ package raftlogstore
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/raftlog/raftlog/bench/store"
 	"github.com/raftlog/raftlog/raftlog"
@@ -20,6 +21,9 @@ const term = 1
 // store.Scanner, store.GroupCommitter and store.Counter.
 type Store struct {
 	l *raftlog.DefaultLog
+
+	mu  sync.Mutex // guards buf
+	buf []raftlog.Entry[raftlog.LogID, []byte]
 }
 
 // Open opens the log in dir with raftlog.Config{} (every option at its
@@ -32,17 +36,17 @@ func Open(dir string) (store.Store, error) {
 	return &Store{l: l}, nil
 }
 
-func entries(es []store.Entry) []raftlog.Entry[raftlog.LogID, []byte] {
-	out := make([]raftlog.Entry[raftlog.LogID, []byte], len(es))
-	for i, e := range es {
-		out[i] = raftlog.Entry[raftlog.LogID, []byte]{ID: raftlog.LogID{Term: term, Index: e.Index}, Payload: e.Payload}
-	}
-	return out
-}
-
-// AppendNoSync appends without waiting for the disk.
+// AppendNoSync appends without waiting for the disk. The entries are
+// converted into a buffer the Store reuses, so that the adapter allocates
+// nothing per append.
 func (s *Store) AppendNoSync(es []store.Entry) error {
-	if _, err := s.l.Append(entries(es)...); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = s.buf[:0]
+	for _, e := range es {
+		s.buf = append(s.buf, raftlog.Entry[raftlog.LogID, []byte]{ID: raftlog.LogID{Term: term, Index: e.Index}, Payload: e.Payload})
+	}
+	if _, err := s.l.Append(s.buf...); err != nil {
 		return fmt.Errorf("raftlog: append at %d: %w", es[0].Index, err)
 	}
 	return nil

@@ -1,0 +1,65 @@
+package wal
+
+import (
+	"fmt"
+
+	"github.com/raftlog/raftlog/codec"
+)
+
+// Reader loads records in the order of their positions with one ReadAt per
+// block of the file rather than one per record: a sequential read of a
+// range that the cache no longer holds (after a reopen, say) then costs a
+// system call per block. Each record is verified as Load verifies it; a
+// record that is not in the block (written since, not written yet, or
+// behind) is read as Load reads it. A Reader reuses its block, so it must
+// not be used by two goroutines at once; it may run concurrently with
+// everything else.
+type Reader[R any] struct {
+	w     *WAL[R]
+	block int
+	c     *chunk
+	buf   []byte // the file's bytes [at, at+len(buf)) of chunk c
+	at    uint64
+}
+
+// DefaultReadBlock is the block size NewReader uses when given 0: large
+// enough to amortise the system call over hundreds of small records, small
+// enough to stay in the CPU's caches.
+const DefaultReadBlock = 256 << 10
+
+// NewReader returns a Reader that reads blocks of up to block bytes (0:
+// DefaultReadBlock); a record larger than a block is read whole.
+func (w *WAL[R]) NewReader(block int) *Reader[R] {
+	if block <= 0 {
+		block = DefaultReadBlock
+	}
+	return &Reader[R]{w: w, block: block}
+}
+
+// Load reads back the record at pos, from the Reader's block when the block
+// holds it, else from a new block that starts at pos; errors are Load's.
+func (r *Reader[R]) Load(pos Position) (R, error) {
+	var zero R
+	w := r.w
+	c := w.chunkAt(pos.Offset)
+	if c == nil || pos.Size < codec.Overhead || pos.End() > c.written.Load() {
+		return w.Load(pos) // removed, invalid, or not written yet: Load says which
+	}
+	if c != r.c || pos.Offset < r.at || pos.End() > r.at+uint64(len(r.buf)) {
+		// A new block, from pos to at most the end of what is written.
+		n := min(max(uint64(r.block), uint64(pos.Size)), c.written.Load()-pos.Offset)
+		if uint64(cap(r.buf)) < n {
+			r.buf = make([]byte, n)
+		}
+		r.c, r.at, r.buf = nil, 0, r.buf[:n]
+		if err := w.readAt(c, r.buf, pos.Offset); err != nil {
+			return zero, err
+		}
+		r.c, r.at = c, pos.Offset
+	}
+	if c.removed.Load() {
+		return zero, fmt.Errorf("%w: %s", ErrChunkRemoved, c.path)
+	}
+	off := pos.Offset - r.at
+	return w.decodeAt(c, r.buf[off:off+uint64(pos.Size)], pos)
+}
