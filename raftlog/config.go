@@ -49,6 +49,15 @@ type Config struct {
 	// a node restarts: a mistyped path must not become a new log that has
 	// forgotten the node's vote.
 	MustExist bool
+	// ReadAll makes Open read and verify every chunk file in full. By
+	// default Open reads, for each chunk that has an index file (written
+	// when the chunk was sealed, and for the last chunk by a clean Close),
+	// only that file and the chunk's header and seal: a few bytes per entry
+	// instead of the whole log. Damage inside such a chunk is then found by
+	// the read of a damaged entry (a *CorruptionError), not by Open; set
+	// ReadAll for a full check at Open (`raftlog verify` does). Repair mode
+	// implies it.
+	ReadAll bool
 	// ManualFlush runs no flush goroutine: flushes wait until Step is
 	// called (Sync, WaitIdle and Close call it themselves). For
 	// deterministic simulation.
@@ -90,6 +99,6 @@ func (c Config) wal(dir string) wal.Config {
 		Dir: dir, FS: c.FS,
 		ChunkMaxRecords: c.ChunkMaxRecords, ChunkMaxBytes: c.ChunkMaxBytes,
 		MaxRecordBytes: c.MaxRecordBytes, PreallocateBytes: c.PreallocateBytes,
-		Recovery: c.Recovery, Logger: c.Logger, ManualWorker: c.ManualFlush, Rand: c.Rand,
+		Recovery: c.Recovery, ReadAll: c.ReadAll, Logger: c.Logger, ManualWorker: c.ManualFlush, Rand: c.Rand,
 	}
 }

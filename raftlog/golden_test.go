@@ -9,7 +9,7 @@ package raftlog
 //   - Read compatibility: every stored version must open (from a copy, so the
 //     fixture is never modified) and read back exactly its dump.txt.
 //   - Write compatibility: the scenario, run now, must write the current
-//     version's .wal files byte for byte, and no other .wal file.
+//     version's .wal and .idx files and META byte for byte, and no other.
 //
 // Any format change must add a new golden version directory, never rewrite
 // the old one: bump wal.FormatVersion and run this test with -update, which
@@ -68,15 +68,15 @@ func goldenDump(t *testing.T, l *DefaultLog) string {
 	return b.String()
 }
 
-// goldenWALFiles returns the .wal files and the META file in dir, name ->
-// content.
+// goldenWALFiles returns the .wal files, their .idx index files and the
+// META file in dir, name -> content.
 func goldenWALFiles(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	files := map[string][]byte{}
 	for _, en := range entries {
-		if en.IsDir() || !strings.HasSuffix(en.Name(), ".wal") && en.Name() != wal.MetaFileName {
+		if en.IsDir() || !strings.HasSuffix(en.Name(), ".wal") && !strings.HasSuffix(en.Name(), ".idx") && en.Name() != wal.MetaFileName {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, en.Name()))

@@ -238,6 +238,16 @@ func cxReopenEquivRun(t *testing.T, seed uint64, maxBatch int, crash bool) bool 
 				require.NoError(t, g.l.Close())
 			}
 			g.did("reopen")
+			// A full replay (ReadAll) and the default Open, which takes
+			// sealed chunks (and, after a Close, the last one) from their
+			// index files, must agree.
+			full := cfg
+			full.FS, full.ReadAll = m.Crash(crashRng, fs.CrashProcess), true
+			lf, err := Open("/log", full)
+			require.NoError(t, err, "seed %d op %d: reopen reading all failed; history: %s", seed, op, g.history(20))
+			cxRequireSameSnap(t, before, cxSnapshot(t, lf), "seed %d op %d: the log read in full differs; history: %s\non disk before:\n%s",
+				seed, op, g.history(20), dump)
+			require.NoError(t, lf.Close())
 			g.l, err = Open("/log", cfg)
 			require.NoError(t, err, "seed %d op %d: reopen failed; history: %s\non disk before:\n%s", seed, op, g.history(20), dump)
 			after := cxSnapshot(t, g.l)

@@ -48,13 +48,13 @@ func files(t *testing.T, m *fs.Mem) []string {
 	return names
 }
 
-// requireRepaired opens the damaged log: the default mode refuses it, the
-// Repair mode opens it with entries 1..keep, and afterwards the default mode
-// opens it with nothing to cut. It returns the repair's report.
+// requireRepaired opens the damaged log: a full check (ReadAll) refuses it,
+// the Repair mode opens it with entries 1..keep, and afterwards the default
+// mode opens it with nothing to cut. It returns the repair's report.
 func requireRepaired(t *testing.T, m *fs.Mem, keep uint64) RecoveryReport[LogID, Vote, []byte] {
 	t.Helper()
-	_, err := Open("/log", Config{FS: m})
-	require.ErrorIs(t, err, ErrCorrupt, "the default mode refuses the damage")
+	_, err := Open("/log", Config{FS: m, ReadAll: true})
+	require.ErrorIs(t, err, ErrCorrupt, "a full check refuses the damage")
 
 	l, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/raftlog/raftlog/codec"
 	"github.com/raftlog/raftlog/fs"
@@ -22,7 +23,10 @@ import (
 //   - cut: a chunk file loses its tail;
 //   - zero: a region of a chunk file is zeroed;
 //   - append: bytes are added after the end of the newest chunk: zeros,
-//     random bytes, or a copy of an intact record of the log (stale bytes).
+//     random bytes, or a copy of an intact record of the log (stale bytes);
+//
+// or, one time in six, an index file is removed, cut or overwritten (Open
+// must then read its chunk instead).
 //
 // Each is applied only where the format claims to detect it
 // (docs/durability.md): anywhere in a cleanly closed log; in a crashed one,
@@ -81,26 +85,76 @@ func (r *runner[L, P, V, U]) damage(seed uint64) {
 	r.logf("damage (%s log): %s", map[bool]string{true: "closed", false: "crashed"}[closed], what)
 	r.dumpDisk()
 
+	// A full check (ReadAll: no chunk taken from its index file) must
+	// find the damage, or the log must hold every acknowledged operation.
 	cfg := r.cfg
 	cfg.FS = r.mem.Crash(rng, fs.CrashProcess) // a copy: the first Open must not change the damaged disk
+	cfg.ReadAll = true
 	l, err := r.openLog(cfg)
 	if err == nil {
 		l.Close()
-		r.logf("Open after the damage succeeded")
+		r.logf("Open (reading all) after the damage succeeded")
 		r.recover(lower) // every acknowledged operation must be there
 		return
 	}
-	r.logf("Open after the damage -> %v", errText(err))
+	r.logf("Open (reading all) after the damage -> %v", errText(err))
 	if !errors.Is(err, raftlog.ErrCorrupt) {
 		r.fail("after %s, Open failed without a corruption error: %v", what, err)
 		return
 	}
+	r.checkDefaultOpen(rng, what, lower)
 	if rng.IntN(3) == 0 && r.repairDamage(what) {
 		return
 	}
 	r.mem = undamaged
 	r.newFaultFS(seed)
 	r.recover(lower)
+}
+
+// checkDefaultOpen opens the damaged log as a node does by default, taking
+// closed chunks from their index files without reading them. It may refuse
+// (with a corruption error), or open without seeing the damage; then every
+// entry it reads is one the log held, and a read meets the damage with a
+// corruption error, never with wrong data: the state and the entries read
+// before the first error are a state of the history (at or after lower, the
+// last one known durable) and a prefix of its entries.
+func (r *runner[L, P, V, U]) checkDefaultOpen(rng *rand.Rand, what string, lower int) {
+	cfg := r.cfg
+	cfg.FS = r.mem.Crash(rng, fs.CrashProcess)
+	l, err := r.openLog(cfg)
+	if err != nil {
+		r.logf("Open after the damage -> %v", errText(err))
+		if !errors.Is(err, raftlog.ErrCorrupt) {
+			r.fail("after %s, Open failed without a corruption error: %v", what, err)
+		}
+		return
+	}
+	defer l.Close()
+	st := l.State()
+	s := l.Stat()
+	var ents []ment[L, P]
+	var rerr error
+	for e, err := range l.Read(s.First, s.End) {
+		if err != nil {
+			rerr = err
+			break
+		}
+		ents = append(ents, r.ts.entry(e))
+	}
+	r.logf("Open after the damage succeeded (index files); read %d entries -> %v", len(ents), errText(rerr))
+	if rerr != nil && !errors.Is(rerr, raftlog.ErrCorrupt) {
+		r.fail("after %s, a read failed without a corruption error: %v", what, rerr)
+		return
+	}
+	key := r.ts.stateKey(st)
+	for j := max(lower, 0); j < len(r.hist); j++ {
+		m := r.hist[j]
+		if key == m.stateKey() && len(ents) <= len(m.ents) && (len(ents) == 0 || s.First == m.first) &&
+			sameEntries(ents, m.ents[:len(ents)]) && (rerr != nil || len(ents) == len(m.ents)) {
+			return
+		}
+	}
+	r.fail("after %s, the log opened from its index files holds %v and %s, not a state of its history since the last durable one", what, st, entriesString(ents))
 }
 
 // applyDamage damages the disk as the format claims to detect, and says
@@ -111,16 +165,18 @@ func (r *runner[L, P, V, U]) applyDamage(rng *rand.Rand, closed bool) (string, b
 		r.fail("listing %s: %v", r.dir, err)
 		return "", false
 	}
-	var chunks []string
+	var chunks, indexes []string
 	for _, n := range names {
 		if _, ok := wal.ParseChunkName(n); ok {
 			chunks = append(chunks, path.Join(r.dir, n))
+		}
+		if strings.HasSuffix(n, ".idx") {
+			indexes = append(indexes, path.Join(r.dir, n))
 		}
 	}
 	if len(chunks) == 0 {
 		return "", false
 	}
-	newest := chunks[len(chunks)-1]
 	size := func(p string) int64 {
 		fi, err := r.mem.Stat(p)
 		if err != nil {
@@ -129,6 +185,28 @@ func (r *runner[L, P, V, U]) applyDamage(rng *rand.Rand, closed bool) (string, b
 		}
 		return fi.Size()
 	}
+	if len(indexes) > 0 && rng.IntN(6) == 0 {
+		// An index file is a cache: whatever happens to it, Open reads
+		// the chunk instead, and the log is the same.
+		p := indexes[rng.IntN(len(indexes))]
+		switch rng.IntN(3) {
+		case 0:
+			if err := r.mem.Remove(p); err != nil {
+				r.fail("remove %s: %v", p, err)
+			}
+			return "removed " + path.Base(p), true
+		case 1:
+			was := size(p)
+			at := rng.Int64N(max(was, 1))
+			r.resize(p, at)
+			return fmt.Sprintf("cut %s at %d of %d bytes", path.Base(p), at, was), true
+		default:
+			at := rng.Int64N(max(size(p), 1))
+			r.patch(p, at, []byte{byte(1 + rng.IntN(255))})
+			return fmt.Sprintf("overwrote byte %d of %s", at, path.Base(p)), true
+		}
+	}
+	newest := chunks[len(chunks)-1]
 	for range 8 { // a class that does not apply draws again
 		switch rng.IntN(4) {
 		case 0:

@@ -8,9 +8,12 @@ import (
 	"github.com/raftlog/raftlog/wal"
 )
 
-// flip closes the log, flips one bit at rest in a chunk file, and opens it:
-// either Open reports corruption naming the file, or the bit was somewhere
-// that no longer matters and the log is exactly what it was.
+// flip closes the log, flips one bit at rest in a chunk file, and opens it
+// with a full check (ReadAll): either Open reports corruption naming the
+// file, or the bit was somewhere that no longer matters and the log is
+// exactly what it was. When the full check refuses, the default Open, which
+// takes closed chunks from their index files, must not return wrong data
+// either (checkDefaultOpen).
 func (r *runner[L, P, V, U]) flip(seed uint64) {
 	if r.crash != nil {
 		r.powerLoss() // the armed crash comes first
@@ -63,6 +66,7 @@ func (r *runner[L, P, V, U]) flip(seed uint64) {
 
 	cfg := r.cfg
 	cfg.FS = r.fi
+	cfg.ReadAll = true
 	l, err := r.openLog(cfg)
 	r.epoch++
 	r.logf("flip %s@%d^%#x; Open -> %v", file, off, mask, errText(err))
@@ -85,6 +89,10 @@ func (r *runner[L, P, V, U]) flip(seed uint64) {
 	case ce.File != file || ce.Offset > off:
 		r.fail("a flipped bit at %s:%d reported at %s:%d", file, off, ce.File, ce.Offset)
 	}
+	if r.v != nil {
+		return
+	}
+	r.checkDefaultOpen(rng, "a flipped bit", len(r.hist)-1)
 	if r.v != nil {
 		return
 	}

@@ -41,16 +41,17 @@ func (w *WAL[R]) AppendBatch(recs []R, dst []Position) ([]Position, error) {
 	undo := w.saveLocked()
 	n := len(dst)
 	for i, rec := range recs {
-		w.pending = recs[:i] // for the checkpoint of a chunk started mid-batch
+		// For the checkpoint (and summary) of a chunk started mid-batch.
+		w.pending, w.pendPos = recs[:i], dst[n:]
 		pos, err := w.appendRotatingLocked(rec)
 		if err != nil {
-			w.pending = nil
+			w.pending, w.pendPos = nil, nil
 			w.restoreLocked(undo)
 			return dst[:n], err
 		}
 		dst = append(dst, pos)
 	}
-	w.pending = nil
+	w.pending, w.pendPos = nil, nil
 	w.writeAheadLocked()
 	return dst, nil
 }
@@ -178,7 +179,8 @@ func (w *WAL[R]) rotateLocked() error {
 		return fmt.Errorf("wal: encoding the checkpoint for a new chunk: %w", err)
 	}
 	w.headOf, w.head = next, len(w.buf)
-	w.sealed = append(w.sealed, segment{c: old, data: prevBuf, start: prevStart, marker: prevMarker, head: oldHead, seal: sealAt})
+	index := w.indexOf(old, at, w.pending, w.pendPos)
+	w.sealed = append(w.sealed, segment{c: old, data: prevBuf, start: prevStart, marker: prevMarker, head: oldHead, seal: sealAt, index: index})
 	w.chunksMu.Lock()
 	w.chunks = append(w.chunks, next)
 	w.chunksMu.Unlock()

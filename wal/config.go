@@ -97,6 +97,10 @@ type Config struct {
 	PreallocateBytes int64
 	// Recovery chooses what Open does with damage.
 	Recovery RecoveryMode
+	// ReadAll makes Open read and verify every chunk in full, ignoring the
+	// index files that let it skip sealed chunks (see Summarizer): what a
+	// full check of a log at rest needs. Repair mode implies it.
+	ReadAll bool
 	// Rand is where the random salts of new chunks come from; nil means
 	// crypto/rand. A seeded reader makes the files of a run reproducible
 	// (the simulator and golden-file tests pass one).

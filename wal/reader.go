@@ -9,7 +9,8 @@ import (
 // Reader loads records in the order of their positions with one ReadAt per
 // block of the file rather than one per record: a sequential read of a
 // range that the cache no longer holds (after a reopen, say) then costs a
-// system call per block. Each record is verified as Load verifies it; a
+// system call per block. Its first read fetches the record alone (a read
+// of one entry reads nothing more); later ones fetch a block. Each record is verified as Load verifies it; a
 // record that is not in the block (written since, not written yet, or
 // behind) is read as Load reads it. A Reader reuses its block, so it must
 // not be used by two goroutines at once; it may run concurrently with
@@ -17,6 +18,7 @@ import (
 type Reader[R any] struct {
 	w     *WAL[R]
 	block int
+	used  bool // a record was read: read ahead from now on
 	c     *chunk
 	buf   []byte // the file's bytes [at, at+len(buf)) of chunk c
 	at    uint64
@@ -47,7 +49,12 @@ func (r *Reader[R]) Load(pos Position) (R, error) {
 	}
 	if c != r.c || pos.Offset < r.at || pos.End() > r.at+uint64(len(r.buf)) {
 		// A new block, from pos to at most the end of what is written.
-		n := min(max(uint64(r.block), uint64(pos.Size)), c.written.Load()-pos.Offset)
+		block := uint64(pos.Size)
+		if r.used {
+			block = max(uint64(r.block), block)
+		}
+		r.used = true
+		n := min(block, c.written.Load()-pos.Offset)
 		if uint64(cap(r.buf)) < n {
 			r.buf = make([]byte, n)
 		}

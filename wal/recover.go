@@ -2,6 +2,8 @@ package wal
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/raftlog/raftlog/fs"
 )
@@ -54,7 +56,10 @@ func (w *WAL[R]) recover() error {
 		return w.startFresh()
 	}
 	interrupted := false
-	if len(files) > 1 {
+	if len(files) > 1 && !(m.clean && files[len(files)-1].id == m.last) {
+		// The last chunk of a log closed cleanly is not one a rotation
+		// cut short began: Close finishes every rotation. Not reading it
+		// twice is what lets a reopen use its index file alone.
 		if interrupted, err = w.dropInterruptedRotation(files); err != nil {
 			return err
 		}
@@ -106,7 +111,10 @@ func (rc *recovery[R]) run() error {
 		if err := w.openChunkFile(c, i >= n-2); err != nil {
 			return err
 		}
-		res, err := w.replay(c, rc.files[i].size, replayApply)
+		res, indexed, err := rc.fromIndex(c, rc.files[i], i == n-1)
+		if err == nil && !indexed {
+			res, err = w.replay(c, rc.files[i].size, replayApply)
+		}
 		if err != nil {
 			return err
 		}
@@ -483,7 +491,11 @@ func (w *WAL[R]) listChunks() ([]chunkFile, error) {
 	for _, n := range names {
 		id, ok := ParseChunkName(n)
 		if !ok {
-			if n != fs.LockFileName && n != MetaFileName {
+			if _, idx := parseIndexName(n); idx && strings.HasSuffix(n, ".tmp") && w.cfg.Recovery != Strict {
+				// A copy an index write left behind: a crash cut it short.
+				w.fs.Remove(filepath.Join(w.cfg.Dir, n))
+			}
+			if _, idx := parseIndexName(n); !idx && n != fs.LockFileName && n != MetaFileName {
 				w.cfg.Logger.Debug("wal: ignoring a file that is not a chunk", "dir", w.cfg.Dir, "name", n)
 			}
 			continue

@@ -64,21 +64,23 @@ type WAL[R any] struct {
 	fs    fs.FS
 	codec codec.Codec[R]
 	sm    StateMachine[R]
-	raw   RawApplier // sm, if it implements it
+	raw   RawApplier    // sm, if it implements it
+	sum   Summarizer[R] // sm, if it implements it
 	lock  io.Closer
 
 	// mu guards the appender's state, which the flush worker takes from.
 	mu        sync.Mutex
-	open      *chunk    // the chunk being appended to
-	buf       []byte    // bytes of open not yet taken by the worker
-	bufStart  uint64    // global offset of buf[0]
-	marker    int       // offset in buf of the synced marker to patch, or -1
-	headOf    *chunk    // a new chunk none of whose bytes the worker took yet
-	head      int       // the length of headOf's header, marker and checkpoint
-	pending   []R       // the records of the AppendBatch under way
-	start     uint64    // the log's first offset: the largest trim stated
-	sealed    []segment // data of chunks closed by rotation, not yet taken
-	inflight  []segment // data the worker is writing; Load may copy from it
+	open      *chunk     // the chunk being appended to
+	buf       []byte     // bytes of open not yet taken by the worker
+	bufStart  uint64     // global offset of buf[0]
+	marker    int        // offset in buf of the synced marker to patch, or -1
+	headOf    *chunk     // a new chunk none of whose bytes the worker took yet
+	head      int        // the length of headOf's header, marker and checkpoint
+	pending   []R        // the records of the AppendBatch under way
+	pendPos   []Position // and their positions
+	start     uint64     // the log's first offset: the largest trim stated
+	sealed    []segment  // data of chunks closed by rotation, not yet taken
+	inflight  []segment  // data the worker is writing; Load may copy from it
 	reqs      []request
 	spareReqs []request // the queue the worker gave back, reused
 	removals  []removal
@@ -96,8 +98,9 @@ type WAL[R any] struct {
 
 	// stepMu serialises Step, whoever runs it.
 	stepMu  sync.Mutex
-	dirty   []*chunk // written since their last fsync (worker-owned)
-	written uint64   // global offset written to files (worker-owned)
+	dirty   []*chunk     // written since their last fsync (worker-owned)
+	indexes []*indexFile // of chunks sealed this round, written after its callbacks
+	written uint64       // global offset written to files (worker-owned)
 
 	// meta is what the META file says. fresh: the log has no chunk file
 	// yet, so the first chunk's creation comes before META. Both are the
@@ -164,6 +167,8 @@ type segment struct {
 	// seal is the offset of the chunk's seal in data, or -1: the seal is
 	// written only once the next chunk exists durably.
 	seal int
+	// index is the sealed chunk's index file, written after its seal.
+	index *indexFile
 }
 
 // request is one flush: a caller's callback (Flush), a blocked caller's
@@ -199,6 +204,7 @@ func Open[R any](cfg Config, c codec.Codec[R], sm StateMachine[R]) (*WAL[R], err
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	w.raw, _ = sm.(RawApplier)
+	w.sum, _ = sm.(Summarizer[R])
 	w.gathering.ready = make(chan struct{}, 1)
 	if err := w.recover(); err != nil {
 		w.closeFiles()
@@ -313,6 +319,9 @@ func (w *WAL[R]) markClean() error {
 		if err := w.syncDirty(); err != nil {
 			return w.poison(err)
 		}
+	}
+	if x := w.indexOf(w.open, m.end, nil, nil); x != nil {
+		w.writeIndex(*x) // before META: it is used only once META says closed
 	}
 	if err := writeMeta(w.fs, w.cfg.Dir, m); err != nil {
 		return w.poison(err)

@@ -137,6 +137,7 @@ func (w *WAL[R]) step() bool {
 	}
 	w.stats.step(len(reqs))
 	w.callback(reqs, err)
+	w.writeIndexes()
 	w.mu.Lock()
 	w.spareReqs = reqs[:0] // the next step's queue: no allocation per flush
 	w.mu.Unlock()
@@ -203,6 +204,9 @@ func (w *WAL[R]) writeSegments(segs []segment) error {
 			if unsealed != nil {
 				if err := w.writeSeal(unsealed); err != nil {
 					return err
+				}
+				if unsealed.index != nil {
+					w.indexes = append(w.indexes, unsealed.index)
 				}
 				unsealed = nil
 			}
@@ -441,6 +445,7 @@ func (w *WAL[R]) removeChunks(cs []*chunk) error {
 		if err := w.fs.Remove(c.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("wal: removing purged chunk: %w", err)
 		}
+		w.removeIndex(c.id)
 		w.cfg.Logger.Debug("wal: removed purged chunk", "file", c.path)
 	}
 	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {

@@ -65,7 +65,9 @@ func dryRunRecovery(dir string) (*raftlog.DefaultLog, recovery, error) {
 
 // openDryRun opens dir as raftlog.Open would, recovery included, through an
 // overlayFS: nothing is written to the disk and no lock is taken. The
-// directory must hold a log.
+// directory must hold a log. It reads every chunk in full (ReadAll): a node's
+// Open takes closed chunks from their index files, but a tool that checks a
+// log must see the damage inside them.
 func openDryRun(dir string, logger *slog.Logger) (*raftlog.DefaultLog, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -74,5 +76,5 @@ func openDryRun(dir string, logger *slog.Logger) (*raftlog.DefaultLog, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", dir)
 	}
-	return raftlog.Open(dir, raftlog.Config{FS: newOverlay(fs.OS()), CacheMaxItems: -1, Logger: logger, MustExist: true})
+	return raftlog.Open(dir, raftlog.Config{FS: newOverlay(fs.OS()), CacheMaxItems: -1, Logger: logger, MustExist: true, ReadAll: true})
 }

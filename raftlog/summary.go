@@ -1,0 +1,259 @@
+package raftlog
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/raftlog/raftlog/codec"
+	"github.com/raftlog/raftlog/wal"
+)
+
+// A chunk's summary (wal.Summarizer) is what Open needs of the chunk in
+// place of its records: the state at the chunk's end, the range of indexes
+// the log held then, and, for every entry whose record lies in the chunk
+// and that the log held then, its index, log id and position. Entries are a
+// suffix of the log when the chunk ends (positions grow with indexes). A
+// summary applies as a replay would: the chunk's head checkpoint (whose
+// state is the one the previous chunk ended with) fits the entries to the
+// state; the entries from the chunk's first on are replaced by the
+// summary's; the held range is cut to what it was at the chunk's end; the
+// state becomes the chunk's. Layout, integers little-endian:
+//
+//	version u8 (1)
+//	uvarint length, state record (op 6, as a checkpoint)
+//	held u64, count u64: the log held [held, held+count)
+//	first u64, n u64: the chunk's entries [first, first+n)
+//	ids: with Types.WithIndex, uvarint k, then k runs of (start u64,
+//	     uvarint length, log id); else n times (uvarint length, log id)
+//	offsets: n × u32, each record's offset in the chunk
+//	sizes:   n × u32
+const summaryVersion = 1
+
+// Summarize implements wal.Summarizer. pending are appends (AppendBatch is
+// used for Append only); any other record yields no summary, and the chunk
+// is then replayed at Open.
+func (m machine[L, P, V, U]) Summarize(dst []byte, chunk, end uint64, pending []record[L, P, V, U], pendingPos []wal.Position) []byte {
+	l := m.l
+	for _, r := range pending {
+		if r.op != opAppend {
+			return dst
+		}
+	}
+	base := len(dst)
+	dst = append(dst, summaryVersion)
+	st, err := recordCodec[L, P, V, U]{t: &l.t}.Append(nil, m.Checkpoint(pending))
+	if err != nil {
+		return dst[:base]
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(st)))
+	dst = append(dst, st...)
+
+	// The entries at the chunk's end are the index's, then the batch's,
+	// which follow them or, as indexEntry applies them, start afresh;
+	// those in this chunk are a suffix, found by position.
+	x := &l.idx
+	held, count, keep := x.first, uint64(x.n), x.n
+	if len(pending) > 0 {
+		if pi := l.t.Index(pending[0].id); x.n == 0 || pi != x.end() {
+			held, count, keep = pi, 0, 0
+		}
+		count += uint64(len(pending))
+	}
+	dst = binary.LittleEndian.AppendUint64(dst, held)
+	dst = binary.LittleEndian.AppendUint64(dst, count)
+	a := sort.Search(keep, func(k int) bool { return x.pos(x.first+uint64(k)).Offset >= chunk })
+	first, n := x.first+uint64(a), uint64(keep-a)
+	if n == 0 {
+		j := sort.Search(len(pending), func(k int) bool { return pendingPos[k].Offset >= chunk })
+		pending, pendingPos = pending[j:], pendingPos[j:]
+		if len(pending) > 0 {
+			first = l.t.Index(pending[0].id)
+		}
+	}
+	total := n + uint64(len(pending))
+	dst = binary.LittleEndian.AppendUint64(dst, first)
+	dst = binary.LittleEndian.AppendUint64(dst, total)
+
+	id := func(k uint64) L {
+		if k < n {
+			return x.id(first + k)
+		}
+		return pending[k-n].id
+	}
+	pos := func(k uint64) wal.Position {
+		if k < n {
+			return x.pos(first + k)
+		}
+		return pendingPos[k-n]
+	}
+	codecID := l.t.LogID
+	if l.t.WithIndex != nil {
+		var runs []uint64 // entry numbers where a run starts
+		for k := uint64(0); k < total; k++ {
+			if k == 0 || l.t.CompareLogID(l.t.WithIndex(id(runs[len(runs)-1]), first+k), id(k)) != 0 {
+				runs = append(runs, k)
+			}
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(runs)))
+		for _, k := range runs {
+			dst = binary.LittleEndian.AppendUint64(dst, first+k)
+			if dst, err = appendSized(dst, codecID, id(k)); err != nil {
+				return dst[:base]
+			}
+		}
+	} else {
+		for k := uint64(0); k < total; k++ {
+			if dst, err = appendSized(dst, codecID, id(k)); err != nil {
+				return dst[:base]
+			}
+		}
+	}
+	for k := uint64(0); k < total; k++ {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(pos(k).Offset-chunk))
+	}
+	for k := uint64(0); k < total; k++ {
+		dst = binary.LittleEndian.AppendUint32(dst, pos(k).Size)
+	}
+	return dst
+}
+
+// appendSized appends a uvarint length and v's encoding.
+func appendSized[T any](dst []byte, c codec.Codec[T], v T) ([]byte, error) {
+	enc, err := c.Append(nil, v)
+	if err != nil {
+		return dst, err
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(enc)))
+	return append(dst, enc...), nil
+}
+
+// errSummary is a summary that does not decode.
+var errSummary = errors.New("raftlog: summary does not decode")
+
+// summary is a decoded chunk summary.
+type summary[L, V, U any] struct {
+	state       State[L, V, U]
+	held, count uint64
+	first, n    uint64
+	ids         []L        // without WithIndex: one per entry
+	runs        []idRun[L] // with WithIndex
+	offsets     []byte     // n × u32
+	sizes       []byte     // n × u32
+}
+
+// ApplySummary implements wal.Summarizer: it decodes the whole summary
+// first, so that a bad one changes nothing.
+func (m machine[L, P, V, U]) ApplySummary(b []byte, chunk uint64) error {
+	l := m.l
+	s, err := decodeSummary(l, b)
+	if err != nil {
+		return err
+	}
+	l.fitEntries() // the chunk's head checkpoint: the state so far
+	x := &l.idx
+	if s.n > 0 && x.n > 0 && s.first != x.end() {
+		if s.first > x.first && s.first < x.end() {
+			x.truncate(s.first)
+		} else {
+			x.reset(s.first)
+		}
+	}
+	x.pushSummary(s.first, int(s.n), chunk, s.offsets, s.sizes, s.ids, s.runs)
+	// The range held at the chunk's end: purges and truncations by index
+	// that the state does not show (a purge below the purge point's id)
+	// are in it.
+	if s.count == 0 {
+		x.reset(s.held)
+	} else {
+		x.truncate(s.held + s.count)
+		if s.held > 0 {
+			x.purge(s.held - 1)
+		}
+	}
+	l.state = s.state
+	return nil
+}
+
+func decodeSummary[L, P, V, U any](l *Log[L, P, V, U], b []byte) (summary[L, V, U], error) {
+	var s summary[L, V, U]
+	bad := func(what string) error { return fmt.Errorf("%w: %s", errSummary, what) }
+	if len(b) == 0 || b[0] != summaryVersion {
+		return s, bad("unknown version")
+	}
+	b = b[1:]
+	sl, k := binary.Uvarint(b)
+	if k <= 0 || sl > uint64(len(b)-k) {
+		return s, bad("state length")
+	}
+	r, used, err := recordCodec[L, P, V, U]{t: &l.t}.Decode(b[k : k+int(sl)])
+	if err != nil || used != int(sl) || r.op != opState {
+		return s, bad("state")
+	}
+	s.state = r.state
+	b = b[k+int(sl):]
+	if len(b) < 32 {
+		return s, bad("entry count")
+	}
+	s.held, s.count = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+	b = b[16:]
+	s.first, s.n = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+	b = b[16:]
+	if s.n > uint64(len(b))/8 || s.first+s.n < s.first {
+		return s, bad("entry count")
+	}
+	readID := func() (L, error) {
+		var id L
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return id, bad("log id length")
+		}
+		id, used, err := l.t.LogID.Decode(b[k : k+int(n)])
+		if err != nil || used != int(n) {
+			return id, bad("log id")
+		}
+		b = b[k+int(n):]
+		return id, nil
+	}
+	if l.t.WithIndex != nil {
+		runs, k := binary.Uvarint(b)
+		if k <= 0 || runs > uint64(len(b)) || (runs == 0) != (s.n == 0) {
+			return s, bad("runs")
+		}
+		b = b[k:]
+		for range runs {
+			if len(b) < 8 {
+				return s, bad("run")
+			}
+			start := binary.LittleEndian.Uint64(b)
+			b = b[8:]
+			id, err := readID()
+			if err != nil {
+				return s, err
+			}
+			if start < s.first || start >= s.first+s.n || len(s.runs) > 0 && start <= s.runs[len(s.runs)-1].start ||
+				len(s.runs) == 0 && start != s.first || l.t.Index(id) != start {
+				return s, bad("run start")
+			}
+			s.runs = append(s.runs, idRun[L]{start: start, id: id})
+		}
+	} else {
+		s.ids = make([]L, 0, s.n)
+		for k := uint64(0); k < s.n; k++ {
+			id, err := readID()
+			if err != nil {
+				return s, err
+			}
+			if l.t.Index(id) != s.first+k {
+				return s, bad("log id index")
+			}
+			s.ids = append(s.ids, id)
+		}
+	}
+	if uint64(len(b)) != 8*s.n {
+		return s, bad("positions")
+	}
+	s.offsets, s.sizes = b[:4*s.n], b[4*s.n:]
+	return s, nil
+}

@@ -1,0 +1,210 @@
+package raftlog
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/wal"
+)
+
+// readCounter is an fs.FS that counts the bytes read from chunk files.
+type readCounter struct {
+	fs.FS
+	chunkBytes atomic.Int64
+}
+
+func (c *readCounter) OpenFile(name string, flag int, perm os.FileMode) (fs.File, error) {
+	f, err := c.FS.OpenFile(name, flag, perm)
+	if err != nil || !strings.HasSuffix(name, ".wal") {
+		return f, err
+	}
+	return &countedFile{File: f, n: &c.chunkBytes}, nil
+}
+
+type countedFile struct {
+	fs.File
+	n *atomic.Int64
+}
+
+func (f *countedFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := f.File.ReadAt(p, off)
+	f.n.Add(int64(n))
+	return n, err
+}
+
+func (f *countedFile) Read(p []byte) (int, error) {
+	n, err := f.File.Read(p)
+	f.n.Add(int64(n))
+	return n, err
+}
+
+// summaryLog writes a log of many chunks with every kind of operation, and
+// closes it.
+func summaryLog(t *testing.T, m *fs.Mem) Config {
+	t.Helper()
+	cfg := Config{FS: m, ChunkMaxRecords: 10}
+	l, err := Open("/log", cfg)
+	require.NoError(t, err)
+	g := &cxGen{t: t, l: l, rng: rand.New(rand.NewPCG(7, 42)), term: 1, maxBatch: 12}
+	for range 1500 {
+		g.step()
+	}
+	require.NoError(t, l.Close())
+	return cfg
+}
+
+// TestOpenReadsIndexFilesNotChunks: after a clean Close, every chunk has an
+// index file, and Open reads of the chunk files only their headers and
+// seals, yet opens to the log that a full replay (ReadAll) gives.
+func TestOpenReadsIndexFilesNotChunks(t *testing.T) {
+	m := fs.NewMem()
+	cfg := summaryLog(t, m)
+	names, err := m.ReadDir("/log")
+	require.NoError(t, err)
+	var chunks int
+	for _, n := range names {
+		if id, ok := wal.ParseChunkName(n); ok {
+			chunks++
+			require.Contains(t, names, wal.IndexName(id), "chunk %s has an index file", n)
+		}
+	}
+	require.Greater(t, chunks, 5)
+
+	full := cfg
+	full.ReadAll = true
+	lf, err := Open("/log", full)
+	require.NoError(t, err)
+	want := cxSnapshot(t, lf)
+	require.NoError(t, lf.Close())
+
+	rc := &readCounter{FS: m}
+	cfg.FS = rc
+	l, err := Open("/log", cfg)
+	require.NoError(t, err)
+	read := rc.chunkBytes.Load()
+	require.LessOrEqual(t, read, int64(chunks*(wal.ChunkHeaderSize+41)), "Open read %d bytes of %d chunk files", read, chunks)
+	cxRequireSameSnap(t, want, cxSnapshot(t, l), "the log from its index files")
+	require.NoError(t, l.Close())
+}
+
+// TestIndexFileDamageFallsBack: an index file that is missing, cut, damaged,
+// or another chunk's is not used: Open reads that chunk instead, and the
+// log is the same.
+func TestIndexFileDamageFallsBack(t *testing.T) {
+	for _, damage := range []string{"remove", "cut", "flip", "swap", "empty"} {
+		t.Run(damage, func(t *testing.T) {
+			m := fs.NewMem()
+			cfg := summaryLog(t, m)
+			full := cfg
+			full.ReadAll = true
+			lf, err := Open("/log", full)
+			require.NoError(t, err)
+			want := cxSnapshot(t, lf)
+			require.NoError(t, lf.Close())
+
+			var idx []string
+			names, _ := m.ReadDir("/log")
+			for _, n := range names {
+				if strings.HasSuffix(n, ".idx") {
+					idx = append(idx, filepath.Join("/log", n))
+				}
+			}
+			require.Greater(t, len(idx), 2)
+			victim := idx[len(idx)/2]
+			b, err := fs.ReadFile(m, victim)
+			require.NoError(t, err)
+			switch damage {
+			case "remove":
+				require.NoError(t, m.Remove(victim))
+			case "cut":
+				require.NoError(t, fs.WriteFile(m, victim, b[:len(b)/2], 0o644))
+			case "flip":
+				b[len(b)/2] ^= 0x10
+				require.NoError(t, fs.WriteFile(m, victim, b, 0o644))
+			case "swap":
+				other, err := fs.ReadFile(m, idx[0])
+				require.NoError(t, err)
+				require.NoError(t, fs.WriteFile(m, victim, other, 0o644))
+			case "empty":
+				require.NoError(t, fs.WriteFile(m, victim, nil, 0o644))
+			}
+			l, err := Open("/log", cfg)
+			require.NoError(t, err)
+			cxRequireSameSnap(t, want, cxSnapshot(t, l), "after the index file %s was damaged (%s)", victim, damage)
+			require.NoError(t, l.Close())
+		})
+	}
+}
+
+// TestStaleIndexOfLastChunk: the index file a Close wrote for the last chunk
+// no longer describes it once the log is written again; after a crash
+// (no Close) Open replays that chunk, and every entry written is there.
+func TestStaleIndexOfLastChunk(t *testing.T) {
+	m := fs.NewMem()
+	cfg := Config{FS: m, ChunkMaxRecords: 1000}
+	l, err := Open("/log", cfg)
+	require.NoError(t, err)
+	cxAppendEach(t, l, cxEnts(1, 1, 10)...)
+	require.NoError(t, l.Close())
+	require.Contains(t, files(t, m), wal.IndexName(0))
+
+	l, err = Open("/log", cfg)
+	require.NoError(t, err)
+	cxAppendEach(t, l, cxEnts(1, 11, 20)...)
+	require.NoError(t, l.Sync())
+	want := cxSnapshot(t, l)
+	crashed := m.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
+	require.NoError(t, l.Close())
+
+	cfg.FS = crashed
+	l, err = Open("/log", cfg)
+	require.NoError(t, err)
+	cxRequireSameSnap(t, want, cxSnapshot(t, l), "after a crash, with the last chunk's index file from an earlier Close")
+	require.NoError(t, l.Close())
+}
+
+// FuzzApplySummary: a summary of any bytes is refused or applied, never a
+// panic; a refused one changes nothing.
+func FuzzApplySummary(f *testing.F) {
+	m := fs.NewMem()
+	cfg := Config{FS: m, ChunkMaxRecords: 5}
+	l, err := Open("/log", cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := uint64(1); i <= 12; i++ {
+		if _, err := l.Append(Entry[LogID, []byte]{ID: LogID{Term: 1 + i/6, Index: i}, Payload: fmt.Appendf(nil, "p%d", i)}); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		f.Fatal(err)
+	}
+	names, _ := m.ReadDir("/log")
+	for _, n := range names {
+		if strings.HasSuffix(n, ".idx") {
+			b, _ := fs.ReadFile(m, filepath.Join("/log", n))
+			if len(b) > 60 {
+				f.Add(b[56 : len(b)-4]) // the summary inside the index file
+			}
+		}
+	}
+	f.Add([]byte{summaryVersion})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fresh := &Log[LogID, []byte, Vote, []byte]{t: DefaultTypes}
+		fresh.idx.withIndex = DefaultTypes.WithIndex
+		fresh.idx.same = func(a, b LogID) bool { return a == b }
+		before := fresh.idx
+		if err := (machine[LogID, []byte, Vote, []byte]{fresh}).ApplySummary(b, 0); err != nil {
+			require.Equal(t, before.n, fresh.idx.n, "a refused summary changes nothing")
+		}
+	})
+}
