@@ -76,7 +76,10 @@ func (w *WAL[R]) flushWait(sync, public bool) error {
 		// to the worker goroutine and wait to be handed the result
 		// back. Requests queued meanwhile by others, who found stepMu
 		// held, kicked the worker: it serves them once this round ends.
+		// A Sync leaves chunk removals to the worker (see step).
+		w.deferRemoval = sync && public
 		w.step()
+		w.deferRemoval = false
 		w.stepMu.Unlock()
 	default:
 		w.kickWorker()

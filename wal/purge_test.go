@@ -82,6 +82,10 @@ func TestRemoveBefore(t *testing.T) {
 			}
 
 			l.sync()
+			// The files go once the trim record is durable: in the round
+			// of a WaitIdle, or of the worker after a Sync that ran its
+			// own round (it does not wait for the unlinking).
+			require.NoError(t, l.w.WaitIdle())
 			kept := allNames[2:]
 			require.Equal(t, kept, chunkNames(t, m, dir), "after a synced flush the removed chunks' files are gone")
 			for _, p := range pos[:6] {

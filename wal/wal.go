@@ -100,7 +100,10 @@ type WAL[R any] struct {
 	stepMu  sync.Mutex
 	dirty   []*chunk     // written since their last fsync (worker-owned)
 	indexes []*indexFile // of chunks sealed this round, written after its callbacks
-	written uint64       // global offset written to files (worker-owned)
+	// deferRemoval: this round runs on a Sync's goroutine, which leaves
+	// chunk removals to the worker goroutine.
+	deferRemoval bool
+	written      uint64 // global offset written to files (worker-owned)
 
 	// meta is what the META file says. fresh: the log has no chunk file
 	// yet, so the first chunk's creation comes before META. Both are the

@@ -127,7 +127,18 @@ func (w *WAL[R]) step() bool {
 	w.mu.Unlock()
 
 	if err == nil && len(remove) > 0 {
-		err = w.removeChunks(remove)
+		if w.deferRemoval {
+			// A Sync running this round on its own goroutine: the purges
+			// these files held are durable (their trim records are), and
+			// unlinking a large file takes tens of milliseconds, so the
+			// worker goroutine removes them after the Sync returns.
+			w.mu.Lock()
+			w.removals = append([]removal{{chunks: remove}}, w.removals...)
+			w.mu.Unlock()
+			w.kickWorker()
+		} else {
+			err = w.removeChunks(remove)
+		}
 	}
 	if err != nil {
 		err = w.poison(err)
