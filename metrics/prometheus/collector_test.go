@@ -1,6 +1,7 @@
 package prometheus_test
 
 import (
+	"bytes"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -63,9 +64,15 @@ func tornLog(t *testing.T) *raftlog.DefaultLog {
 			chunk = n
 		}
 	}
-	f, err := m.OpenFile(filepath.Join("/log", chunk), os.O_WRONLY|os.O_APPEND, 0)
+	// The torn record lands right after the synced data, inside the
+	// zeros the log wrote ahead of it.
+	path := filepath.Join("/log", chunk)
+	f, err := m.OpenFile(path, os.O_RDWR, 0)
 	must(t, err)
-	_, err = f.Write([]byte{0x30, 0, 0, 0, 1, 'a', 'b'})
+	data, err := io.ReadAll(f)
+	must(t, err)
+	end := len(bytes.TrimRight(data, "\x00"))
+	_, err = f.WriteAt([]byte{0x30, 0, 0, 0, 1, 'a', 'b'}, int64(end))
 	must(t, err)
 	must(t, f.Close())
 
