@@ -88,11 +88,13 @@ type Config struct {
 	// file is extended with zeros, in bytes: when a write would pass the
 	// end of the zeros, the file is extended past it by as many bytes as
 	// the chunk holds, at least 16 KiB and at most PreallocateBytes (never
-	// past ChunkMaxBytes). An fsync of data written
-	// over zeros flushes the data alone, while one that grows the file must
-	// also commit the file's new size and blocks: on ext4 that makes small
-	// synced appends markedly faster. Recovery tells the zero-filled tail
-	// from a torn write (docs/format.md), and Close cuts it off. Default
+	// past ChunkMaxBytes). An fsync of data written over zeros flushes the
+	// data alone, while one that grows the file must also commit the
+	// file's new size and blocks: on ext4 that makes small synced appends
+	// markedly faster. A round that writes 64 KiB or more grows the file
+	// itself: the new size's commit is shared by its many bytes, and zeros
+	// first would double them. Recovery tells the zero-filled tail from a
+	// torn write (docs/format.md), and Close cuts it off. Default
 	// DefaultPreallocateBytes; negative disables.
 	PreallocateBytes int64
 	// Recovery chooses what Open does with damage.

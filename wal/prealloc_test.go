@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -44,8 +45,10 @@ func TestZeroFillAhead(t *testing.T) {
 			require.LessOrEqual(t, size, 2*end)
 
 			big := strings.Repeat("x", 40<<10)
-			l.append(big, big, big)
-			l.sync()
+			for range 3 {
+				l.append(big)
+				l.sync()
+			}
 			end = int64(l.w.End())
 			size = fileSize(t, fsys, l.path(0))
 			require.Greater(t, size, end)
@@ -60,6 +63,39 @@ func TestZeroFillAhead(t *testing.T) {
 			l.close()
 		})
 	}
+}
+
+// TestLargeWriteGrowsTheFile: a round that writes largeWrite bytes or more
+// extends the file itself, with no zeros ahead (they would double the bytes
+// written); the next small round writes zeros ahead again, and a reopen
+// finds every record.
+func TestLargeWriteGrowsTheFile(t *testing.T) {
+	m := fs.NewMem()
+	l := openTest(t, m, Config{PreallocateBytes: 1 << 20})
+	l.append("a")
+	l.sync()
+	zeros := l.w.Stat().Flush.ZeroFilled
+	require.NotZero(t, zeros)
+
+	big := strings.Repeat("x", largeWrite)
+	l.append(big, "b")
+	l.sync()
+	require.Equal(t, zeros, l.w.Stat().Flush.ZeroFilled, "no zeros ahead of a large write")
+	require.EqualValues(t, l.w.End(), fileSize(t, m, l.path(0)), "the write grew the file")
+
+	l.append("c")
+	l.sync()
+	require.Greater(t, l.w.Stat().Flush.ZeroFilled, zeros, "zeros ahead of the next small write")
+	require.Greater(t, fileSize(t, m, l.path(0)), int64(l.w.End()))
+	want := slices.Clone(l.sm.recs)
+
+	img := m.Crash(rand.New(rand.NewPCG(1, 2)), fs.CrashOrdered) // a power loss after the Sync
+	l.close()
+	c := l.on(t, img)
+	require.NoError(t, c.reopen())
+	require.Equal(t, want, c.sm.recs)
+	require.Empty(t, c.w.Report().Cuts)
+	c.close()
 }
 
 // fileHead is the file offset where the head of the chunk file path ends:
@@ -78,11 +114,15 @@ func TestZeroFillStopsAtChunkMax(t *testing.T) {
 	m := fs.NewMem()
 	l := openTest(t, m, Config{ChunkMaxBytes: 100 << 10, PreallocateBytes: 64 << 10})
 	rec := strings.Repeat("r", 10<<10)
-	l.append(rec, rec, rec, rec, rec, rec, rec) // 70 KiB: into the second step
-	l.sync()
+	for range 7 { // 70 KiB in small rounds: into the second step
+		l.append(rec)
+		l.sync()
+	}
 	require.EqualValues(t, 100<<10, fileSize(t, m, l.path(0)), "capped at ChunkMaxBytes")
-	l.append(rec, rec, rec, rec) // past ChunkMaxBytes: a rotation
-	l.sync()
+	for range 4 { // past ChunkMaxBytes: a rotation
+		l.append(rec)
+		l.sync()
+	}
 	st := l.w.Stat()
 	require.Len(t, st.Closed, 1)
 	require.EqualValues(t, st.Closed[0].Bytes(), fileSize(t, m, l.path(0)), "the closed chunk ends at its seal")

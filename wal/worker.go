@@ -271,16 +271,25 @@ func (w *WAL[R]) vouchForPredecessor(s, unsealed *segment) error {
 
 // writeData writes data, which belongs at global offset at, to chunk c,
 // first extending the file with zeros ahead of it if data would pass them
-// (Config.PreallocateBytes).
+// (Config.PreallocateBytes), unless data is a large write.
 func (w *WAL[R]) writeData(c *chunk, data []byte, at uint64) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if err := w.zeroFill(c, int64(at-c.id)+int64(len(data))); err != nil {
-		return err
+	if len(data) < largeWrite {
+		if err := w.zeroFill(c, int64(at-c.id)+int64(len(data))); err != nil {
+			return err
+		}
 	}
 	return w.writeAt(c, data, at)
 }
+
+// largeWrite is the size from which a round's write grows the file itself
+// rather than zeros being written ahead of it: the fsync's cost of a new
+// file size is then shared by many bytes, while writing the zeros first
+// would double the bytes written (4 KiB entries in batches of 64 ran at
+// 0.65 of the disk's bandwidth with zeros ahead).
+const largeWrite = 64 << 10
 
 // writeAt writes data to chunk c at global offset at, as it is.
 func (w *WAL[R]) writeAt(c *chunk, data []byte, at uint64) error {
