@@ -253,3 +253,89 @@ func TestRepairRefusesMissingFirstChunk(t *testing.T) {
 	require.ErrorIs(t, err, ErrMissingChunk)
 	require.Equal(t, before, files(t, m))
 }
+
+// purgedFixture is repairFixture's log, reopened, purged to entry 40 and
+// closed: the chunks wholly below the purge are removed. It returns the
+// bytes of every chunk file from before the purge and the ids of the chunk
+// files left, oldest first.
+func purgedFixture(t *testing.T) (m *fs.Mem, before map[string][]byte, left []uint64) {
+	t.Helper()
+	m, _, _ = repairFixture(t)
+	before = map[string][]byte{}
+	for _, n := range files(t, m) {
+		if _, ok := wal.ParseChunkName(n); ok {
+			b, err := fs.ReadFile(m, "/log/"+n)
+			require.NoError(t, err)
+			before[n] = b
+		}
+	}
+	l, err := Open("/log", Config{FS: m})
+	require.NoError(t, err)
+	_, err = l.Purge(LogID{Term: 3, Index: 40})
+	require.NoError(t, err)
+	require.NoError(t, l.Sync())
+	require.NoError(t, l.Close())
+	for _, n := range files(t, m) {
+		if id, ok := wal.ParseChunkName(n); ok {
+			left = append(left, id)
+		}
+	}
+	require.GreaterOrEqual(t, len(before)-len(left), 2, "the purge removed chunks")
+	require.GreaterOrEqual(t, len(left), 3)
+	return m, before, left
+}
+
+// A purge's chunk removals had begun (a crash kept one removed chunk and
+// not the others), then a chunk between the purge point and the purge's
+// record is lost. A cut at that damage would take the only record of the
+// purge with it and leave a log that starts in chunks that are gone:
+// Repair refuses, as for a missing first chunk, and changes nothing.
+func TestRepairRefusesCutBeforeAPurgeWhoseRemovalsBegan(t *testing.T) {
+	m, before, left := purgedFixture(t)
+	var removed []string
+	for n := range before {
+		if id, _ := wal.ParseChunkName(n); !slices.Contains(left, id) {
+			removed = append(removed, n)
+		}
+	}
+	slices.Sort(removed)
+	require.NoError(t, fs.WriteFile(m, "/log/"+removed[1], before[removed[1]], 0o644)) // a leftover
+	require.NoError(t, m.Remove("/log/"+wal.ChunkName(left[len(left)-2])))
+
+	_, err := Open("/log", Config{FS: m})
+	require.ErrorIs(t, err, ErrCorrupt)
+	names := files(t, m)
+	_, err = Open("/log", Config{FS: m, Recovery: wal.Repair})
+	require.ErrorIs(t, err, ErrMissingChunk)
+	require.ErrorContains(t, err, "purge")
+	require.Equal(t, names, files(t, m), "a refused repair changes nothing")
+}
+
+// The same damage when every chunk the purge removed is still there (its
+// removals had not begun): the cut undoes the purge, and Repair opens the
+// log up to the damage, every entry from 1 on readable.
+func TestRepairCutBeforeAPurgeWithItsChunksUndoesIt(t *testing.T) {
+	m, before, left := purgedFixture(t)
+	for n, b := range before {
+		if id, _ := wal.ParseChunkName(n); !slices.Contains(left, id) {
+			require.NoError(t, fs.WriteFile(m, "/log/"+n, b, 0o644))
+		}
+	}
+	require.NoError(t, m.Remove("/log/"+wal.ChunkName(left[len(left)-2])))
+
+	l, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+	require.NoError(t, err)
+	st := l.State()
+	require.False(t, st.Purged.IsSome(), "the purge is undone: %v", st)
+	last, ok := st.Last.Get()
+	require.True(t, ok)
+	require.Greater(t, last.Index, uint64(40))
+	n := uint64(0)
+	for e, err := range l.Read(1, last.Index+1) {
+		require.NoError(t, err)
+		n++
+		require.Equal(t, fmt.Sprintf("payload-%03d", e.ID.Index), string(e.Payload))
+	}
+	require.Equal(t, last.Index, n)
+	require.NoError(t, l.Close())
+}

@@ -117,19 +117,56 @@ func (r *runner[L, P, V, U]) damage(seed uint64) {
 // entry it reads is one the log held, and a read meets the damage with a
 // corruption error, never with wrong data: the state and the entries read
 // before the first error are a state of the history (at or after lower, the
-// last one known durable) and a prefix of its entries.
+// last one known durable) and a prefix of its entries. A log so opened then
+// writes (its first write marks META open) and crashes before the write is
+// durable: the next Open must again refuse or hold such a state, so that
+// damage the index hid never becomes a shorter log.
 func (r *runner[L, P, V, U]) checkDefaultOpen(rng *rand.Rand, what string, lower int) {
 	cfg := r.cfg
-	cfg.FS = r.mem.Crash(rng, fs.CrashProcess)
+	disk := r.mem.Crash(rng, fs.CrashProcess)
+	cfg.FS = disk
+	l, ok := r.checkHeld(cfg, what, lower)
+	if !ok {
+		return
+	}
+	defer l.Close()
+	v, ok := l.State().Vote.Get()
+	if !ok {
+		return
+	}
+	// The vote again: a write that changes no state, so the history's
+	// states still describe the log whether or not it survives.
+	_, err := l.SaveVote(v)
+	if err == nil {
+		err = l.Flush(false, nil)
+	}
+	if err == nil {
+		err = l.WaitIdle()
+	}
+	if err != nil {
+		r.logf("a write after opening the damaged log -> %v", errText(err))
+		return
+	}
+	mode := []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered}[rng.IntN(3)]
+	cfg.FS = disk.Crash(rng, mode)
+	r.logf("a write after opening the damaged log, then a crash (%v)", mode)
+	if l2, ok := r.checkHeld(cfg, what+", a write and a crash", lower); ok {
+		l2.Close()
+	}
+}
+
+// checkHeld opens the log on cfg with the default Open and checks what it
+// holds (see checkDefaultOpen). It returns the open log when it opened and
+// the check passed.
+func (r *runner[L, P, V, U]) checkHeld(cfg raftlog.Config, what string, lower int) (*raftlog.Log[L, P, V, U], bool) {
 	l, err := r.openLog(cfg)
 	if err != nil {
 		r.logf("Open after the damage -> %v", errText(err))
 		if !errors.Is(err, raftlog.ErrCorrupt) {
 			r.fail("after %s, Open failed without a corruption error: %v", what, err)
 		}
-		return
+		return nil, false
 	}
-	defer l.Close()
 	st := l.State()
 	s := l.Stat()
 	var ents []ment[L, P]
@@ -143,18 +180,21 @@ func (r *runner[L, P, V, U]) checkDefaultOpen(rng *rand.Rand, what string, lower
 	}
 	r.logf("Open after the damage succeeded (index files); read %d entries -> %v", len(ents), errText(rerr))
 	if rerr != nil && !errors.Is(rerr, raftlog.ErrCorrupt) {
+		l.Close()
 		r.fail("after %s, a read failed without a corruption error: %v", what, rerr)
-		return
+		return nil, false
 	}
 	key := r.ts.stateKey(st)
 	for j := max(lower, 0); j < len(r.hist); j++ {
 		m := r.hist[j]
 		if key == m.stateKey() && len(ents) <= len(m.ents) && (len(ents) == 0 || s.First == m.first) &&
 			sameEntries(ents, m.ents[:len(ents)]) && (rerr != nil || len(ents) == len(m.ents)) {
-			return
+			return l, true
 		}
 	}
+	l.Close()
 	r.fail("after %s, the log opened from its index files holds %v and %s, not a state of its history since the last durable one", what, st, entriesString(ents))
+	return nil, false
 }
 
 // applyDamage damages the disk as the format claims to detect, and says

@@ -5,8 +5,9 @@ package wal
 // and Repair mode are off, and the file is usable for this very chunk. A
 // sealed chunk must end with its intact seal, at the offset the summary
 // ends at; the newest chunk qualifies only in a log closed cleanly, ending
-// where META says. What is checked is the chunk's header and seal (two
-// small reads), not its records: damage among them is found when an entry
+// where META says and with the marker a clean Close ends it with. What is
+// checked is the chunk's header and seal or marker (two small reads), not
+// its records: damage among them is found when an entry
 // is read (see Summarizer). It reports whether it applied the summary, with
 // what the replay would have found.
 func (rc *recovery[R]) fromIndex(c *chunk, f chunkFile, newest bool) (replayed, bool, error) {
@@ -36,7 +37,11 @@ func (rc *recovery[R]) fromIndex(c *chunk, f chunkFile, newest bool) (replayed, 
 			return res, false, nil
 		}
 		sl, end = &s, end-sealSize
-	} else if sc.h.salt != rc.meta.salt {
+	} else if sc.h.salt != rc.meta.salt || !sc.endsWithClosingMarker() {
+		// The closing marker is the evidence a later recovery needs: once
+		// the first write marks META open, a crash makes the next Open
+		// replay this chunk, and only an intact marker at its old end
+		// turns damage before it into an error instead of a shorter log.
 		return res, false, nil
 	}
 	x, ok := w.readIndex(f.id, sc.h.salt, end)

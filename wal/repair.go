@@ -78,6 +78,9 @@ func (w *WAL[R]) repair() error {
 		if !res[i].checkpoint {
 			at = 0 // a chunk without its checkpoint holds nothing to keep
 		}
+		if err := w.startSurvivesCut(files, res, i, at, start); err != nil {
+			return err
+		}
 		if err := w.cutAt(files, res, i, at, reason); err != nil {
 			return err
 		}
@@ -105,6 +108,46 @@ func (w *WAL[R]) repair() error {
 	}
 	w.repaired = changed
 	return nil
+}
+
+// startSurvivesCut refuses, before anything changes, a cut at file offset
+// at of chunk i that would take with it the only record of where the log
+// starts (start): a purge recorded past the cut whose chunk removals
+// already began. The log left would start where its own records say, at
+// chunks that are gone, so no prefix of the log would be whole; a purge
+// whose chunks are all still there is simply undone by the cut.
+func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at int64, start uint64) error {
+	kept := uint64(0)
+	for j := range i {
+		kept = max(kept, res[j].trim)
+		if res[j].seal != nil {
+			kept = max(kept, res[j].seal.start)
+		}
+	}
+	if at > 0 {
+		part, err := w.peek(chunkFile{id: files[i].id, size: at})
+		if err != nil {
+			return err
+		}
+		kept = max(kept, part.trim)
+	}
+	next := kept
+	for _, f := range files {
+		if f.id < kept || f.id >= start {
+			continue
+		}
+		if f.id != next {
+			break
+		}
+		next = f.id + uint64(f.size)
+	}
+	if next >= start {
+		return nil
+	}
+	return &MissingChunkError{Dir: w.cfg.Dir, Want: next, First: files[i].id,
+		Reason: fmt.Sprintf("the damage in %s is before the record of a purge to offset %d, whose chunk removals had begun: "+
+			"a cut there would leave a log that starts at offset %d, in chunks that are gone; no part of the log is left whole to keep",
+			w.chunkPath(files[i].id), start, kept)}
 }
 
 // firstDamage returns the file offset in chunk i where the log must be cut,

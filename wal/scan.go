@@ -212,6 +212,26 @@ func (s *chunkScan) markers(from int64, fn func(off int64, v uint64) bool) error
 	return nil
 }
 
+// endsWithClosingMarker reports whether the file ends with an intact
+// synced marker vouching for every byte before it, as a clean Close ends
+// the newest chunk.
+func (s *chunkScan) endsWithClosingMarker() bool {
+	at := s.size - markerSize
+	if at < ChunkHeaderSize {
+		return false
+	}
+	var b [markerSize]byte
+	if n, _ := s.f.ReadAt(b[:], at); n < markerSize {
+		return false
+	}
+	kind, body, _, err := codec.DecodeRecordSeed(b[:], markerBody, s.seed(at))
+	if err != nil || kind != kindSynced {
+		return false
+	}
+	v, err := markerValue(body, s.id+uint64(at))
+	return err == nil && v == s.id+uint64(at)
+}
+
 // tailSeal reports whether the file ends with an intact seal, whatever lies
 // before it: a damaged chunk with an intact seal was complete when sealed.
 func (s *chunkScan) tailSeal() (seal, bool) {
