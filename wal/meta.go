@@ -122,7 +122,14 @@ func Exists(fsys fs.FS, dir string) (bool, error) {
 // the old content or the new one.
 func writeMeta(fsys fs.FS, dir string, m meta) error {
 	tmp, path := filepath.Join(dir, metaTemp), filepath.Join(dir, MetaFileName)
-	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	// A new file, never one opened by the temporary name: after a crash
+	// that kept the new name of a rename but not the removal of the old
+	// one, the old name is a second link to META, and truncating it would
+	// empty META.
+	if err := removeTemp(fsys, tmp); err != nil {
+		return err
+	}
+	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("wal: writing %s: %w", tmp, err)
 	}
@@ -144,6 +151,14 @@ func writeMeta(fsys fs.FS, dir string, m meta) error {
 	}
 	if err := fsys.SyncDir(dir); err != nil {
 		return fmt.Errorf("wal: syncing directory after writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// removeTemp removes a temporary file left by an earlier attempt, if any.
+func removeTemp(fsys fs.FS, tmp string) error {
+	if err := fsys.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("wal: removing %s: %w", tmp, err)
 	}
 	return nil
 }

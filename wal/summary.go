@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -130,7 +131,10 @@ func decodeIndex(b []byte) (indexFile, error) {
 func (w *WAL[R]) writeIndex(x indexFile) {
 	path := w.indexPath(x.chunk)
 	tmp := path + ".tmp"
-	err := fs.WriteFile(w.fs, tmp, x.encode(), 0o644)
+	err := removeTemp(w.fs, tmp) // a new file: the old name may link to an index file (see writeMeta)
+	if err == nil {
+		err = createFile(w.fs, tmp, x.encode())
+	}
 	if err == nil {
 		err = w.fs.Rename(tmp, path)
 	}
@@ -196,4 +200,17 @@ func (w *WAL[R]) indexOf(c *chunk, end uint64, pending []R, pendingPos []Positio
 	}
 	return &indexFile{chunk: c.id, salt: c.salt, end: end, start: w.start, records: uint32(c.records),
 		summary: w.sum.Summarize(nil, c.id, end, pending, pendingPos)}
+}
+
+// createFile writes data to a new file name, which must not exist.
+func createFile(fsys fs.FS, name string, data []byte) error {
+	f, err := fsys.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
