@@ -61,6 +61,17 @@ func summaryLog(t *testing.T, m *fs.Mem) Config {
 	return cfg
 }
 
+// readAllSnapshot is the log in cfg's directory as a full replay
+// (Config.ReadAll) opens it.
+func readAllSnapshot(t *testing.T, cfg Config) cxSnap {
+	t.Helper()
+	cfg.ReadAll = true
+	l, err := Open("/log", cfg)
+	require.NoError(t, err)
+	defer l.Close()
+	return cxSnapshot(t, l)
+}
+
 // TestOpenReadsIndexFilesNotChunks: after a clean Close, every chunk has an
 // index file, and Open reads of the chunk files only their headers and
 // seals, yet opens to the log that a full replay (ReadAll) gives.
@@ -78,12 +89,7 @@ func TestOpenReadsIndexFilesNotChunks(t *testing.T) {
 	}
 	require.Greater(t, chunks, 5)
 
-	full := cfg
-	full.ReadAll = true
-	lf, err := Open("/log", full)
-	require.NoError(t, err)
-	want := cxSnapshot(t, lf)
-	require.NoError(t, lf.Close())
+	want := readAllSnapshot(t, cfg)
 
 	rc := &readCounter{FS: m}
 	cfg.FS = rc
@@ -103,12 +109,7 @@ func TestIndexFileDamageFallsBack(t *testing.T) {
 		t.Run(damage, func(t *testing.T) {
 			m := fs.NewMem()
 			cfg := summaryLog(t, m)
-			full := cfg
-			full.ReadAll = true
-			lf, err := Open("/log", full)
-			require.NoError(t, err)
-			want := cxSnapshot(t, lf)
-			require.NoError(t, lf.Close())
+			want := readAllSnapshot(t, cfg)
 
 			var idx []string
 			names, _ := m.ReadDir("/log")
@@ -243,14 +244,11 @@ func TestDamagedNewestChunkIsNeverLostAfterAWrite(t *testing.T) {
 			require.NoError(t, l.Sync())
 			path, off, _ := cxRecordSpot(l, 15)
 			require.NoError(t, l.Close())
-			f, err := m.OpenFile(path, os.O_RDWR, 0)
-			require.NoError(t, err)
-			fi, err := f.Stat()
-			require.NoError(t, err)
-			b := make([]byte, fi.Size())
-			_, err = f.ReadAt(b, 0)
+			b, err := fs.ReadFile(m, path)
 			require.NoError(t, err)
 			tc.damage(b, off)
+			f, err := m.OpenFile(path, os.O_RDWR, 0) // in place, durably: damage at rest
+			require.NoError(t, err)
 			_, err = f.WriteAt(b, 0)
 			require.NoError(t, err)
 			require.NoError(t, f.Sync())

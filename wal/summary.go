@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -133,7 +132,7 @@ func (w *WAL[R]) writeIndex(x indexFile) {
 	tmp := path + ".tmp"
 	err := removeTemp(w.fs, tmp) // a new file: the old name may link to an index file (see writeMeta)
 	if err == nil {
-		err = createFile(w.fs, tmp, x.encode())
+		err = fs.WriteFile(w.fs, tmp, x.encode(), 0o644)
 	}
 	if err == nil {
 		err = w.fs.Rename(tmp, path)
@@ -200,17 +199,4 @@ func (w *WAL[R]) indexOf(c *chunk, end uint64, pending []R, pendingPos []Positio
 	}
 	return &indexFile{chunk: c.id, salt: c.salt, end: end, start: w.start, records: uint32(c.records),
 		summary: w.sum.Summarize(nil, c.id, end, pending, pendingPos)}
-}
-
-// createFile writes data to a new file name, which must not exist.
-func createFile(fsys fs.FS, name string, data []byte) error {
-	f, err := fsys.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
