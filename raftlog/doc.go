@@ -61,8 +61,9 @@
 //
 // # Memory
 //
-// The index costs about 12 bytes per entry (positions in fixed blocks, log
-// ids as runs when Types.WithIndex is set). The payload cache is bounded by
+// The index costs about 4 bytes per entry (positions in fixed blocks, a
+// size kept only for an entry whose record the next entry's does not
+// follow, log ids as runs when Types.WithIndex is set). The payload cache is bounded by
 // Config.CacheMaxItems and CacheMaxBytes; an entry may leave it as soon as
 // its record is durable, so memory stays bounded under any run of appends.
 package raftlog

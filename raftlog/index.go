@@ -1,7 +1,6 @@
 package raftlog
 
 import (
-	"encoding/binary"
 	"unsafe"
 
 	"github.com/raftlog/raftlog/wal"
@@ -10,8 +9,8 @@ import (
 // The index maps every entry the log holds to where its record is. Entries
 // are consecutive, so it is a deque addressed by index-first, stored in fixed
 // blocks (no slack from slice doubling, and purging frees whole blocks). A
-// position costs 12 bytes: a global offset and a size. Log ids are stored as
-// runs when Types.WithIndex is set (a new run only when the term changes),
+// position costs about 4 bytes (see positions). Log ids are stored as runs
+// when Types.WithIndex is set (a new run only when the term changes),
 // otherwise one per entry.
 const (
 	blockBits = 12
@@ -50,13 +49,12 @@ type index[L any] struct {
 	withIndex func(L, uint64) L
 	same      func(a, b L) bool
 
-	first uint64 // log index of the first entry
-	n     int    // number of entries
-	skip  int    // slots of blocks[0] before the first entry
-	off   column[uint64]
-	size  column[uint32]
-	ids   column[L]  // without withIndex
-	runs  []idRun[L] // with withIndex
+	first     uint64 // log index of the first entry
+	n         int    // number of entries
+	skip      int    // slots of blocks[0] before the first entry
+	positions positions
+	ids       column[L]  // without withIndex
+	runs      []idRun[L] // with withIndex
 }
 
 // end is one past the last entry's index (first when empty).
@@ -72,10 +70,7 @@ func (x *index[L]) push(i uint64, id L, pos wal.Position) {
 		x.reset(i)
 	}
 	s := x.slot(i)
-	x.off.ensure(s)
-	x.size.ensure(s)
-	*x.off.at(s) = pos.Offset
-	*x.size.at(s) = pos.Size
+	x.positions.push(s, pos, x.n > 0)
 	if x.withIndex == nil {
 		x.ids.ensure(s)
 		*x.ids.at(s) = id
@@ -88,8 +83,8 @@ func (x *index[L]) push(i uint64, id L, pos wal.Position) {
 // pushSummary adds n entries from first on, as push would one by one:
 // their positions are chunk plus the little-endian u32 offsets, with the
 // u32 sizes; their ids are ids (without withIndex) or the runs (with it).
-// It fills the columns a block at a time: Open applies a million entries
-// this way in a few milliseconds.
+// It copies the ids a block at a time: Open applies a million entries this
+// way in a few milliseconds.
 func (x *index[L]) pushSummary(first uint64, n int, chunk uint64, offsets, sizes []byte, ids []L, runs []idRun[L]) {
 	if n == 0 {
 		return
@@ -98,24 +93,16 @@ func (x *index[L]) pushSummary(first uint64, n int, chunk uint64, offsets, sizes
 		x.reset(first)
 	}
 	s0 := x.slot(first)
-	x.off.ensure(s0 + n - 1)
-	x.size.ensure(s0 + n - 1)
+	x.positions.pushChunk(s0, n, chunk, offsets, sizes, x.n > 0)
 	if x.withIndex == nil {
 		x.ids.ensure(s0 + n - 1)
-	}
-	for k := 0; k < n; {
-		slot := s0 + k
-		b, j := slot>>blockBits, slot&blockMask
-		m := min(blockSize-j, n-k)
-		off, size := x.off.blocks[b][j:j+m], x.size.blocks[b][j:j+m]
-		for t := range m {
-			off[t] = chunk + uint64(binary.LittleEndian.Uint32(offsets[4*(k+t):]))
-			size[t] = binary.LittleEndian.Uint32(sizes[4*(k+t):])
-		}
-		if x.withIndex == nil {
+		for k := 0; k < n; {
+			slot := s0 + k
+			b, j := slot>>blockBits, slot&blockMask
+			m := min(blockSize-j, n-k)
 			copy(x.ids.blocks[b][j:j+m], ids[k:k+m])
+			k += m
 		}
-		k += m
 	}
 	for _, r := range runs {
 		if len(x.runs) > 0 && x.same(x.withIndex(x.runs[len(x.runs)-1].id, r.start), r.id) {
@@ -144,8 +131,7 @@ func (x *index[L]) id(i uint64) L {
 }
 
 func (x *index[L]) pos(i uint64) wal.Position {
-	s := x.slot(i)
-	return wal.Position{Offset: *x.off.at(s), Size: *x.size.at(s)}
+	return x.positions.at(x.slot(i), x.slot(x.end()-1))
 }
 
 // lookup returns the id at i, if the index holds i.
@@ -166,6 +152,7 @@ func (x *index[L]) truncate(i uint64) {
 		x.reset(i)
 		return
 	}
+	x.positions.cut(x.slot(i-1), x.slot(x.end()-1))
 	x.n = int(i - x.first)
 	x.trimColumns()
 	for len(x.runs) > 0 && x.runs[len(x.runs)-1].start >= i {
@@ -198,8 +185,7 @@ func (x *index[L]) trimColumns() {
 	from := x.skip >> blockBits
 	to := (x.skip + x.n + blockSize - 1) >> blockBits
 	x.skip -= from << blockBits
-	x.off.keep(from, to)
-	x.size.keep(from, to)
+	x.positions.keep(from, to)
 	if x.withIndex == nil {
 		x.ids.keep(from, to)
 	}
@@ -208,8 +194,7 @@ func (x *index[L]) trimColumns() {
 // reset empties the index; the next entry pushed must be at next.
 func (x *index[L]) reset(next uint64) {
 	x.first, x.n, x.skip = next, 0, 0
-	x.off.keep(0, 0)
-	x.size.keep(0, 0)
+	x.positions.keep(0, 0)
 	x.ids.keep(0, 0)
 	x.runs = x.runs[:0]
 }
@@ -217,7 +202,7 @@ func (x *index[L]) reset(next uint64) {
 // memBytes estimates the index's memory.
 func (x *index[L]) memBytes() int64 {
 	var id L
-	b := int64(len(x.off.blocks)) * blockSize * 12
+	b := x.positions.memBytes()
 	b += int64(len(x.ids.blocks)) * blockSize * int64(unsafe.Sizeof(id))
 	return b + int64(cap(x.runs))*int64(unsafe.Sizeof(idRun[L]{}))
 }

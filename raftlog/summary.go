@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/raftlog/raftlog/codec"
@@ -110,6 +111,9 @@ func (m machine[L, P, V, U]) Summarize(dst []byte, chunk, end uint64, pending []
 			}
 		}
 	}
+	// The positions are most of a summary: grow once, not by doubling,
+	// which would leave garbage the size of the summary behind.
+	dst = slices.Grow(dst, 8*int(total))
 	for k := uint64(0); k < total; k++ {
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(pos(k).Offset-chunk))
 	}

@@ -320,3 +320,9 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// encode is the index file's bytes, as indexFile.write writes them.
+func (x indexFile) encode() []byte {
+	b := append(x.header(), x.summary...)
+	return binary.LittleEndian.AppendUint32(b, codec.Checksum(b))
+}

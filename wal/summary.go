@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -81,8 +82,9 @@ type indexFile struct {
 	summary                 []byte
 }
 
-func (x indexFile) encode() []byte {
-	b := make([]byte, 0, indexHeaderSize+len(x.summary)+4)
+// header is the file's bytes before the summary.
+func (x indexFile) header() []byte {
+	b := make([]byte, 0, indexHeaderSize)
 	b = append(b, indexMagic[:]...)
 	b = binary.LittleEndian.AppendUint16(b, indexVersion)
 	b = binary.LittleEndian.AppendUint16(b, 0)
@@ -91,9 +93,22 @@ func (x indexFile) encode() []byte {
 		b = binary.LittleEndian.AppendUint64(b, v)
 	}
 	b = binary.LittleEndian.AppendUint32(b, x.records)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(x.summary)))
-	b = append(b, x.summary...)
-	return binary.LittleEndian.AppendUint32(b, codec.Checksum(b))
+	return binary.LittleEndian.AppendUint32(b, uint32(len(x.summary)))
+}
+
+// write writes the file's bytes to f in three parts, the summary in place:
+// a summary is megabytes for a chunk of small entries, and a copy of it
+// beside the original would double the memory a seal takes.
+func (x indexFile) write(f fs.File) error {
+	h := x.header()
+	var crc [4]byte
+	binary.LittleEndian.PutUint32(crc[:], codec.UpdateChecksum(codec.Checksum(h), x.summary))
+	for _, part := range [][]byte{h, x.summary, crc[:]} {
+		if _, err := f.Write(part); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errIndex is why an index file cannot be used; Open then reads the chunk.
@@ -132,7 +147,13 @@ func (w *WAL[R]) writeIndex(x indexFile) {
 	tmp := path + ".tmp"
 	err := removeTemp(w.fs, tmp) // a new file: the old name may link to an index file (see writeMeta)
 	if err == nil {
-		err = fs.WriteFile(w.fs, tmp, x.encode(), 0o644)
+		var f fs.File
+		if f, err = w.fs.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644); err == nil {
+			err = x.write(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
 	}
 	if err == nil {
 		err = w.fs.Rename(tmp, path)
