@@ -47,7 +47,9 @@ func (bytesCodec) Decode(src []byte) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	return append([]byte{}, b...), n, nil
+	v := make([]byte, len(b)) // not append, whose growth rounds up and costs more
+	copy(v, b)
+	return v, n, nil
 }
 
 type stringCodec struct{}

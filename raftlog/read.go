@@ -96,9 +96,15 @@ func (l *Log[L, P, V, U]) entry(i, from, to uint64, prev L, hasPrev bool, rd **w
 	if *rd == nil {
 		*rd = l.wal.NewReader(0)
 	}
-	r, err := (*rd).Load(pos)
-	if err == nil && (r.op != opAppend || l.t.CompareLogID(r.id, e.ID) != 0) {
-		err = fmt.Errorf("the record at offset %d is %v, not the entry %v", pos.Offset, r, e.ID)
+	var (
+		id      L
+		payload P
+	)
+	err := (*rd).LoadWith(pos, func(body []byte) (int, error) {
+		return recordCodec[L, P, V, U]{t: &l.t}.decodeEntry(body, &id, &payload)
+	})
+	if err == nil && l.t.CompareLogID(id, e.ID) != 0 {
+		err = fmt.Errorf("the record at offset %d is the entry %v, not %v", pos.Offset, id, e.ID)
 	}
 	if errors.Is(err, ErrClosed) {
 		return e, ErrClosed
@@ -109,7 +115,7 @@ func (l *Log[L, P, V, U]) entry(i, from, to uint64, prev L, hasPrev bool, rd **w
 	if err != nil {
 		return e, &CorruptionError{First: Some(i), Last: Some(i), Err: err}
 	}
-	e.Payload = r.payload
+	e.Payload = payload
 	return e, nil
 }
 

@@ -123,6 +123,23 @@ func (c recordCodec[L, P, V, U]) Decode(src []byte) (record[L, P, V, U], int, er
 	return r, d.off, nil
 }
 
+// decodeEntry decodes an append record's log id and payload into id and
+// payload, for a read that needs nothing else: it skips building a record.
+// Any other record is an error that names it.
+func (c recordCodec[L, P, V, U]) decodeEntry(body []byte, id *L, payload *P) (int, error) {
+	if len(body) == 0 || op(body[0]) != opAppend {
+		r, _, err := c.Decode(body)
+		if err != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("%w: the record is %v, not an entry", codec.ErrInvalid, r)
+	}
+	d := decoder{src: body, off: 1}
+	*id = decodeField(&d, c.t.LogID, "log id")
+	*payload = decodeField(&d, c.t.Payload, "payload")
+	return d.off, d.err
+}
+
 func (c recordCodec[L, P, V, U]) decodeState(d *decoder) State[L, V, U] {
 	var s State[L, V, U]
 	if d.err != nil {

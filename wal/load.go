@@ -16,28 +16,38 @@ import (
 // a read cut short by Close is ErrClosed. Load
 // never waits for an fsync and may run concurrently with everything else.
 func (w *WAL[R]) Load(pos Position) (R, error) {
-	var zero R
+	c, buf, err := w.fetch(pos)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return w.decodeAt(c, buf, pos)
+}
+
+// fetch returns the bytes at pos (exactly pos.Size of them, in a new
+// buffer) and the chunk they are in.
+func (w *WAL[R]) fetch(pos Position) (*chunk, []byte, error) {
 	c := w.chunkAt(pos.Offset)
 	if c == nil {
-		return zero, fmt.Errorf("%w: the record at offset %d was in a removed chunk", ErrChunkRemoved, pos.Offset)
+		return nil, nil, fmt.Errorf("%w: the record at offset %d was in a removed chunk", ErrChunkRemoved, pos.Offset)
 	}
 	if pos.Size < codec.Overhead {
-		return zero, fmt.Errorf("wal: invalid position %+v", pos)
+		return nil, nil, fmt.Errorf("wal: invalid position %+v", pos)
 	}
 	buf := make([]byte, pos.Size)
 	inFile := pos.End() <= c.written.Load()
 	if !inFile && !w.copyPending(pos, buf) {
 		// Written by the worker between the two checks, or never appended.
 		if inFile = pos.End() <= c.written.Load(); !inFile {
-			return zero, fmt.Errorf("wal: position %+v is past the end of the log", pos)
+			return nil, nil, fmt.Errorf("wal: position %+v is past the end of the log", pos)
 		}
 	}
 	if inFile {
 		if err := w.readAt(c, buf, pos.Offset); err != nil {
-			return zero, err
+			return nil, nil, err
 		}
 	}
-	return w.decodeAt(c, buf, pos)
+	return c, buf, nil
 }
 
 // readAt fills buf from chunk c's file at global offset at, which the
@@ -62,26 +72,54 @@ func (w *WAL[R]) readAt(c *chunk, buf []byte, at uint64) error {
 // pos.Size of them) are buf.
 func (w *WAL[R]) decodeAt(c *chunk, buf []byte, pos Position) (R, error) {
 	var zero R
-	kind, body, n, err := codec.DecodeRecordSeed(buf, readLimit, c.seed(pos.Offset))
-	corrupt := func(reason string, err error) error {
-		return &CorruptionError{File: c.path, Chunk: c.id, Offset: int64(pos.Offset - c.id), Reason: reason, Err: err}
-	}
-	switch {
-	case err != nil:
-		return zero, corrupt("damaged record", err)
-	case n != len(buf):
-		return zero, corrupt(fmt.Sprintf("record is %d bytes, the position says %d", n, len(buf)), nil)
-	case kind != kindRecord && kind != kindCheckpoint:
-		return zero, corrupt(fmt.Sprintf("not a caller's record (kind %d)", kind), nil)
+	body, err := w.bodyAt(c, buf, pos)
+	if err != nil {
+		return zero, err
 	}
 	rec, used, err := w.codec.Decode(body)
-	if err == nil && used != len(body) {
-		err = errors.New("trailing bytes after the record")
-	}
-	if err != nil {
-		return zero, corrupt("record body does not decode", err)
+	if err = bodyDecoded(used, len(body), err); err != nil {
+		return zero, corruptAt(c, pos, "record body does not decode", err)
 	}
 	return rec, nil
+}
+
+// decodeWith is decodeAt with decode in place of the codec.
+func (w *WAL[R]) decodeWith(c *chunk, buf []byte, pos Position, decode func(body []byte) (int, error)) error {
+	body, err := w.bodyAt(c, buf, pos)
+	if err != nil {
+		return err
+	}
+	used, err := decode(body)
+	if err = bodyDecoded(used, len(body), err); err != nil {
+		return corruptAt(c, pos, "record body does not decode", err)
+	}
+	return nil
+}
+
+// bodyAt verifies the record at pos, whose bytes are buf, and returns its
+// body: no byte of a damaged record reaches a decoder.
+func (w *WAL[R]) bodyAt(c *chunk, buf []byte, pos Position) ([]byte, error) {
+	kind, body, n, err := codec.DecodeRecordSeed(buf, readLimit, c.seed(pos.Offset))
+	switch {
+	case err != nil:
+		return nil, corruptAt(c, pos, "damaged record", err)
+	case n != len(buf):
+		return nil, corruptAt(c, pos, fmt.Sprintf("record is %d bytes, the position says %d", n, len(buf)), nil)
+	case kind != kindRecord && kind != kindCheckpoint:
+		return nil, corruptAt(c, pos, fmt.Sprintf("not a caller's record (kind %d)", kind), nil)
+	}
+	return body, nil
+}
+
+func bodyDecoded(used, size int, err error) error {
+	if err == nil && used != size {
+		return errors.New("trailing bytes after the record")
+	}
+	return err
+}
+
+func corruptAt(c *chunk, pos Position, reason string, err error) error {
+	return &CorruptionError{File: c.path, Chunk: c.id, Offset: int64(pos.Offset - c.id), Reason: reason, Err: err}
 }
 
 // copyPending copies the bytes at pos from the buffers not yet written: the

@@ -41,11 +41,33 @@ func (w *WAL[R]) NewReader(block int) *Reader[R] {
 // Load reads back the record at pos, from the Reader's block when the block
 // holds it, else from a new block that starts at pos; errors are Load's.
 func (r *Reader[R]) Load(pos Position) (R, error) {
-	var zero R
+	c, buf, err := r.fetch(pos)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return r.w.decodeAt(c, buf, pos)
+}
+
+// LoadWith is Load with decode in place of the WAL's codec, for a caller
+// that needs only part of a record: decode gets the record's verified
+// body, valid only during the call, and returns how many bytes it used. Its
+// error, or bytes it left unused, are a *CorruptionError as Load's.
+func (r *Reader[R]) LoadWith(pos Position, decode func(body []byte) (int, error)) error {
+	c, buf, err := r.fetch(pos)
+	if err != nil {
+		return err
+	}
+	return r.w.decodeWith(c, buf, pos, decode)
+}
+
+// fetch returns the bytes at pos and their chunk: a slice of the block,
+// valid until the next call.
+func (r *Reader[R]) fetch(pos Position) (*chunk, []byte, error) {
 	w := r.w
 	c := w.chunkAt(pos.Offset)
 	if c == nil || pos.Size < codec.Overhead || pos.End() > c.written.Load() {
-		return w.Load(pos) // removed, invalid, or not written yet: Load says which
+		return w.fetch(pos) // removed, invalid, or not written yet: Load says which
 	}
 	if c != r.c || pos.Offset < r.at || pos.End() > r.at+uint64(len(r.buf)) {
 		// A new block, from pos to at most the end of what is written.
@@ -60,13 +82,13 @@ func (r *Reader[R]) Load(pos Position) (R, error) {
 		}
 		r.c, r.at, r.buf = nil, 0, r.buf[:n]
 		if err := w.readAt(c, r.buf, pos.Offset); err != nil {
-			return zero, err
+			return nil, nil, err
 		}
 		r.c, r.at = c, pos.Offset
 	}
 	if c.removed.Load() {
-		return zero, fmt.Errorf("%w: %s", ErrChunkRemoved, c.path)
+		return nil, nil, fmt.Errorf("%w: %s", ErrChunkRemoved, c.path)
 	}
 	off := pos.Offset - r.at
-	return w.decodeAt(c, r.buf[off:off+uint64(pos.Size)], pos)
+	return c, r.buf[off : off+uint64(pos.Size)], nil
 }
