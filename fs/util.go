@@ -6,7 +6,12 @@ import (
 )
 
 // ReadFile returns the whole content of name.
-func ReadFile(fsys FS, name string) ([]byte, error) {
+func ReadFile(fsys FS, name string) ([]byte, error) { return ReadFileInto(fsys, name, nil) }
+
+// ReadFileInto is ReadFile into buf's storage when it has room for the
+// file (and a byte more), so that a caller reading many files reuses one
+// buffer; the result aliases buf then.
+func ReadFileInto(fsys FS, name string, buf []byte) ([]byte, error) {
 	f, err := fsys.OpenFile(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
@@ -19,7 +24,10 @@ func ReadFile(fsys FS, name string) ([]byte, error) {
 	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size() < 1<<30 {
 		size = int(fi.Size())
 	}
-	b := make([]byte, 0, size+1)
+	b := buf[:0]
+	if cap(b) < size+1 {
+		b = make([]byte, 0, size+1)
+	}
 	for {
 		n, err := f.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]

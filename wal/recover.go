@@ -89,6 +89,9 @@ type recovery[R any] struct {
 	hasMeta bool
 	live    []*chunk
 	trim    uint64
+	// indexBuf is the buffer every index file is read into: a summary is
+	// only read during ApplySummary.
+	indexBuf []byte
 	// cutAt is the file offset where the newest chunk's torn tail starts,
 	// or -1; interrupted says an interrupted rotation's chunk was removed.
 	// Either way recovery starts a new chunk.

@@ -44,7 +44,7 @@ func (rc *recovery[R]) fromIndex(c *chunk, f chunkFile, newest bool) (replayed, 
 		// turns damage before it into an error instead of a shorter log.
 		return res, false, nil
 	}
-	x, ok := w.readIndex(f.id, sc.h.salt, end)
+	x, ok := w.readIndex(f.id, sc.h.salt, end, &rc.indexBuf)
 	if !ok {
 		return res, false, nil
 	}

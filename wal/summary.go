@@ -35,7 +35,8 @@ type Summarizer[R any] interface {
 	// goroutine, or by Close once everything is durable.
 	Summarize(dst []byte, chunk, end uint64, pending []R, pendingPos []Position) []byte
 	// ApplySummary applies, at Open, the summary of the chunk starting at
-	// chunk, in place of its records. The chunks are applied in log order,
+	// chunk, in place of its records. summary is valid only during the
+	// call: Open reads every index file into one buffer. The chunks are applied in log order,
 	// each by summary or by replay. An error (a summary that does not
 	// decode) must leave the state machine as it was: Open then replays the
 	// chunk instead.
@@ -187,10 +188,12 @@ func (w *WAL[R]) removeIndex(id uint64) {
 }
 
 // readIndex reads the index file of chunk id, if there is a usable one
-// for a chunk with this salt whose records end at end.
-func (w *WAL[R]) readIndex(id, salt, end uint64) (indexFile, bool) {
+// for a chunk with this salt whose records end at end, into *buf (whose
+// storage it reuses and keeps).
+func (w *WAL[R]) readIndex(id, salt, end uint64, buf *[]byte) (indexFile, bool) {
 	path := w.indexPath(id)
-	b, err := fs.ReadFile(w.fs, path)
+	b, err := fs.ReadFileInto(w.fs, path, *buf)
+	*buf = b
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			w.cfg.Logger.Debug("wal: cannot read an index file; reading the chunk", "file", path, "err", err)
