@@ -2,21 +2,25 @@ package raftlog
 
 // Go counterpart of the seed's tests/test_compat.rs (SPEC 8.4): the on-disk
 // format is locked down by log directories checked in under
-// testdata/golden/v<N>/, one per chunk format version (wal.FormatVersion),
-// each holding the .wal files of a fixed scenario and dump.txt, the log as
-// read back (the State line, then "<id>: <payload>" per entry).
+// testdata/golden/, one per chunk format version (wal.FormatVersion) and
+// version of the chunk summaries in index files (summaryVersion): v<N> for
+// summary version 1, v<N>-summary<M> after. Each holds the files of a fixed
+// scenario and dump.txt, the log as read back (the State line, then
+// "<id>: <payload>" per entry).
 //
 //   - Read compatibility: every stored version must open (from a copy, so the
-//     fixture is never modified) and read back exactly its dump.txt.
+//     fixture is never modified) and read back exactly its dump.txt; where
+//     it has index files, Open must take every chunk from them, not replay
+//     it.
 //   - Write compatibility: the scenario, run now, must write the current
 //     version's .wal and .idx files and META byte for byte, and no other.
 //
 // Any format change must add a new golden version directory, never rewrite
-// the old one: bump wal.FormatVersion and run this test with -update, which
-// creates testdata/golden/v<FormatVersion>/ when it does not exist. -update
-// refuses to overwrite an existing version directory with different bytes;
-// deleting one to regenerate it is only legitimate if that format version
-// was never released.
+// the old one: bump wal.FormatVersion (or summaryVersion) and run this test
+// with -update, which creates the current directory when it does not exist.
+// -update refuses to overwrite an existing version directory with different
+// bytes; deleting one to regenerate it is only legitimate if that format
+// version was never released.
 
 import (
 	"fmt"
@@ -35,7 +39,14 @@ import (
 var goldenRoot = filepath.Join("testdata", "golden")
 
 // goldenCurrentDir holds the fixture of the format this code writes.
-var goldenCurrentDir = filepath.Join(goldenRoot, fmt.Sprintf("v%d", wal.FormatVersion))
+var goldenCurrentDir = filepath.Join(goldenRoot, goldenDirName(wal.FormatVersion, summaryVersion))
+
+func goldenDirName(format, summary int) string {
+	if summary == 1 {
+		return fmt.Sprintf("v%d", format)
+	}
+	return fmt.Sprintf("v%d-summary%d", format, summary)
+}
 
 // goldenScenario is the seed's create_raft_log: 5-record chunks; append
 // (1,0)..(1,3), truncate(2), append (2,2),(2,3), commit (1,2), purge (1,1),
@@ -129,8 +140,8 @@ func goldenUpdate(t *testing.T, files map[string][]byte, dump string) {
 		}
 		if !same {
 			t.Fatalf("-update: %s exists and differs from what this code writes. Never rewrite a released "+
-				"golden version: bump wal.FormatVersion (now %d) and rerun with -update to add a new directory.",
-				goldenCurrentDir, wal.FormatVersion)
+				"golden version: bump wal.FormatVersion (now %d) or summaryVersion (now %d) and rerun with -update "+
+				"to add a new directory.", goldenCurrentDir, wal.FormatVersion, summaryVersion)
 		}
 		return
 	}
@@ -163,10 +174,24 @@ func TestSeedCompatRead(t *testing.T) {
 			for name, b := range files {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
 			}
-			l, err := Open(dir, Config{FS: fs.OS()})
+			rc := &readCounter{FS: fs.OS()}
+			l, err := Open(dir, Config{FS: rc})
 			require.NoError(t, err, "opening a copy of %s", src)
 			defer l.Close()
 			require.Zero(t, l.Stat().WAL.Dropped, "a cleanly closed log has no torn tail")
+			var chunks, indexes int
+			for name := range files {
+				if strings.HasSuffix(name, ".wal") {
+					chunks++
+				} else if strings.HasSuffix(name, ".idx") {
+					indexes++
+				}
+			}
+			if indexes > 0 {
+				require.Equal(t, chunks, indexes, "every chunk of %s has an index file", src)
+				require.LessOrEqual(t, rc.chunkBytes.Load(), int64(chunks*(wal.ChunkHeaderSize+41)),
+					"Open took every chunk of %s from its index file, reading only headers and seals", src)
+			}
 
 			want, err := os.ReadFile(filepath.Join(src, "dump.txt"))
 			require.NoError(t, err)
@@ -174,5 +199,6 @@ func TestSeedCompatRead(t *testing.T) {
 		})
 	}
 	require.NotZero(t, n, "no golden version under %s", goldenRoot)
-	require.DirExists(t, goldenCurrentDir, "the current format version %d has no golden directory", wal.FormatVersion)
+	require.DirExists(t, goldenCurrentDir, "the current format version %d (summary version %d) has no golden directory",
+		wal.FormatVersion, summaryVersion)
 }

@@ -1,7 +1,6 @@
 package raftlog
 
 import (
-	"encoding/binary"
 	"math"
 	"sort"
 
@@ -100,44 +99,43 @@ func (p *positions) push(s int, pos wal.Position, follows bool) {
 }
 
 // pushChunk pushes n positions into slots s0 on, as push would one by one:
-// the records at chunk plus the little-endian u32 offsets, of the u32
-// sizes. It is the loop Open runs for a chunk's summary, without a call per
-// entry.
-func (p *positions) pushChunk(s0, n int, chunk uint64, offsets, sizes []byte, follows bool) {
-	if n == 0 {
-		return
-	}
-	prev := s0 - 1
+// r yields each record's offset in the chunk starting at global offset
+// chunk, and its size. It is the loop Open runs for a chunk's summary: a
+// block's worth of positions decoded at a time, then stored, without a call
+// per entry.
+func (p *positions) pushChunk(s0, n int, chunk uint64, r *posReader, follows bool) {
+	var offs, sizes [blockSize]uint32
+	prev, lastSize := s0-1, p.lastSize
 	var prevEnd uint64
 	if follows {
-		prevEnd = p.offset(prev) + uint64(p.lastSize)
+		prevEnd = p.offset(prev) + uint64(lastSize)
 	}
-	for (s0+n-1)>>blockBits >= len(p.blocks) {
-		// A new block's base is its first offset; setOffset widens it
-		// should an offset fall below it.
-		k := len(p.blocks)<<blockBits - s0
-		base := chunk
-		if k >= 0 {
-			base += uint64(binary.LittleEndian.Uint32(offsets[4*k:]))
-		}
-		p.blocks = append(p.blocks, &posBlock{base: base, off: new([blockSize]uint32)})
-	}
-	for k := range n {
-		o := chunk + uint64(binary.LittleEndian.Uint32(offsets[4*k:]))
-		if (follows || k > 0) && prevEnd != o {
-			b := p.blocks[prev>>blockBits]
-			b.gaps = append(b.gaps, gap{slot: uint16(prev & blockMask), size: p.lastSize})
-		}
+	for k := 0; k < n; {
 		s := s0 + k
-		b, j := p.blocks[s>>blockBits], s&blockMask
-		if b.wide == nil && o >= b.base && o-b.base <= math.MaxUint32 {
-			b.off[j] = uint32(o - b.base)
-		} else {
-			b.setOffset(j, o)
+		j := s & blockMask
+		m := min(blockSize-j, n-k)
+		r.fill(offs[:m], sizes[:m])
+		if s>>blockBits >= len(p.blocks) {
+			p.blocks = append(p.blocks, &posBlock{base: chunk + uint64(offs[0]), off: new([blockSize]uint32)})
 		}
-		p.lastSize = binary.LittleEndian.Uint32(sizes[4*k:])
-		prev, prevEnd = s, o+uint64(p.lastSize)
+		b := p.blocks[s>>blockBits]
+		for t, rel := range offs[:m] {
+			o := chunk + uint64(rel)
+			if (follows || k+t > 0) && prevEnd != o {
+				pb := p.blocks[prev>>blockBits]
+				pb.gaps = append(pb.gaps, gap{slot: uint16(prev & blockMask), size: lastSize})
+			}
+			if b.wide == nil && o >= b.base && o-b.base <= math.MaxUint32 {
+				b.off[j+t] = uint32(o - b.base)
+			} else {
+				b.setOffset(j+t, o)
+			}
+			lastSize = sizes[t]
+			prev, prevEnd = s+t, o+uint64(lastSize)
+		}
+		k += m
 	}
+	p.lastSize = lastSize
 }
 
 // cut makes slot last the last entry, dropping what follows it (oldLast is

@@ -62,7 +62,8 @@ func TestPositionsMatchAPlainColumn(t *testing.T) {
 					sizes = appendU32(sizes, p.Size)
 					model = append(model, p)
 				}
-				x.pushSummary(end, n, chunk, offsets, sizes, nil, []idRun[LogID]{{start: end, id: LogID{Term: 1, Index: end}}})
+				pr := posReader{offsets: offsets, sizes: sizes}
+				x.pushSummary(end, n, chunk, &pr, nil, []idRun[LogID]{{start: end, id: LogID{Term: 1, Index: end}}})
 				end += uint64(n)
 			case op < 17 && len(model) > 0: // truncate
 				i := first + uint64(rng.IntN(len(model)))

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 
@@ -22,15 +23,24 @@ import (
 // summary's; the held range is cut to what it was at the chunk's end; the
 // state becomes the chunk's. Layout, integers little-endian:
 //
-//	version u8 (1)
+//	version u8 (2)
 //	uvarint length, state record (op 6, as a checkpoint)
 //	held u64, count u64: the log held [held, held+count)
 //	first u64, n u64: the chunk's entries [first, first+n)
 //	ids: with Types.WithIndex, uvarint k, then k runs of (start u64,
 //	     uvarint length, log id); else n times (uvarint length, log id)
-//	offsets: n × u32, each record's offset in the chunk
-//	sizes:   n × u32
-const summaryVersion = 1
+//	positions, when n > 0:
+//	  offset u32: the first entry's record offset in the chunk
+//	  sizes: n × uvarint, each record's framed size
+//	  uvarint g, then g gaps (uvarint k, uvarint bytes), k increasing:
+//	    bytes of other records (a vote, a commit) lie between entry k's
+//	    record (0-based in the chunk) and the next entry's
+//
+// Version 1, which the first logs of format 2 hold, had every entry's
+// offset and size as n × u32 each; Open still applies it. Version 2 is a
+// quarter of its size for small entries (a summary is most of what a
+// reopen reads, and a seal holds one in memory until it is written).
+const summaryVersion = 2
 
 // Summarize implements wal.Summarizer. pending are appends (AppendBatch is
 // used for Append only); any other record yields no summary, and the chunk
@@ -111,14 +121,26 @@ func (m machine[L, P, V, U]) Summarize(dst []byte, chunk, end uint64, pending []
 			}
 		}
 	}
-	// The positions are most of a summary: grow once, not by doubling,
-	// which would leave garbage the size of the summary behind.
-	dst = slices.Grow(dst, 8*int(total))
-	for k := uint64(0); k < total; k++ {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(pos(k).Offset-chunk))
+	if total == 0 {
+		return dst
 	}
+	// The sizes are most of a summary: grow once, not by doubling, which
+	// would leave garbage the size of the summary behind.
+	dst = slices.Grow(dst, 4+2*int(total)+binary.MaxVarintLen64)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(pos(0).Offset-chunk))
+	var gaps []uint64 // pairs: entry number, bytes after its record
 	for k := uint64(0); k < total; k++ {
-		dst = binary.LittleEndian.AppendUint32(dst, pos(k).Size)
+		p := pos(k)
+		dst = binary.AppendUvarint(dst, uint64(p.Size))
+		if k+1 < total {
+			if skip := pos(k+1).Offset - p.End(); skip != 0 {
+				gaps = append(gaps, k, skip)
+			}
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(gaps)/2))
+	for _, v := range gaps {
+		dst = binary.AppendUvarint(dst, v)
 	}
 	return dst
 }
@@ -143,8 +165,77 @@ type summary[L, V, U any] struct {
 	first, n    uint64
 	ids         []L        // without WithIndex: one per entry
 	runs        []idRun[L] // with WithIndex
-	offsets     []byte     // n × u32
-	sizes       []byte     // n × u32
+	// Version 1: n × u32 each.
+	offsets, sizes []byte
+	// Version 2: the first offset, n uvarint sizes, the gaps.
+	offset0  uint32
+	sizesVar []byte
+	gaps     []summaryGap
+}
+
+// uvarint is binary.Uvarint with the sizes of most records, one or two
+// bytes, decoded without its loop.
+func uvarint(b []byte) (uint64, int) {
+	if len(b) >= 2 {
+		if b[0] < 0x80 {
+			return uint64(b[0]), 1
+		}
+		if b[1] < 0x80 {
+			return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
+		}
+	}
+	return binary.Uvarint(b)
+}
+
+// summaryGap is a gap of a version 2 summary: bytes of other records after
+// entry k's.
+type summaryGap struct{ k, bytes uint64 }
+
+// positions returns a reader of the summary's n positions.
+func (s *summary[L, V, U]) positions() posReader {
+	return posReader{offsets: s.offsets, sizes: s.sizes, off: s.offset0, sizesVar: s.sizesVar, gaps: s.gaps}
+}
+
+// posReader yields a summary's positions in turn: each record's offset in
+// the chunk and its size. A concrete type rather than a closure, so that
+// Open's loop over a million entries keeps it on the stack, and moving
+// through it writes integers, not slices (no write barriers).
+type posReader struct {
+	offsets, sizes []byte // version 1
+	k              int    // entries read
+	off            uint32 // version 2: the next record's offset
+	sizesVar       []byte
+	at             int // in sizesVar
+	gaps           []summaryGap
+	gap            int // the next gap
+}
+
+// fill sets the next len(off) positions: offsets in off, sizes in size.
+func (r *posReader) fill(off, size []uint32) {
+	size = size[:len(off)]
+	if r.offsets != nil {
+		for t := range off {
+			off[t] = binary.LittleEndian.Uint32(r.offsets[4*(r.k+t):])
+			size[t] = binary.LittleEndian.Uint32(r.sizes[4*(r.k+t):])
+		}
+		r.k += len(off)
+		return
+	}
+	// decodeSummary checked every varint and that every record ends
+	// within 32 bits.
+	b, at, o, k := r.sizesVar, r.at, r.off, r.k
+	for t := range off {
+		v, n := uvarint(b[at:])
+		at += n
+		off[t], size[t] = o, uint32(v)
+		o += uint32(v)
+		if r.gap < len(r.gaps) && r.gaps[r.gap].k == uint64(k) {
+			o += uint32(r.gaps[r.gap].bytes)
+			r.gap++
+		}
+		k++
+	}
+	r.at, r.off, r.k = at, o, k
 }
 
 // ApplySummary implements wal.Summarizer: it decodes the whole summary
@@ -164,7 +255,8 @@ func (m machine[L, P, V, U]) ApplySummary(b []byte, chunk uint64) error {
 			x.reset(s.first)
 		}
 	}
-	x.pushSummary(s.first, int(s.n), chunk, s.offsets, s.sizes, s.ids, s.runs)
+	pr := s.positions()
+	x.pushSummary(s.first, int(s.n), chunk, &pr, s.ids, s.runs)
 	// The range held at the chunk's end: purges and truncations by index
 	// that the state does not show (a purge below the purge point's id)
 	// are in it.
@@ -183,9 +275,10 @@ func (m machine[L, P, V, U]) ApplySummary(b []byte, chunk uint64) error {
 func decodeSummary[L, P, V, U any](l *Log[L, P, V, U], b []byte) (summary[L, V, U], error) {
 	var s summary[L, V, U]
 	bad := func(what string) error { return fmt.Errorf("%w: %s", errSummary, what) }
-	if len(b) == 0 || b[0] != summaryVersion {
+	if len(b) == 0 || b[0] != 1 && b[0] != summaryVersion {
 		return s, bad("unknown version")
 	}
+	version := b[0]
 	b = b[1:]
 	sl, k := binary.Uvarint(b)
 	if k <= 0 || sl > uint64(len(b)-k) {
@@ -204,7 +297,7 @@ func decodeSummary[L, P, V, U any](l *Log[L, P, V, U], b []byte) (summary[L, V, 
 	b = b[16:]
 	s.first, s.n = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
 	b = b[16:]
-	if s.n > uint64(len(b))/8 || s.first+s.n < s.first {
+	if s.n > uint64(len(b)) || s.first+s.n < s.first {
 		return s, bad("entry count")
 	}
 	readID := func() (L, error) {
@@ -255,9 +348,62 @@ func decodeSummary[L, P, V, U any](l *Log[L, P, V, U], b []byte) (summary[L, V, 
 			s.ids = append(s.ids, id)
 		}
 	}
-	if uint64(len(b)) != 8*s.n {
-		return s, bad("positions")
+	if version == 1 {
+		if uint64(len(b)) != 8*s.n {
+			return s, bad("positions")
+		}
+		s.offsets, s.sizes = b[:4*s.n], b[4*s.n:]
+		return s, nil
 	}
-	s.offsets, s.sizes = b[:4*s.n], b[4*s.n:]
-	return s, nil
+	return s, decodePositions(&s, b, bad)
+}
+
+// decodePositions decodes and checks a version 2 summary's positions, the
+// rest of the summary, into s: every size and gap a varint, every record
+// ending within 32 bits of the chunk's start, nothing left over.
+func decodePositions[L, V, U any](s *summary[L, V, U], b []byte, bad func(string) error) error {
+	if s.n == 0 {
+		if len(b) != 0 {
+			return bad("positions of no entry")
+		}
+		return nil
+	}
+	if len(b) < 4 {
+		return bad("first offset")
+	}
+	end := uint64(binary.LittleEndian.Uint32(b))
+	s.offset0, b = uint32(end), b[4:]
+	sizes := b
+	for range s.n {
+		size, k := uvarint(b)
+		if k <= 0 || size == 0 || size > math.MaxUint32 {
+			return bad("record size")
+		}
+		end += size
+		b = b[k:]
+	}
+	s.sizesVar = sizes[:len(sizes)-len(b)]
+	g, k := binary.Uvarint(b)
+	if k <= 0 || g >= s.n {
+		return bad("gap count")
+	}
+	b = b[k:]
+	s.gaps = make([]summaryGap, 0, g)
+	for range g {
+		e, k1 := binary.Uvarint(b)
+		if k1 <= 0 {
+			return bad("gap")
+		}
+		n, k2 := binary.Uvarint(b[k1:])
+		if k2 <= 0 || n == 0 || n > math.MaxUint32 || e+1 >= s.n || len(s.gaps) > 0 && e <= s.gaps[len(s.gaps)-1].k {
+			return bad("gap")
+		}
+		end += n
+		s.gaps = append(s.gaps, summaryGap{k: e, bytes: n})
+		b = b[k1+k2:]
+	}
+	if len(b) != 0 || end > math.MaxUint32 {
+		return bad("positions")
+	}
+	return nil
 }

@@ -198,6 +198,14 @@ func FuzzApplySummary(f *testing.F) {
 			}
 		}
 	}
+	// Version 1 summaries, as the first logs of format 2 hold them.
+	v1, _ := filepath.Glob(filepath.Join(goldenRoot, "v2", "*.idx"))
+	for _, n := range v1 {
+		b, _ := os.ReadFile(n)
+		if len(b) > 60 {
+			f.Add(b[56 : len(b)-4])
+		}
+	}
 	f.Add([]byte{summaryVersion})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fresh := &Log[LogID, []byte, Vote, []byte]{t: DefaultTypes}
