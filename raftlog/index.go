@@ -80,12 +80,12 @@ func (x *index[L]) push(i uint64, id L, pos wal.Position) {
 	x.n++
 }
 
-// pushSummary adds n entries from first on, as push would one by one:
-// r yields each one's record offset in the chunk starting at chunk, and its
-// size; their ids are ids (without withIndex) or the runs (with it).
-// It copies the ids a block at a time: Open applies a million entries this
-// way in a few milliseconds.
-func (x *index[L]) pushSummary(first uint64, n int, chunk uint64, r *posReader, ids []L, runs []idRun[L]) {
+// pushSummary adds the entries from first on whose positions are c, as
+// push would one by one; their ids are ids (without withIndex) or the runs
+// (with it). It copies a block at a time: Open applies a million entries
+// this way in a few milliseconds.
+func (x *index[L]) pushSummary(first uint64, c chunkPositions, ids []L, runs []idRun[L]) {
+	n := len(c.offsets) / 4
 	if n == 0 {
 		return
 	}
@@ -93,7 +93,7 @@ func (x *index[L]) pushSummary(first uint64, n int, chunk uint64, r *posReader, 
 		x.reset(first)
 	}
 	s0 := x.slot(first)
-	x.positions.pushChunk(s0, n, chunk, r, x.n > 0)
+	x.positions.pushChunk(s0, c, x.n > 0)
 	if x.withIndex == nil {
 		x.ids.ensure(s0 + n - 1)
 		for k := 0; k < n; {

@@ -1,6 +1,7 @@
 package raftlog
 
 import (
+	"encoding/binary"
 	"math"
 	"sort"
 
@@ -98,44 +99,64 @@ func (p *positions) push(s int, pos wal.Position, follows bool) {
 	p.lastSize = pos.Size
 }
 
-// pushChunk pushes n positions into slots s0 on, as push would one by one:
-// r yields each record's offset in the chunk starting at global offset
-// chunk, and its size. It is the loop Open runs for a chunk's summary: a
-// block's worth of positions decoded at a time, then stored, without a call
-// per entry.
-func (p *positions) pushChunk(s0, n int, chunk uint64, r *posReader, follows bool) {
-	var offs, sizes [blockSize]uint32
-	prev, lastSize := s0-1, p.lastSize
-	var prevEnd uint64
+// chunkPositions are the positions of n consecutive entries whose records
+// lie in one chunk, as a summary gives them: their offsets in the chunk
+// (n × u32 little-endian, increasing) and the sizes those do not give.
+type chunkPositions struct {
+	chunk   uint64 // the chunk's global offset
+	offsets []byte
+	gaps    []summaryGap // by k, increasing: entries another record follows
+	last    uint32       // the last entry's size
+}
+
+func (c chunkPositions) offset(k int) uint64 {
+	return c.chunk + uint64(binary.LittleEndian.Uint32(c.offsets[4*k:]))
+}
+
+// pushChunk pushes c's positions into slots s0 on, as push would one by
+// one; follows says whether slot s0-1 holds the entry before. It is the
+// loop Open runs for a chunk's summary: the offsets are copied a block at a
+// time, and the sizes are the summary's gaps, already in the index's form.
+func (p *positions) pushChunk(s0 int, c chunkPositions, follows bool) {
+	n := len(c.offsets) / 4
+	if n == 0 {
+		return
+	}
 	if follows {
-		prevEnd = p.offset(prev) + uint64(lastSize)
+		if prev := s0 - 1; p.offset(prev)+uint64(p.lastSize) != c.offset(0) {
+			b := p.blocks[prev>>blockBits]
+			b.gaps = append(b.gaps, gap{slot: uint16(prev & blockMask), size: p.lastSize})
+		}
 	}
 	for k := 0; k < n; {
 		s := s0 + k
 		j := s & blockMask
 		m := min(blockSize-j, n-k)
-		r.fill(offs[:m], sizes[:m])
 		if s>>blockBits >= len(p.blocks) {
-			p.blocks = append(p.blocks, &posBlock{base: chunk + uint64(offs[0]), off: new([blockSize]uint32)})
+			p.blocks = append(p.blocks, &posBlock{base: c.offset(k), off: new([blockSize]uint32)})
 		}
 		b := p.blocks[s>>blockBits]
-		for t, rel := range offs[:m] {
-			o := chunk + uint64(rel)
-			if (follows || k+t > 0) && prevEnd != o {
-				pb := p.blocks[prev>>blockBits]
-				pb.gaps = append(pb.gaps, gap{slot: uint16(prev & blockMask), size: lastSize})
+		// The offsets increase: the segment fits the block's 32 bits if
+		// its ends do.
+		if lo, hi := c.offset(k), c.offset(k+m-1); b.wide == nil && lo >= b.base && hi-b.base <= math.MaxUint32 {
+			d := uint32(c.chunk - b.base) // wraps as needed: every sum below fits
+			src, dst := c.offsets[4*k:4*(k+m)], b.off[j:j+m]
+			for t := range dst {
+				dst[t] = binary.LittleEndian.Uint32(src[4*t:]) + d
 			}
-			if b.wide == nil && o >= b.base && o-b.base <= math.MaxUint32 {
-				b.off[j+t] = uint32(o - b.base)
-			} else {
-				b.setOffset(j+t, o)
+		} else {
+			for t := range m {
+				b.setOffset(j+t, c.offset(k+t))
 			}
-			lastSize = sizes[t]
-			prev, prevEnd = s+t, o+uint64(lastSize)
 		}
 		k += m
 	}
-	p.lastSize = lastSize
+	for _, g := range c.gaps {
+		s := s0 + int(g.k)
+		b := p.blocks[s>>blockBits]
+		b.gaps = append(b.gaps, gap{slot: uint16(s & blockMask), size: g.size})
+	}
+	p.lastSize = c.last
 }
 
 // cut makes slot last the last entry, dropping what follows it (oldLast is

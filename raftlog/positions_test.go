@@ -62,8 +62,11 @@ func TestPositionsMatchAPlainColumn(t *testing.T) {
 					sizes = appendU32(sizes, p.Size)
 					model = append(model, p)
 				}
-				pr := posReader{offsets: offsets, sizes: sizes}
-				x.pushSummary(end, n, chunk, &pr, nil, []idRun[LogID]{{start: end, id: LogID{Term: 1, Index: end}}})
+				var s summary[LogID, Vote, []byte]
+				s.n = uint64(n)
+				require.NoError(t, decodeSizes(&s, append(offsets, sizes...), func(string) error { return errSummary }))
+				c := chunkPositions{chunk: chunk, offsets: s.offsets, gaps: s.gaps, last: s.lastSize}
+				x.pushSummary(end, c, nil, []idRun[LogID]{{start: end, id: LogID{Term: 1, Index: end}}})
 				end += uint64(n)
 			case op < 17 && len(model) > 0: // truncate
 				i := first + uint64(rng.IntN(len(model)))

@@ -30,16 +30,18 @@ import (
 //	ids: with Types.WithIndex, uvarint k, then k runs of (start u64,
 //	     uvarint length, log id); else n times (uvarint length, log id)
 //	positions, when n > 0:
-//	  offset u32: the first entry's record offset in the chunk
-//	  sizes: n × uvarint, each record's framed size
-//	  uvarint g, then g gaps (uvarint k, uvarint bytes), k increasing:
-//	    bytes of other records (a vote, a commit) lie between entry k's
-//	    record (0-based in the chunk) and the next entry's
+//	  offsets: n × u32, each record's offset in the chunk, increasing
+//	  uvarint g, then g pairs (uvarint k, uvarint size), k increasing:
+//	    the framed size of entry k's record (0-based in the chunk) when
+//	    another record (a vote, a commit) lies between it and the next
+//	    entry's; any other entry's size is the distance to the next offset
+//	  uvarint: the last entry's framed size
 //
-// Version 1, which the first logs of format 2 hold, had every entry's
-// offset and size as n × u32 each; Open still applies it. Version 2 is a
-// quarter of its size for small entries (a summary is most of what a
-// reopen reads, and a seal holds one in memory until it is written).
+// Version 1, which the first logs of format 2 hold, had every entry's size
+// as well (n × u32 after the offsets); Open still applies it. Version 2
+// keeps a size only where the offsets do not give it, as the index does in
+// memory: half the size (a summary is what a reopen reads, and a seal holds
+// one in memory until it is written).
 const summaryVersion = 2
 
 // Summarize implements wal.Summarizer. pending are appends (AppendBatch is
@@ -124,25 +126,22 @@ func (m machine[L, P, V, U]) Summarize(dst []byte, chunk, end uint64, pending []
 	if total == 0 {
 		return dst
 	}
-	// The sizes are most of a summary: grow once, not by doubling, which
+	// The offsets are most of a summary: grow once, not by doubling, which
 	// would leave garbage the size of the summary behind.
-	dst = slices.Grow(dst, 4+2*int(total)+binary.MaxVarintLen64)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(pos(0).Offset-chunk))
-	var gaps []uint64 // pairs: entry number, bytes after its record
+	dst = slices.Grow(dst, 4*int(total)+2*binary.MaxVarintLen64)
+	var gaps []uint64 // pairs: entry number, size of its record
 	for k := uint64(0); k < total; k++ {
 		p := pos(k)
-		dst = binary.AppendUvarint(dst, uint64(p.Size))
-		if k+1 < total {
-			if skip := pos(k+1).Offset - p.End(); skip != 0 {
-				gaps = append(gaps, k, skip)
-			}
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(p.Offset-chunk))
+		if k+1 < total && pos(k+1).Offset != p.End() {
+			gaps = append(gaps, k, uint64(p.Size))
 		}
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(gaps)/2))
 	for _, v := range gaps {
 		dst = binary.AppendUvarint(dst, v)
 	}
-	return dst
+	return binary.AppendUvarint(dst, uint64(pos(total-1).Size))
 }
 
 // appendSized appends a uvarint length and v's encoding.
@@ -165,79 +164,20 @@ type summary[L, V, U any] struct {
 	first, n    uint64
 	ids         []L        // without WithIndex: one per entry
 	runs        []idRun[L] // with WithIndex
-	// Version 1: n × u32 each.
-	offsets, sizes []byte
-	// Version 2: the first offset, n uvarint sizes, the gaps.
-	offset0  uint32
-	sizesVar []byte
+	offsets     []byte     // n × u32, increasing
+	// The sizes the offsets do not give (see chunkPositions).
 	gaps     []summaryGap
+	lastSize uint32
 }
 
-// uvarint is binary.Uvarint with the sizes of most records, one or two
-// bytes, decoded without its loop.
-func uvarint(b []byte) (uint64, int) {
-	if len(b) >= 2 {
-		if b[0] < 0x80 {
-			return uint64(b[0]), 1
-		}
-		if b[1] < 0x80 {
-			return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
-		}
-	}
-	return binary.Uvarint(b)
+// summaryGap is the size of entry k's record in a version 2 summary, where
+// another record follows it.
+type summaryGap struct {
+	k    uint64
+	size uint32
 }
-
-// summaryGap is a gap of a version 2 summary: bytes of other records after
-// entry k's.
-type summaryGap struct{ k, bytes uint64 }
 
 // positions returns a reader of the summary's n positions.
-func (s *summary[L, V, U]) positions() posReader {
-	return posReader{offsets: s.offsets, sizes: s.sizes, off: s.offset0, sizesVar: s.sizesVar, gaps: s.gaps}
-}
-
-// posReader yields a summary's positions in turn: each record's offset in
-// the chunk and its size. A concrete type rather than a closure, so that
-// Open's loop over a million entries keeps it on the stack, and moving
-// through it writes integers, not slices (no write barriers).
-type posReader struct {
-	offsets, sizes []byte // version 1
-	k              int    // entries read
-	off            uint32 // version 2: the next record's offset
-	sizesVar       []byte
-	at             int // in sizesVar
-	gaps           []summaryGap
-	gap            int // the next gap
-}
-
-// fill sets the next len(off) positions: offsets in off, sizes in size.
-func (r *posReader) fill(off, size []uint32) {
-	size = size[:len(off)]
-	if r.offsets != nil {
-		for t := range off {
-			off[t] = binary.LittleEndian.Uint32(r.offsets[4*(r.k+t):])
-			size[t] = binary.LittleEndian.Uint32(r.sizes[4*(r.k+t):])
-		}
-		r.k += len(off)
-		return
-	}
-	// decodeSummary checked every varint and that every record ends
-	// within 32 bits.
-	b, at, o, k := r.sizesVar, r.at, r.off, r.k
-	for t := range off {
-		v, n := uvarint(b[at:])
-		at += n
-		off[t], size[t] = o, uint32(v)
-		o += uint32(v)
-		if r.gap < len(r.gaps) && r.gaps[r.gap].k == uint64(k) {
-			o += uint32(r.gaps[r.gap].bytes)
-			r.gap++
-		}
-		k++
-	}
-	r.at, r.off, r.k = at, o, k
-}
-
 // ApplySummary implements wal.Summarizer: it decodes the whole summary
 // first, so that a bad one changes nothing.
 func (m machine[L, P, V, U]) ApplySummary(b []byte, chunk uint64) error {
@@ -255,8 +195,7 @@ func (m machine[L, P, V, U]) ApplySummary(b []byte, chunk uint64) error {
 			x.reset(s.first)
 		}
 	}
-	pr := s.positions()
-	x.pushSummary(s.first, int(s.n), chunk, &pr, s.ids, s.runs)
+	x.pushSummary(s.first, chunkPositions{chunk: chunk, offsets: s.offsets, gaps: s.gaps, last: s.lastSize}, s.ids, s.runs)
 	// The range held at the chunk's end: purges and truncations by index
 	// that the state does not show (a purge below the purge point's id)
 	// are in it.
@@ -352,15 +291,47 @@ func decodeSummary[L, P, V, U any](l *Log[L, P, V, U], b []byte) (summary[L, V, 
 		if uint64(len(b)) != 8*s.n {
 			return s, bad("positions")
 		}
-		s.offsets, s.sizes = b[:4*s.n], b[4*s.n:]
-		return s, nil
+		return s, decodeSizes(&s, b, bad)
 	}
 	return s, decodePositions(&s, b, bad)
 }
 
+// decodeSizes decodes and checks a version 1 summary's positions, n
+// offsets then n sizes (u32 each), into s in version 2's form.
+func decodeSizes[L, V, U any](s *summary[L, V, U], b []byte, bad func(string) error) error {
+	if uint64(len(b)) != 8*s.n {
+		return bad("positions")
+	}
+	offsets, sizes := b[:4*s.n], b[4*s.n:]
+	if !increasing(offsets) {
+		return bad("offsets")
+	}
+	for k := uint64(0); k < s.n; k++ {
+		size := binary.LittleEndian.Uint32(sizes[4*k:])
+		if k+1 == s.n {
+			s.lastSize = size
+		} else if uint64(binary.LittleEndian.Uint32(offsets[4*k:]))+uint64(size) != uint64(binary.LittleEndian.Uint32(offsets[4*k+4:])) {
+			s.gaps = append(s.gaps, summaryGap{k: k, size: size})
+		}
+	}
+	s.offsets = offsets
+	return nil
+}
+
+// increasing reports whether the u32 little-endian offsets increase.
+func increasing(offsets []byte) bool {
+	for k := 4; k+4 <= len(offsets); k += 4 {
+		if binary.LittleEndian.Uint32(offsets[k:]) <= binary.LittleEndian.Uint32(offsets[k-4:]) {
+			return false
+		}
+	}
+	return true
+}
+
 // decodePositions decodes and checks a version 2 summary's positions, the
-// rest of the summary, into s: every size and gap a varint, every record
-// ending within 32 bits of the chunk's start, nothing left over.
+// rest of the summary, into s: offsets increasing, every record ending
+// within 32 bits of the chunk's start and before the next entry's, nothing
+// left over.
 func decodePositions[L, V, U any](s *summary[L, V, U], b []byte, bad func(string) error) error {
 	if s.n == 0 {
 		if len(b) != 0 {
@@ -368,42 +339,36 @@ func decodePositions[L, V, U any](s *summary[L, V, U], b []byte, bad func(string
 		}
 		return nil
 	}
-	if len(b) < 4 {
-		return bad("first offset")
+	if uint64(len(b)) < 4*s.n {
+		return bad("offsets")
 	}
-	end := uint64(binary.LittleEndian.Uint32(b))
-	s.offset0, b = uint32(end), b[4:]
-	sizes := b
-	for range s.n {
-		size, k := uvarint(b)
-		if k <= 0 || size == 0 || size > math.MaxUint32 {
-			return bad("record size")
-		}
-		end += size
-		b = b[k:]
+	offsets, b := b[:4*s.n], b[4*s.n:]
+	at := func(k uint64) uint64 { return uint64(binary.LittleEndian.Uint32(offsets[4*k:])) }
+	if !increasing(offsets) {
+		return bad("offsets")
 	}
-	s.sizesVar = sizes[:len(sizes)-len(b)]
 	g, k := binary.Uvarint(b)
 	if k <= 0 || g >= s.n {
 		return bad("gap count")
 	}
 	b = b[k:]
-	s.gaps = make([]summaryGap, 0, g)
+	gaps := make([]summaryGap, 0, g)
 	for range g {
 		e, k1 := binary.Uvarint(b)
 		if k1 <= 0 {
 			return bad("gap")
 		}
-		n, k2 := binary.Uvarint(b[k1:])
-		if k2 <= 0 || n == 0 || n > math.MaxUint32 || e+1 >= s.n || len(s.gaps) > 0 && e <= s.gaps[len(s.gaps)-1].k {
+		size, k2 := binary.Uvarint(b[k1:])
+		if k2 <= 0 || e+1 >= s.n || len(gaps) > 0 && e <= gaps[len(gaps)-1].k || size == 0 || at(e)+size > at(e+1) {
 			return bad("gap")
 		}
-		end += n
-		s.gaps = append(s.gaps, summaryGap{k: e, bytes: n})
+		gaps = append(gaps, summaryGap{k: e, size: uint32(size)})
 		b = b[k1+k2:]
 	}
-	if len(b) != 0 || end > math.MaxUint32 {
-		return bad("positions")
+	last, k := binary.Uvarint(b)
+	if k <= 0 || k != len(b) || last == 0 || at(s.n-1)+last > math.MaxUint32 {
+		return bad("last size")
 	}
+	s.offsets, s.gaps, s.lastSize = offsets, gaps, uint32(last)
 	return nil
 }
