@@ -99,11 +99,15 @@ func (l *Log[L, P, V, U]) entry(i, from, to uint64, prev L, hasPrev bool, rd **w
 	var (
 		id      L
 		payload P
+		other   record[L, P, V, U] // when the record is not an entry
 	)
 	err := (*rd).LoadWith(pos, func(body []byte) (int, error) {
-		return recordCodec[L, P, V, U]{t: &l.t}.decodeEntry(body, &id, &payload)
+		return recordCodec[L, P, V, U]{t: &l.t}.decodeEntry(body, &id, &payload, &other)
 	})
-	if err == nil && l.t.CompareLogID(id, e.ID) != 0 {
+	switch {
+	case err == nil && other.op != 0:
+		err = fmt.Errorf("the record at offset %d is %v, not the entry %v", pos.Offset, other, e.ID)
+	case err == nil && l.t.CompareLogID(id, e.ID) != 0:
 		err = fmt.Errorf("the record at offset %d is the entry %v, not %v", pos.Offset, id, e.ID)
 	}
 	if errors.Is(err, ErrClosed) {

@@ -125,14 +125,13 @@ func (c recordCodec[L, P, V, U]) Decode(src []byte) (record[L, P, V, U], int, er
 
 // decodeEntry decodes an append record's log id and payload into id and
 // payload, for a read that needs nothing else: it skips building a record.
-// Any other record is an error that names it.
-func (c recordCodec[L, P, V, U]) decodeEntry(body []byte, id *L, payload *P) (int, error) {
+// Any other record it decodes in full into *other, for the reader to say
+// what it found instead of an entry.
+func (c recordCodec[L, P, V, U]) decodeEntry(body []byte, id *L, payload *P, other *record[L, P, V, U]) (int, error) {
 	if len(body) == 0 || op(body[0]) != opAppend {
-		r, _, err := c.Decode(body)
-		if err != nil {
-			return 0, err
-		}
-		return 0, fmt.Errorf("%w: the record is %v, not an entry", codec.ErrInvalid, r)
+		r, n, err := c.Decode(body)
+		*other = r
+		return n, err
 	}
 	d := decoder{src: body, off: 1}
 	*id = decodeField(&d, c.t.LogID, "log id")

@@ -126,16 +126,17 @@ func (m machine[L, P, V, U]) Summarize(dst []byte, chunk, end uint64, pending []
 	if total == 0 {
 		return dst
 	}
-	// The offsets are most of a summary: grow once, not by doubling, which
-	// would leave garbage the size of the summary behind.
-	dst = slices.Grow(dst, 4*int(total)+2*binary.MaxVarintLen64)
 	var gaps []uint64 // pairs: entry number, size of its record
-	for k := uint64(0); k < total; k++ {
-		p := pos(k)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(p.Offset-chunk))
-		if k+1 < total && pos(k+1).Offset != p.End() {
+	for k := uint64(0); k+1 < total; k++ {
+		if p := pos(k); pos(k+1).Offset != p.End() {
 			gaps = append(gaps, k, uint64(p.Size))
 		}
+	}
+	// The offsets are most of a summary: grow once, to its size, not by
+	// doubling, which would leave garbage the size of the summary behind.
+	dst = slices.Grow(dst, 4*int(total)+(len(gaps)+2)*binary.MaxVarintLen64)
+	for k := uint64(0); k < total; k++ {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(pos(k).Offset-chunk))
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(gaps)/2))
 	for _, v := range gaps {
@@ -177,7 +178,6 @@ type summaryGap struct {
 	size uint32
 }
 
-// positions returns a reader of the summary's n positions.
 // ApplySummary implements wal.Summarizer: it decodes the whole summary
 // first, so that a bad one changes nothing.
 func (m machine[L, P, V, U]) ApplySummary(b []byte, chunk uint64) error {
@@ -297,7 +297,9 @@ func decodeSummary[L, P, V, U any](l *Log[L, P, V, U], b []byte) (summary[L, V, 
 }
 
 // decodeSizes decodes and checks a version 1 summary's positions, n
-// offsets then n sizes (u32 each), into s in version 2's form.
+// offsets then n sizes (u32 each), into s in version 2's form, with version
+// 2's checks: offsets increasing, every size above 0 and ending at or before
+// the next entry's offset, the last within 32 bits.
 func decodeSizes[L, V, U any](s *summary[L, V, U], b []byte, bad func(string) error) error {
 	if uint64(len(b)) != 8*s.n {
 		return bad("positions")
@@ -306,12 +308,21 @@ func decodeSizes[L, V, U any](s *summary[L, V, U], b []byte, bad func(string) er
 	if !increasing(offsets) {
 		return bad("offsets")
 	}
+	at := func(k uint64) uint64 { return uint64(binary.LittleEndian.Uint32(offsets[4*k:])) }
 	for k := uint64(0); k < s.n; k++ {
-		size := binary.LittleEndian.Uint32(sizes[4*k:])
-		if k+1 == s.n {
-			s.lastSize = size
-		} else if uint64(binary.LittleEndian.Uint32(offsets[4*k:]))+uint64(size) != uint64(binary.LittleEndian.Uint32(offsets[4*k+4:])) {
-			s.gaps = append(s.gaps, summaryGap{k: k, size: size})
+		size := uint64(binary.LittleEndian.Uint32(sizes[4*k:]))
+		switch {
+		case size == 0:
+			return bad("record size")
+		case k+1 == s.n:
+			if size > math.MaxUint32-at(k) {
+				return bad("last size")
+			}
+			s.lastSize = uint32(size)
+		case size > at(k+1)-at(k):
+			return bad("record size")
+		case size < at(k+1)-at(k):
+			s.gaps = append(s.gaps, summaryGap{k: k, size: uint32(size)})
 		}
 	}
 	s.offsets = offsets
@@ -359,14 +370,15 @@ func decodePositions[L, V, U any](s *summary[L, V, U], b []byte, bad func(string
 			return bad("gap")
 		}
 		size, k2 := binary.Uvarint(b[k1:])
-		if k2 <= 0 || e+1 >= s.n || len(gaps) > 0 && e <= gaps[len(gaps)-1].k || size == 0 || at(e)+size > at(e+1) {
+		// Sizes are compared, not added to offsets: a sum could wrap.
+		if k2 <= 0 || e+1 >= s.n || len(gaps) > 0 && e <= gaps[len(gaps)-1].k || size == 0 || size > at(e+1)-at(e) {
 			return bad("gap")
 		}
 		gaps = append(gaps, summaryGap{k: e, size: uint32(size)})
 		b = b[k1+k2:]
 	}
 	last, k := binary.Uvarint(b)
-	if k <= 0 || k != len(b) || last == 0 || at(s.n-1)+last > math.MaxUint32 {
+	if k <= 0 || k != len(b) || last == 0 || last > math.MaxUint32-at(s.n-1) {
 		return bad("last size")
 	}
 	s.offsets, s.gaps, s.lastSize = offsets, gaps, uint32(last)

@@ -1,10 +1,12 @@
 package raftlog
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -214,6 +216,18 @@ func FuzzApplySummary(f *testing.F) {
 		before := fresh.idx
 		if err := (machine[LogID, []byte, Vote, []byte]{fresh}).ApplySummary(b, 0); err != nil {
 			require.Equal(t, before.n, fresh.idx.n, "a refused summary changes nothing")
+			return
+		}
+		// An applied one holds records within the chunk's 32 bits, each
+		// ending at or before the next.
+		x := &fresh.idx
+		for i := x.first; i < x.end(); i++ {
+			p := x.pos(i)
+			require.NotZero(t, p.Size, "entry %d", i)
+			require.LessOrEqual(t, p.End(), uint64(1)<<32, "entry %d", i)
+			if i+1 < x.end() {
+				require.LessOrEqual(t, p.End(), x.pos(i+1).Offset, "entry %d", i)
+			}
 		}
 	})
 }
@@ -293,6 +307,76 @@ func TestDamagedNewestChunkIsNeverLostAfterAWrite(t *testing.T) {
 				}
 				require.NoError(t, l2.Close())
 			}
+		})
+	}
+}
+
+// TestSummaryPositionsRefused: positions that a wrapping sum would let
+// through, or that break the layout, are refused (Open then replays the
+// chunk), in both versions; nothing is applied.
+func TestSummaryPositionsRefused(t *testing.T) {
+	u32s := func(vs ...uint32) []byte {
+		var b []byte
+		for _, v := range vs {
+			b = appendU32(b, v)
+		}
+		return b
+	}
+	uvs := func(vs ...uint64) []byte {
+		var b []byte
+		for _, v := range vs {
+			b = binary.AppendUvarint(b, v)
+		}
+		return b
+	}
+	for name, c := range map[string]struct {
+		version byte
+		pos     []byte
+	}{
+		"v2 gap size wraps":           {2, append(u32s(16, 64), uvs(1, 0, 1<<64-11, 10)...)},
+		"v2 last size wraps":          {2, append(u32s(16, 64), uvs(0, 1<<64-54)...)},
+		"v2 last size past 32 bits":   {2, append(u32s(16, 64), uvs(0, 1<<32)...)},
+		"v2 gap past the next offset": {2, append(u32s(16, 64), uvs(1, 0, 49, 10)...)},
+		"v2 offsets not increasing":   {2, append(u32s(64, 16), uvs(0, 10)...)},
+		"v2 size 0":                   {2, append(u32s(16, 64), uvs(0, 0)...)},
+		"v2 bytes left over":          {2, append(u32s(16, 64), uvs(0, 10, 7)...)},
+		"v1 size past the next":       {1, u32s(16, 64, 49, 10)},
+		"v1 size 0":                   {1, u32s(16, 64, 0, 10)},
+		"v1 last size wraps":          {1, u32s(16, 1<<32-8, 48, 10)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := &Log[LogID, []byte, Vote, []byte]{t: DefaultTypes}
+			l.idx.withIndex, l.idx.same = DefaultTypes.WithIndex, func(a, b LogID) bool { return a == b }
+			st, err := recordCodec[LogID, []byte, Vote, []byte]{t: &l.t}.Append(nil, record[LogID, []byte, Vote, []byte]{op: opState})
+			require.NoError(t, err)
+			b := []byte{c.version}
+			b = binary.AppendUvarint(b, uint64(len(st)))
+			b = append(b, st...)
+			b = binary.LittleEndian.AppendUint64(b, 1) // held
+			b = binary.LittleEndian.AppendUint64(b, 2) // count
+			b = binary.LittleEndian.AppendUint64(b, 1) // first
+			b = binary.LittleEndian.AppendUint64(b, 2) // n
+			b = binary.AppendUvarint(b, 1)             // one run of ids
+			b = binary.LittleEndian.AppendUint64(b, 1)
+			id, err := LogIDCodec.Append(nil, LogID{Term: 1, Index: 1})
+			require.NoError(t, err)
+			b = binary.AppendUvarint(b, uint64(len(id)))
+			b = append(b, id...)
+			good := append(slices.Clone(b), u32s(16, 64)...)
+			if c.version == 1 {
+				good = append(good, u32s(48, 10)...)
+			} else {
+				good = append(good, uvs(0, 10)...)
+			}
+			require.NoError(t, machine[LogID, []byte, Vote, []byte]{l}.ApplySummary(good, 0), "the well-formed variant applies")
+			require.Equal(t, wal.Position{Offset: 16, Size: 48}, l.idx.pos(1))
+			require.Equal(t, wal.Position{Offset: 64, Size: 10}, l.idx.pos(2))
+
+			fresh := &Log[LogID, []byte, Vote, []byte]{t: DefaultTypes}
+			fresh.idx.withIndex, fresh.idx.same = l.idx.withIndex, l.idx.same
+			err = machine[LogID, []byte, Vote, []byte]{fresh}.ApplySummary(append(b, c.pos...), 0)
+			require.ErrorIs(t, err, errSummary)
+			require.Zero(t, fresh.idx.n, "a refused summary applies nothing")
 		})
 	}
 }
