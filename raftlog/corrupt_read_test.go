@@ -302,3 +302,43 @@ func TestCorruptSyncedTailAfterCrash(t *testing.T) {
 		require.Positive(t, st.WAL.Dropped, "acknowledged entries were cut without a report")
 	}
 }
+
+// TestReadOfAnotherRecordSaysWhich: when the index points an entry at a
+// record that is not that entry (another entry, or a vote), the read is a
+// *CorruptionError for that index that names what the record is, never
+// the other record's payload.
+func TestReadOfAnotherRecordSaysWhich(t *testing.T) {
+	l, err := Open("/log", Config{FS: fs.NewMem()})
+	require.NoError(t, err)
+	defer l.Close()
+	_, err = l.Append(cxEntry{ID: LogID{Term: 1, Index: 1}, Payload: []byte("one")})
+	require.NoError(t, err)
+	_, err = l.SaveVote(Vote{Term: 1, NodeID: 7})
+	require.NoError(t, err)
+	_, err = l.Append(cxEntry{ID: LogID{Term: 1, Index: 2}, Payload: []byte("two")})
+	require.NoError(t, err)
+	require.NoError(t, l.Sync())
+	l.DrainCacheEvictable()
+
+	l.mu.Lock()
+	p1, p2 := l.idx.pos(1), l.idx.pos(2)
+	vote := wal.Position{Offset: p1.End(), Size: uint32(p2.Offset - p1.End())}
+	l.idx.reset(1)
+	l.idx.push(1, LogID{Term: 1, Index: 1}, vote)
+	l.idx.push(2, LogID{Term: 1, Index: 2}, p1)
+	l.mu.Unlock()
+
+	for i, want := range map[uint64]string{1: "SaveVote(", 2: "is the entry"} {
+		items := 0
+		for e, err := range l.Read(i, i+1) {
+			items++
+			require.ErrorIs(t, err, ErrCorrupt, "entry %d", i)
+			var ce *CorruptionError
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, Some(i), ce.First)
+			require.ErrorContains(t, err, want, "entry %d", i)
+			require.Nil(t, e.Payload, "entry %d", i)
+		}
+		require.Equal(t, 1, items, "entry %d: the error is the read's only item", i)
+	}
+}
