@@ -15,7 +15,7 @@ import (
 // begins and its size is the distance between their offsets. A block stores
 // offsets as 32 bits above the block's base (64 bits when a block spans
 // more than 4 GiB), and sizes only where the distance does not give them:
-// the last entry's (last), and those of entries followed by another record
+// the last entry's (lastSize), and those of entries followed by another record
 // (a vote, a commit, a chunk's seal), in the block's gaps.
 type positions struct {
 	blocks   []*posBlock
