@@ -86,17 +86,28 @@ func (p *positions) at(s, last int) wal.Position {
 // the entry before it (false when s is the index's first).
 func (p *positions) push(s int, pos wal.Position, follows bool) {
 	if follows {
-		prev := s - 1
-		if p.offset(prev)+uint64(p.lastSize) != pos.Offset {
-			b := p.blocks[prev>>blockBits]
-			b.gaps = append(b.gaps, gap{slot: uint16(prev & blockMask), size: p.lastSize})
-		}
+		p.follow(s-1, pos.Offset)
 	}
 	for s>>blockBits >= len(p.blocks) {
 		p.blocks = append(p.blocks, &posBlock{base: pos.Offset, off: new([blockSize]uint32)})
 	}
 	p.blocks[s>>blockBits].setOffset(s&blockMask, pos.Offset)
 	p.lastSize = pos.Size
+}
+
+// follow is the entry in slot last (the last one) being followed by one
+// whose record starts at next: a record in between makes last a gap.
+func (p *positions) follow(last int, next uint64) {
+	if p.offset(last)+uint64(p.lastSize) != next {
+		p.addGap(last, p.lastSize)
+	}
+}
+
+// addGap keeps size as the size of slot s, whose record the next entry's
+// does not follow; slots are added in increasing order.
+func (p *positions) addGap(s int, size uint32) {
+	b := p.blocks[s>>blockBits]
+	b.gaps = append(b.gaps, gap{slot: uint16(s & blockMask), size: size})
 }
 
 // chunkPositions are the positions of n consecutive entries whose records
@@ -123,10 +134,7 @@ func (p *positions) pushChunk(s0 int, c chunkPositions, follows bool) {
 		return
 	}
 	if follows {
-		if prev := s0 - 1; p.offset(prev)+uint64(p.lastSize) != c.offset(0) {
-			b := p.blocks[prev>>blockBits]
-			b.gaps = append(b.gaps, gap{slot: uint16(prev & blockMask), size: p.lastSize})
-		}
+		p.follow(s0-1, c.offset(0))
 	}
 	for k := 0; k < n; {
 		s := s0 + k
@@ -152,9 +160,7 @@ func (p *positions) pushChunk(s0 int, c chunkPositions, follows bool) {
 		k += m
 	}
 	for _, g := range c.gaps {
-		s := s0 + int(g.k)
-		b := p.blocks[s>>blockBits]
-		b.gaps = append(b.gaps, gap{slot: uint16(s & blockMask), size: g.size})
+		p.addGap(s0+int(g.k), g.size)
 	}
 	p.lastSize = c.last
 }
