@@ -72,6 +72,7 @@ func (l *Log[L, P, V, U]) Close() error {
 	}
 	l.mu.Lock()
 	l.closed = true
+	l.idx.edits.Add(1) // a Read under way yields nothing more
 	l.mu.Unlock()
 	// Not holding writeMu while the WAL flushes: a flush callback that
 	// writes must get ErrClosed, not wait for Close to finish.

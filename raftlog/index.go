@@ -1,6 +1,7 @@
 package raftlog
 
 import (
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/raftlog/raftlog/wal"
@@ -55,6 +56,12 @@ type index[L any] struct {
 	positions positions
 	ids       column[L]  // without withIndex
 	runs      []idRun[L] // with withIndex
+
+	// edits counts the changes that remove or replace entries held
+	// (truncate, purge, reset) and the log's Close. A Read takes a batch of
+	// entries under the lock and yields them, without it, while edits is
+	// unchanged.
+	edits atomic.Uint64
 }
 
 // end is one past the last entry's index (first when empty).
@@ -148,6 +155,7 @@ func (x *index[L]) truncate(i uint64) {
 	if i >= x.end() {
 		return
 	}
+	x.edits.Add(1)
 	if i <= x.first {
 		x.reset(i)
 		return
@@ -165,6 +173,7 @@ func (x *index[L]) purge(i uint64) {
 	if i < x.first {
 		return
 	}
+	x.edits.Add(1)
 	if i+1 >= x.end() {
 		x.reset(i + 1)
 		return
@@ -193,6 +202,7 @@ func (x *index[L]) trimColumns() {
 
 // reset empties the index; the next entry pushed must be at next.
 func (x *index[L]) reset(next uint64) {
+	x.edits.Add(1)
 	x.first, x.n, x.skip = next, 0, 0
 	x.positions.keep(0, 0)
 	x.ids.keep(0, 0)

@@ -12,9 +12,9 @@ import (
 // iterator. Each payload comes from the cache or, on a miss, from the file,
 // read a block (wal.DefaultReadBlock) at a time so that consecutive misses
 // cost one ReadAt per block; every record's checksum is verified: damage
-// yields a
-// *CorruptionError naming the index (and, through it, the chunk file and
-// offset), never the damaged bytes. Read never waits for an fsync.
+// yields a *CorruptionError naming the index (and, through it, the chunk
+// file and offset), never the damaged bytes. Read never waits for an
+// fsync, and takes the log's read lock once per 32 entries, not per entry.
 //
 // The range must lie within what the log holds: from > to yields a
 // *RangeError matching ErrRange; from below the first entry held, ErrPurged
@@ -33,34 +33,62 @@ import (
 // not modify it.
 func (l *Log[L, P, V, U]) Read(from, to uint64) iter.Seq2[Entry[L, P], error] {
 	return func(yield func(Entry[L, P], error) bool) {
-		var prev L // the id of the entry yielded last, if any
-		var rd *wal.Reader[record[L, P, V, U]]
-		for i := from; i < to || from > to; i++ {
-			e, err := l.entry(i, from, to, prev, i > from, &rd)
-			if !yield(e, err) || err != nil {
+		var (
+			prev  L // the id of the entry yielded last, if any
+			rd    *wal.Reader[record[L, P, V, U]]
+			batch [readBatch]readSlot[L, P]
+		)
+		for i := from; i < to || from > to; {
+			n, edits, err := l.take(i, from, to, prev, i > from, batch[:])
+			if err != nil {
+				yield(Entry[L, P]{}, err)
 				return
 			}
-			prev = e.ID
+			for k := range n {
+				// An edit since take (a truncate, purge, reset or Close) may
+				// have removed or replaced the entries taken: take again,
+				// which checks the entry yielded last under the lock.
+				if k > 0 && l.idx.edits.Load() != edits {
+					break
+				}
+				e, err := l.load(i, from, to, &batch[k], &rd)
+				if !yield(e, err) || err != nil {
+					return
+				}
+				prev = e.ID
+				i++
+			}
 		}
 	}
 }
 
-// entry reads entry i of a Read of [from, to) whose previous item, if
-// hasPrev, was the entry with id prev. A miss reads through *rd, made on
-// the first miss.
-func (l *Log[L, P, V, U]) entry(i, from, to uint64, prev L, hasPrev bool, rd **wal.Reader[record[L, P, V, U]]) (Entry[L, P], error) {
-	var e Entry[L, P]
+// readBatch is how many entries a Read takes under one hold of the lock.
+const readBatch = 32
+
+// readSlot is one entry a Read took: its id, and its payload from the cache
+// (hit) or else where its record is.
+type readSlot[L, P any] struct {
+	id      L
+	pos     wal.Position
+	payload P
+	hit     bool
+}
+
+// take fills slots with entries i, i+1, ... of a Read of [from, to) whose
+// previous item, if hasPrev, was the entry with id prev, and returns how
+// many it took and the index's edit count they are valid for. One RLock
+// serves them all.
+func (l *Log[L, P, V, U]) take(i, from, to uint64, prev L, hasPrev bool, slots []readSlot[L, P]) (int, uint64, error) {
 	l.mu.RLock()
+	defer l.mu.RUnlock()
 	if l.closed {
-		l.mu.RUnlock()
-		return e, ErrClosed
+		return 0, 0, ErrClosed
 	}
 	if hasPrev && i-1 >= l.idx.first {
 		// The entry yielded last must still be in the log, unchanged:
 		// otherwise a truncate has replaced the branch being read.
 		if id, ok := l.idx.lookup(i - 1); !ok || l.t.CompareLogID(id, prev) != 0 {
-			l.mu.RUnlock()
-			return e, &ChangedError{Index: i - 1}
+			return 0, 0, &ChangedError{Index: i - 1}
 		}
 	}
 	first, end := l.idx.first, l.nextIndex(l.state.Last)
@@ -79,20 +107,33 @@ func (l *Log[L, P, V, U]) entry(i, from, to uint64, prev L, hasPrev bool, rd **w
 		rangeErr = ErrPastEnd
 	}
 	if rangeErr != nil {
-		l.mu.RUnlock()
-		return e, &RangeError{From: from, To: to, First: first, End: end, Err: rangeErr}
+		return 0, 0, &RangeError{From: from, To: to, First: first, End: end, Err: rangeErr}
 	}
-	e.ID = l.idx.id(i)
-	p, hit := l.cache.get(i)
-	pos := l.idx.pos(i)
-	l.mu.RUnlock()
+	// [i, to) lies within the index: i >= first and to <= end.
+	n := int(min(uint64(len(slots)), to-i))
+	hits := 0
+	for k := range n {
+		s := &slots[k]
+		s.id = l.idx.id(i + uint64(k))
+		if s.payload, s.hit = l.cache.get(i + uint64(k)); s.hit {
+			hits++
+		} else {
+			s.pos = l.idx.pos(i + uint64(k))
+		}
+	}
+	l.cache.hits.Add(uint64(hits))
+	l.cache.misses.Add(uint64(n - hits))
+	return n, l.idx.edits.Load(), nil
+}
 
-	if hit {
-		l.cache.hits.Add(1)
-		e.Payload = p
+// load returns entry i of a Read of [from, to), taken into s: its payload
+// from the cache or, on a miss, read through *rd, made on the first miss.
+func (l *Log[L, P, V, U]) load(i, from, to uint64, s *readSlot[L, P], rd **wal.Reader[record[L, P, V, U]]) (Entry[L, P], error) {
+	e := Entry[L, P]{ID: s.id}
+	if s.hit {
+		e.Payload = s.payload
 		return e, nil
 	}
-	l.cache.misses.Add(1)
 	if *rd == nil {
 		*rd = l.wal.NewReader(0)
 	}
@@ -101,20 +142,22 @@ func (l *Log[L, P, V, U]) entry(i, from, to uint64, prev L, hasPrev bool, rd **w
 		payload P
 		other   record[L, P, V, U] // when the record is not an entry
 	)
+	pos := s.pos
 	err := (*rd).LoadWith(pos, func(body []byte) (int, error) {
 		return recordCodec[L, P, V, U]{t: &l.t}.decodeEntry(body, &id, &payload, &other)
 	})
 	switch {
-	case err == nil && other.op != 0:
+	case err != nil:
+		if errors.Is(err, ErrClosed) {
+			return e, ErrClosed
+		}
+		if errors.Is(err, wal.ErrChunkRemoved) {
+			return e, &RangeError{From: from, To: to, First: i + 1, End: to, Err: ErrPurged}
+		}
+	case other.op != 0:
 		err = fmt.Errorf("the record at offset %d is %v, not the entry %v", pos.Offset, other, e.ID)
-	case err == nil && l.t.CompareLogID(id, e.ID) != 0:
+	case l.t.CompareLogID(id, e.ID) != 0:
 		err = fmt.Errorf("the record at offset %d is the entry %v, not %v", pos.Offset, id, e.ID)
-	}
-	if errors.Is(err, ErrClosed) {
-		return e, ErrClosed
-	}
-	if errors.Is(err, wal.ErrChunkRemoved) {
-		return e, &RangeError{From: from, To: to, First: i + 1, End: to, Err: ErrPurged}
 	}
 	if err != nil {
 		return e, &CorruptionError{First: Some(i), Last: Some(i), Err: err}

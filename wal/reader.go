@@ -65,6 +65,11 @@ func (r *Reader[R]) LoadWith(pos Position, decode func(body []byte) (int, error)
 // valid until the next call.
 func (r *Reader[R]) fetch(pos Position) (*chunk, []byte, error) {
 	w := r.w
+	if c := r.c; c != nil && pos.Size >= codec.Overhead && pos.Offset >= r.at && pos.End() <= r.at+uint64(len(r.buf)) {
+		// In the block: its chunk is c, as a chunk's offsets are never
+		// reused, and its bytes were written when the block was read.
+		return r.inBlock(c, pos)
+	}
 	c := w.chunkAt(pos.Offset)
 	if c == nil || pos.Size < codec.Overhead || pos.End() > c.written.Load() {
 		return w.fetch(pos) // removed, invalid, or not written yet: Load says which
@@ -86,6 +91,12 @@ func (r *Reader[R]) fetch(pos Position) (*chunk, []byte, error) {
 		}
 		r.c, r.at = c, pos.Offset
 	}
+	return r.inBlock(c, pos)
+}
+
+// inBlock returns the bytes at pos from the block, which holds them, unless
+// their chunk c has been removed since.
+func (r *Reader[R]) inBlock(c *chunk, pos Position) (*chunk, []byte, error) {
 	if c.removed.Load() {
 		return nil, nil, fmt.Errorf("%w: %s", ErrChunkRemoved, c.path)
 	}
