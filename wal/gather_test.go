@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftlog/raftlog/faultinject"
 	"github.com/raftlog/raftlog/fs"
 	"github.com/stretchr/testify/require"
 )
@@ -68,5 +69,35 @@ func TestGatherNeverWaitsWithAManualWorker(t *testing.T) {
 	queue(l.w)
 	l.w.gather() // returns at once
 	l.sync()
+	l.close()
+}
+
+// TestGatherCountsTheRequestsQueuedDuringARound: the next round waits for
+// the requests the last one served and for those that queued while its
+// fsync ran, all of which come back together. Counting only the served
+// ones kept G appenders split between two fsyncs for good: with 16
+// appenders, 13.4 entries per fsync instead of 16.
+func TestGatherCountsTheRequestsQueuedDuringARound(t *testing.T) {
+	inFsync, release := make(chan struct{}), make(chan struct{})
+	gate := faultinject.New(fs.NewMem(), faultinject.Options{Sleep: func(time.Duration) {
+		inFsync <- struct{}{}
+		<-release
+	}})
+	l := openTest(t, gate, Config{ManualWorker: true})
+	w := l.w
+	l.append("a", "b")
+	gate.Add(faultinject.Rule{Op: faultinject.OpSync, Path: "*.wal", Times: 1, Latency: time.Nanosecond})
+	done := make(chan error)
+	go func() { done <- w.Sync() }()
+	<-inFsync // the round took one request and is in its fsync
+	for range 3 {
+		queue(w)
+	}
+	close(release)
+	require.NoError(t, <-done)
+	require.Equal(t, 4, w.gathering.last, "1 request served, 3 queued during the round")
+
+	l.sync() // serves the 3 and the new one: 4 without a request queued meanwhile
+	require.Equal(t, 4, w.gathering.last)
 	l.close()
 }

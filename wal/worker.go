@@ -108,9 +108,8 @@ func (w *WAL[R]) step() bool {
 		err = w.syncDirty()
 		fsyncTime = time.Since(start)
 	}
-	w.roundServed(len(reqs), syncWanted && err == nil, fsyncTime)
-
 	w.mu.Lock()
+	w.roundServed(len(reqs), len(w.reqs), syncWanted && err == nil, fsyncTime)
 	w.inflight = w.inflight[:0]
 	if len(segs) > 0 && w.spare == nil {
 		w.spare = segs[len(segs)-1].data[:0]
