@@ -7,14 +7,14 @@ import (
 )
 
 // apply updates the in-memory state with a record that the WAL holds, live
-// or replayed. Called with mu held for writing (or during Open).
-func (l *Log[L, P, V, U]) apply(r record[L, P, V, U], pos wal.Position) {
+// or replayed. Called with mu held for writing (or during Open). After
+// entries, the caller applies the cache's limits (evict), once a batch.
+func (l *Log[L, P, V, U]) apply(r *record[L, P, V, U], pos wal.Position) {
 	l.applyState(&l.state, r)
 	switch r.op {
 	case opAppend:
 		i := l.indexEntry(r.id, pos)
 		l.cache.push(i, r.payload)
-		l.evict(false)
 	case opTruncate:
 		keep := l.nextIndex(r.after)
 		l.idx.truncate(keep)
@@ -60,7 +60,7 @@ func (m machine[L, P, V, U]) ApplyRaw(body []byte, pos wal.Position) (bool, erro
 // validation: a vote replaces the vote, an append sets the last id, a commit
 // the commit point, a truncate lowers the last id, a purge raises the purge
 // point (and the last id, when beyond it), a state replaces the state.
-func (l *Log[L, P, V, U]) applyState(st *State[L, V, U], r record[L, P, V, U]) {
+func (l *Log[L, P, V, U]) applyState(st *State[L, V, U], r *record[L, P, V, U]) {
 	cmp := l.t.CompareLogID
 	switch r.op {
 	case opVote:
@@ -82,7 +82,7 @@ func (l *Log[L, P, V, U]) applyState(st *State[L, V, U], r record[L, P, V, U]) {
 			st.Last = upto
 		}
 	case opState:
-		*st = r.state
+		*st = *r.state
 	}
 }
 

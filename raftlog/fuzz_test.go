@@ -21,7 +21,7 @@ func FuzzRecordDecode(f *testing.F) {
 		{op: opTruncate, after: Some(LogID{1, 1})},
 		{op: opTruncate},
 		{op: opPurge, id: LogID{2, 9}},
-		{op: opState, state: State[LogID, Vote, []byte]{Vote: Some(Vote{Term: 1}), Last: Some(LogID{1, 5}), UserData: Some([]byte("u"))}},
+		{op: opState, state: &State[LogID, Vote, []byte]{Vote: Some(Vote{Term: 1}), Last: Some(LogID{1, 5}), UserData: Some([]byte("u"))}},
 	} {
 		b, err := c.Append(nil, r)
 		if err != nil {

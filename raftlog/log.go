@@ -160,16 +160,19 @@ func ensureDir(fsys fs.FS, dir string, mustExist bool) error {
 type machine[L, P, V, U any] struct{ l *Log[L, P, V, U] }
 
 func (m machine[L, P, V, U]) Apply(r record[L, P, V, U], pos wal.Position) error {
-	m.l.apply(r, pos)
+	m.l.apply(&r, pos)
+	if r.op == opAppend {
+		m.l.evict(false)
+	}
 	return nil
 }
 
 func (m machine[L, P, V, U]) Checkpoint(pending []record[L, P, V, U]) record[L, P, V, U] {
 	st := m.l.state
-	for _, r := range pending {
-		m.l.applyState(&st, r)
+	for i := range pending {
+		m.l.applyState(&st, &pending[i])
 	}
-	return record[L, P, V, U]{op: opState, state: st}
+	return record[L, P, V, U]{op: opState, state: &st}
 }
 
 // begin takes the writer lock, failing once the log is closed.
@@ -189,7 +192,7 @@ func (l *Log[L, P, V, U]) write(r record[L, P, V, U]) (wal.Position, error) {
 		return pos, l.tooLarge(err, []record[L, P, V, U]{r})
 	}
 	l.mu.Lock()
-	l.apply(r, pos)
+	l.apply(&r, pos) // not an entry: the cache's limits hold as they did
 	l.mu.Unlock()
 	return pos, nil
 }

@@ -165,6 +165,44 @@ func (p *positions) pushChunk(s0 int, c chunkPositions, follows bool) {
 	p.lastSize = c.last
 }
 
+// appendOffsets appends the offsets of the n slots from s0 on, less chunk,
+// as u32 little-endian: a summary's form, copied a block at a time (the
+// reverse of pushChunk).
+func (p *positions) appendOffsets(dst []byte, s0, n int, chunk uint64) []byte {
+	for k := 0; k < n; {
+		s := s0 + k
+		b, j := p.blocks[s>>blockBits], s&blockMask
+		m := min(blockSize-j, n-k)
+		if b.wide == nil {
+			d := uint32(b.base - chunk) // wraps as needed, as in pushChunk
+			for _, o := range b.off[j : j+m] {
+				dst = binary.LittleEndian.AppendUint32(dst, o+d)
+			}
+		} else {
+			for _, o := range b.wide[j : j+m] {
+				dst = binary.LittleEndian.AppendUint32(dst, uint32(o-chunk))
+			}
+		}
+		k += m
+	}
+	return dst
+}
+
+// appendGaps appends a pair (k, size) for each of the n slots from s0 on
+// but the last whose record the next entry's does not follow: slot s0+k,
+// with its record's size. These are the slots kept as gaps.
+func (p *positions) appendGaps(dst []uint64, s0, n int) []uint64 {
+	end := s0 + n - 1 // the last slot's follower is not among the n
+	for bi := s0 >> blockBits; bi < len(p.blocks) && bi<<blockBits < end; bi++ {
+		for _, g := range p.blocks[bi].gaps {
+			if s := bi<<blockBits + int(g.slot); s >= s0 && s < end {
+				dst = append(dst, uint64(s-s0), uint64(g.size))
+			}
+		}
+	}
+	return dst
+}
+
 // cut makes slot last the last entry, dropping what follows it (oldLast is
 // the last entry's slot before); the blocks past it are freed by keep.
 func (p *positions) cut(last, oldLast int) {

@@ -42,6 +42,24 @@ func TestPositionsMatchAPlainColumn(t *testing.T) {
 					require.Equal(t, want, x.pos(first+uint64(k)), "seed %d step %d entry %d", seed, step, first+uint64(k))
 				}
 			}
+			if len(model) == 0 {
+				return
+			}
+			// A summary's view of a run of them, as a seal takes it.
+			k0 := rng.IntN(len(model))
+			m := 1 + rng.IntN(len(model)-k0)
+			chunk := model[k0].Offset - uint64(rng.IntN(100))
+			var offsets []byte
+			var gaps []uint64
+			for k := k0; k < k0+m; k++ {
+				offsets = appendU32(offsets, uint32(model[k].Offset-chunk))
+				if k+1 < k0+m && model[k].End() != model[k+1].Offset {
+					gaps = append(gaps, uint64(k-k0), uint64(model[k].Size))
+				}
+			}
+			s0 := x.slot(first + uint64(k0))
+			require.Equal(t, offsets, x.positions.appendOffsets(nil, s0, m, chunk), "seed %d step %d: offsets of %d from entry %d", seed, step, m, first+uint64(k0))
+			require.Equal(t, gaps, x.positions.appendGaps(nil, s0, m), "seed %d step %d: gaps of %d from entry %d", seed, step, m, first+uint64(k0))
 		}
 		for step := range 200 {
 			switch op := rng.IntN(20); {

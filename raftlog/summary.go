@@ -89,36 +89,40 @@ func (m machine[L, P, V, U]) Summarize(dst []byte, chunk, end uint64, pending []
 	dst = binary.LittleEndian.AppendUint64(dst, first)
 	dst = binary.LittleEndian.AppendUint64(dst, total)
 
-	id := func(k uint64) L {
-		if k < n {
-			return x.id(first + k)
-		}
-		return pending[k-n].id
-	}
-	pos := func(k uint64) wal.Position {
-		if k < n {
-			return x.pos(first + k)
-		}
-		return pendingPos[k-n]
-	}
+	// The index's entries are read a block at a time and its runs and gaps
+	// as it keeps them: a seal runs this under the WAL's lock, in the
+	// Append that fills the chunk, for every entry of the chunk.
 	codecID := l.t.LogID
 	if l.t.WithIndex != nil {
-		var runs []uint64 // entry numbers where a run starts
-		for k := uint64(0); k < total; k++ {
-			if k == 0 || l.t.CompareLogID(l.t.WithIndex(id(runs[len(runs)-1]), first+k), id(k)) != 0 {
-				runs = append(runs, k)
+		var runs []idRun[L]
+		if n > 0 {
+			k := sort.Search(len(x.runs), func(k int) bool { return x.runs[k].start > first }) - 1
+			runs = append(runs, idRun[L]{start: first, id: x.id(first)})
+			for _, r := range x.runs[k+1:] {
+				runs = append(runs, r) // the index keeps a run only where the term changes
+			}
+		}
+		for _, r := range pending {
+			i := l.t.Index(r.id)
+			if len(runs) == 0 || l.t.CompareLogID(l.t.WithIndex(runs[len(runs)-1].id, i), r.id) != 0 {
+				runs = append(runs, idRun[L]{start: i, id: r.id})
 			}
 		}
 		dst = binary.AppendUvarint(dst, uint64(len(runs)))
-		for _, k := range runs {
-			dst = binary.LittleEndian.AppendUint64(dst, first+k)
-			if dst, err = appendSized(dst, codecID, id(k)); err != nil {
+		for _, r := range runs {
+			dst = binary.LittleEndian.AppendUint64(dst, r.start)
+			if dst, err = appendSized(dst, codecID, r.id); err != nil {
 				return dst[:base]
 			}
 		}
 	} else {
-		for k := uint64(0); k < total; k++ {
-			if dst, err = appendSized(dst, codecID, id(k)); err != nil {
+		for i := first; i < first+n; i++ {
+			if dst, err = appendSized(dst, codecID, x.id(i)); err != nil {
+				return dst[:base]
+			}
+		}
+		for _, r := range pending {
+			if dst, err = appendSized(dst, codecID, r.id); err != nil {
 				return dst[:base]
 			}
 		}
@@ -126,23 +130,32 @@ func (m machine[L, P, V, U]) Summarize(dst []byte, chunk, end uint64, pending []
 	if total == 0 {
 		return dst
 	}
+	s0 := 0
 	var gaps []uint64 // pairs: entry number, size of its record
-	for k := uint64(0); k+1 < total; k++ {
-		if p := pos(k); pos(k+1).Offset != p.End() {
-			gaps = append(gaps, k, uint64(p.Size))
+	last := wal.Position{}
+	if n > 0 {
+		s0 = x.slot(first)
+		gaps = x.positions.appendGaps(gaps, s0, int(n))
+		last = x.pos(first + n - 1) // the index's last entry
+	}
+	for k, p := range pendingPos {
+		if (n > 0 || k > 0) && last.End() != p.Offset {
+			gaps = append(gaps, n+uint64(k)-1, uint64(last.Size))
 		}
+		last = p
 	}
 	// The offsets are most of a summary: grow once, to its size, not by
 	// doubling, which would leave garbage the size of the summary behind.
 	dst = slices.Grow(dst, 4*int(total)+(len(gaps)+2)*binary.MaxVarintLen64)
-	for k := uint64(0); k < total; k++ {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(pos(k).Offset-chunk))
+	dst = x.positions.appendOffsets(dst, s0, int(n), chunk)
+	for _, p := range pendingPos {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(p.Offset-chunk))
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(gaps)/2))
 	for _, v := range gaps {
 		dst = binary.AppendUvarint(dst, v)
 	}
-	return binary.AppendUvarint(dst, uint64(pos(total-1).Size))
+	return binary.AppendUvarint(dst, uint64(last.Size))
 }
 
 // appendSized appends a uvarint length and v's encoding.
@@ -227,7 +240,7 @@ func decodeSummary[L, P, V, U any](l *Log[L, P, V, U], b []byte) (summary[L, V, 
 	if err != nil || used != int(sl) || r.op != opState {
 		return s, bad("state")
 	}
-	s.state = r.state
+	s.state = *r.state
 	b = b[k+int(sl):]
 	if len(b) < 32 {
 		return s, bad("entry count")

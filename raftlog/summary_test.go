@@ -346,7 +346,7 @@ func TestSummaryPositionsRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			l := &Log[LogID, []byte, Vote, []byte]{t: DefaultTypes}
 			l.idx.withIndex, l.idx.same = DefaultTypes.WithIndex, func(a, b LogID) bool { return a == b }
-			st, err := recordCodec[LogID, []byte, Vote, []byte]{t: &l.t}.Append(nil, record[LogID, []byte, Vote, []byte]{op: opState})
+			st, err := recordCodec[LogID, []byte, Vote, []byte]{t: &l.t}.Append(nil, record[LogID, []byte, Vote, []byte]{op: opState, state: &State[LogID, Vote, []byte]{}})
 			require.NoError(t, err)
 			b := []byte{c.version}
 			b = binary.AppendUvarint(b, uint64(len(st)))
@@ -378,4 +378,75 @@ func TestSummaryPositionsRefused(t *testing.T) {
 			require.Zero(t, fresh.idx.n, "a refused summary applies nothing")
 		})
 	}
+}
+
+// TestSummaryMatchesTheIndex: the summaries a seal writes, read from the
+// index's blocks, runs and gaps a block at a time, give Open exactly the
+// index that a full replay builds, entry by entry (id and position), with
+// and without Types.WithIndex, over a history of batches that cross chunk
+// boundaries, votes and commits between entries, truncates and purges.
+func TestSummaryMatchesTheIndex(t *testing.T) {
+	plain := DefaultTypes
+	plain.WithIndex = nil
+	for name, types := range map[string]Types[LogID, []byte, Vote, []byte]{"WithIndex": DefaultTypes, "an id per entry": plain} {
+		for _, chunkRecords := range []int{10, 60} {
+			t.Run(fmt.Sprintf("%s/%d records a chunk", name, chunkRecords), func(t *testing.T) {
+				testSummaryMatchesTheIndex(t, types, chunkRecords)
+			})
+		}
+	}
+}
+
+func testSummaryMatchesTheIndex(t *testing.T, types Types[LogID, []byte, Vote, []byte], chunkRecords int) {
+	m := fs.NewMem()
+	cfg := Config{FS: m, ChunkMaxRecords: chunkRecords}
+	type entry struct {
+		id  LogID
+		pos wal.Position
+	}
+	entries := func(l *DefaultLog) (uint64, []entry) {
+		x := &l.idx
+		var es []entry
+		for i := x.first; i < x.end(); i++ {
+			es = append(es, entry{x.id(i), x.pos(i)})
+		}
+		return x.first, es
+	}
+	l, err := OpenWith("/log", types, cfg)
+	require.NoError(t, err)
+	g := &cxGen{t: t, l: l, rng: rand.New(rand.NewPCG(11, 3)), term: 1, maxBatch: 25}
+	compared := 0
+	for round := range 20 {
+		for range 100 {
+			g.step()
+		}
+		require.NoError(t, g.l.Close())
+
+		full := cfg
+		full.ReadAll = true
+		l, err = OpenWith("/log", types, full)
+		require.NoError(t, err)
+		wantFirst, want := entries(l)
+		require.NoError(t, l.Close())
+
+		rc := &readCounter{FS: m}
+		withSummaries := cfg
+		withSummaries.FS = rc
+		l, err = OpenWith("/log", types, withSummaries)
+		require.NoError(t, err)
+		gotFirst, got := entries(l)
+		require.NoError(t, l.Close())
+		require.Less(t, rc.chunkBytes.Load(), int64(8<<10), "round %d: Open took the chunks from their summaries", round)
+		require.Equal(t, wantFirst, gotFirst, "round %d", round)
+		require.Equal(t, len(want), len(got), "round %d", round)
+		for k := range want {
+			require.Equal(t, want[k], got[k], "round %d: entry %d", round, wantFirst+uint64(k))
+		}
+		compared += len(want)
+
+		g.l, err = OpenWith("/log", types, cfg)
+		require.NoError(t, err)
+	}
+	require.NoError(t, g.l.Close())
+	require.Greater(t, compared, 500)
 }

@@ -59,9 +59,10 @@ func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
 	poss, err := l.wal.AppendBatch(recs, l.poss[:0])
 	if err == nil {
 		l.mu.Lock()
-		for i, r := range recs {
-			l.apply(r, poss[i])
+		for i := range recs {
+			l.apply(&recs[i], poss[i])
 		}
+		l.evict(false)
 		l.mu.Unlock()
 	}
 	if err != nil {
@@ -196,7 +197,7 @@ func (l *Log[L, P, V, U]) SaveUserData(u Option[U]) (wal.Position, error) {
 	defer l.writeMu.Unlock()
 	s := l.state
 	s.UserData = u
-	return l.write(record[L, P, V, U]{op: opState, state: s})
+	return l.write(record[L, P, V, U]{op: opState, state: &s})
 }
 
 // UpdateState replaces the whole state. Entries that no longer fit are
@@ -213,7 +214,7 @@ func (l *Log[L, P, V, U]) UpdateState(s State[L, V, U]) (wal.Position, error) {
 	if err := l.checkState(s); err != nil {
 		return wal.Position{}, err
 	}
-	pos, err := l.write(record[L, P, V, U]{op: opState, state: s})
+	pos, err := l.write(record[L, P, V, U]{op: opState, state: &s})
 	if err != nil {
 		return pos, err
 	}
