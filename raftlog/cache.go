@@ -34,6 +34,17 @@ func (c *cache[P]) push(i uint64, p P) {
 	c.bytes += int64(c.sizeOf(p))
 }
 
+// count adds to the hit and miss counters, which readers update without
+// the Log's mutex.
+func (c *cache[P]) count(hits, misses uint64) {
+	if hits > 0 {
+		c.hits.Add(hits)
+	}
+	if misses > 0 {
+		c.misses.Add(misses)
+	}
+}
+
 func (c *cache[P]) get(i uint64) (P, bool) {
 	if i < c.first || i >= c.end() {
 		var zero P

@@ -34,10 +34,12 @@ import (
 func (l *Log[L, P, V, U]) Read(from, to uint64) iter.Seq2[Entry[L, P], error] {
 	return func(yield func(Entry[L, P], error) bool) {
 		var (
-			prev  L // the id of the entry yielded last, if any
-			rd    *wal.Reader[record[L, P, V, U]]
-			batch [readBatch]readSlot[L, P]
+			prev         L // the id of the entry yielded last, if any
+			rd           *wal.Reader[record[L, P, V, U]]
+			batch        [readBatch]readSlot[L, P]
+			hits, misses uint64 // of the entries loaded, not yet counted
 		)
+		defer func() { l.cache.count(hits, misses) }()
 		for i := from; i < to || from > to; {
 			n, edits, err := l.take(i, from, to, prev, i > from, batch[:])
 			if err != nil {
@@ -51,6 +53,11 @@ func (l *Log[L, P, V, U]) Read(from, to uint64) iter.Seq2[Entry[L, P], error] {
 				if k > 0 && l.idx.edits.Load() != edits {
 					break
 				}
+				if batch[k].hit {
+					hits++
+				} else {
+					misses++
+				}
 				e, err := l.load(i, from, to, &batch[k], &rd)
 				if !yield(e, err) || err != nil {
 					return
@@ -58,6 +65,8 @@ func (l *Log[L, P, V, U]) Read(from, to uint64) iter.Seq2[Entry[L, P], error] {
 				prev = e.ID
 				i++
 			}
+			l.cache.count(hits, misses)
+			hits, misses = 0, 0
 		}
 	}
 }
@@ -111,18 +120,13 @@ func (l *Log[L, P, V, U]) take(i, from, to uint64, prev L, hasPrev bool, slots [
 	}
 	// [i, to) lies within the index: i >= first and to <= end.
 	n := int(min(uint64(len(slots)), to-i))
-	hits := 0
 	for k := range n {
 		s := &slots[k]
 		s.id = l.idx.id(i + uint64(k))
-		if s.payload, s.hit = l.cache.get(i + uint64(k)); s.hit {
-			hits++
-		} else {
+		if s.payload, s.hit = l.cache.get(i + uint64(k)); !s.hit {
 			s.pos = l.idx.pos(i + uint64(k))
 		}
 	}
-	l.cache.hits.Add(uint64(hits))
-	l.cache.misses.Add(uint64(n - hits))
 	return n, l.idx.edits.Load(), nil
 }
 

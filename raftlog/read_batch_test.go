@@ -106,3 +106,55 @@ func TestReadSeesAnEditInsideABatch(t *testing.T) {
 		}
 	}
 }
+
+// TestReadCountsTheEntriesItYields: the cache's hit and miss counters count
+// the entries a Read yielded, not the batch it took: a caller that stops
+// early, or an edit that makes the Read take its batch again, does not
+// inflate them.
+func TestReadCountsTheEntriesItYields(t *testing.T) {
+	for _, cached := range []bool{true, false} {
+		t.Run(fmt.Sprintf("cached=%v", cached), func(t *testing.T) {
+			cfg := Config{FS: fs.NewMem()}
+			if !cached {
+				cfg.CacheMaxItems = -1
+			}
+			l, err := Open("/log", cfg)
+			require.NoError(t, err)
+			defer l.Close()
+			cxAppendEach(t, l, cxEnts(1, 1, 3*readBatch)...)
+			require.NoError(t, l.Sync())
+			if !cached {
+				l.DrainCacheEvictable()
+			}
+			counted := func() uint64 { st := l.Stat(); return st.CacheHits + st.CacheMisses }
+
+			n := 0
+			for _, err := range l.Read(1, 3*readBatch+1) {
+				require.NoError(t, err)
+				if n++; n == 3 {
+					break
+				}
+			}
+			require.Equal(t, uint64(3), counted(), "a Read stopped after 3 entries")
+
+			// An edit after the 5th entry: the Read takes entries 6.. again.
+			n = 0
+			for e, err := range l.Read(1, 11) {
+				require.NoError(t, err)
+				n++
+				if e.ID.Index == 5 {
+					cxMust(t)(l.Commit(e.ID)) // not an edit of the entries
+					cxMust(t)(l.Truncate(20))
+				}
+			}
+			require.Equal(t, 10, n)
+			require.Equal(t, uint64(13), counted(), "3 entries, then 10")
+			st := l.Stat()
+			if cached {
+				require.Zero(t, st.CacheMisses)
+			} else {
+				require.Zero(t, st.CacheHits)
+			}
+		})
+	}
+}
