@@ -25,9 +25,11 @@ import (
 // Writers may run while an iteration does. An iteration never mixes two
 // branches of the log: if a concurrent Truncate (or UpdateState) removes or
 // replaces an entry it has already yielded, it ends with a *ChangedError
-// (ErrChanged) before yielding anything after it; entries a concurrent
-// Purge removes before it reaches them end it with ErrPurged. Everything it
-// yields is a sequence the log held.
+// (ErrChanged) before yielding anything after it, even when the entries
+// that follow now start a new log; entries a concurrent Purge removes before
+// it reaches them end it with ErrPurged (a purge of the entry yielded last
+// alone is no change: the read goes on). Everything it yields is a sequence
+// the log held.
 //
 // A payload served from the cache is the one the log holds: the caller must
 // not modify it.
@@ -93,12 +95,8 @@ func (l *Log[L, P, V, U]) take(i, from, to uint64, prev L, hasPrev bool, slots [
 	if l.closed {
 		return 0, 0, ErrClosed
 	}
-	if hasPrev && i-1 >= l.idx.first {
-		// The entry yielded last must still be in the log, unchanged:
-		// otherwise a truncate has replaced the branch being read.
-		if id, ok := l.idx.lookup(i - 1); !ok || l.t.CompareLogID(id, prev) != 0 {
-			return 0, 0, &ChangedError{Index: i - 1}
-		}
+	if hasPrev && l.replaced(i-1, prev) {
+		return 0, 0, &ChangedError{Index: i - 1}
 	}
 	first, end := l.idx.first, l.nextIndex(l.state.Last)
 	if l.idx.n == 0 {
@@ -118,8 +116,10 @@ func (l *Log[L, P, V, U]) take(i, from, to uint64, prev L, hasPrev bool, slots [
 	if rangeErr != nil {
 		return 0, 0, &RangeError{From: from, To: to, First: first, End: end, Err: rangeErr}
 	}
-	// [i, to) lies within the index: i >= first and to <= end.
-	n := int(min(uint64(len(slots)), to-i))
+	// [i, to) lies within the index: i >= first and to <= end. Should the
+	// index end before the state's last id (it never does), the next take
+	// finds ErrPastEnd, as a read of each entry alone would.
+	n := int(min(uint64(len(slots)), to-i, l.idx.end()-i))
 	for k := range n {
 		s := &slots[k]
 		s.id = l.idx.id(i + uint64(k))
@@ -168,6 +168,23 @@ func (l *Log[L, P, V, U]) load(i, from, to uint64, s *readSlot[L, P], rd **wal.R
 	}
 	e.Payload = payload
 	return e, nil
+}
+
+// replaced reports whether the entry with id prev, which a Read yielded at
+// index j, is gone from the log other than by a purge that leaves the
+// branch being read intact: a truncate removed it (a new branch may have
+// taken its index, or the entries after it, even with the index emptied),
+// or a purge point at j has another id. A purge past j is not a change:
+// the read then meets ErrPurged. Called with mu held.
+func (l *Log[L, P, V, U]) replaced(j uint64, prev L) bool {
+	if id, ok := l.idx.lookup(j); ok {
+		return l.t.CompareLogID(id, prev) != 0
+	}
+	p, ok := l.state.Purged.Get()
+	if !ok || l.t.Index(p) < j {
+		return true // not purged: truncated
+	}
+	return l.t.Index(p) == j && l.t.CompareLogID(p, prev) != 0
 }
 
 // purgedAtOrAfter reports whether index i is at or below the purge point,

@@ -3,6 +3,8 @@ package raftlog
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -155,6 +157,232 @@ func TestReadCountsTheEntriesItYields(t *testing.T) {
 			} else {
 				require.Zero(t, st.CacheHits)
 			}
+		})
+	}
+}
+
+// TestReadEndsWhenTheEntryYieldedLastLeavesTheIndex: a Read whose last
+// entry is no longer held must tell a truncate, which may have put a new
+// branch after it, from a purge of that very entry, which leaves the branch
+// intact. Found by a review: the check of the entry yielded last ran only
+// while its index was still at or above the first held, so a new branch
+// starting right after it was read on.
+func TestReadEndsWhenTheEntryYieldedLastLeavesTheIndex(t *testing.T) {
+	const n, at = 100, 40 // the edit comes after entry (1, 40)
+	cases := []struct {
+		name string
+		edit func(t *testing.T, l *DefaultLog)
+		want error // nil: the read goes on to entry n in term 1
+	}{
+		{"a new branch from 38, purged at its entry 40", func(t *testing.T, l *DefaultLog) {
+			cxMust(t)(l.Truncate(38))
+			cxAppendEach(t, l, cxEnts(2, 38, n-37)...)
+			cxMust(t)(l.Purge(LogID{Term: 2, Index: at}))
+		}, ErrChanged},
+		{"everything truncated, a new log from 41", func(t *testing.T, l *DefaultLog) {
+			cxMust(t)(l.Truncate(1))
+			cxAppendEach(t, l, cxEnts(2, at+1, n-at)...)
+		}, ErrChanged},
+		{"everything truncated, a new log from 60", func(t *testing.T, l *DefaultLog) {
+			cxMust(t)(l.Truncate(1))
+			cxAppendEach(t, l, cxEnts(2, 60, n-59)...)
+		}, ErrChanged},
+		{"everything truncated", func(t *testing.T, l *DefaultLog) {
+			cxMust(t)(l.Truncate(1))
+		}, ErrChanged},
+		{"a snapshot at 40 of another term", func(t *testing.T, l *DefaultLog) {
+			st := l.State()
+			st.Purged, st.Last = Some(LogID{Term: 2, Index: at}), Some(LogID{Term: 2, Index: at})
+			cxMust(t)(l.UpdateState(st))
+			cxAppendEach(t, l, cxEnts(2, at+1, n-at)...)
+		}, ErrChanged},
+		{"purged at the entry yielded last", func(t *testing.T, l *DefaultLog) {
+			cxMust(t)(l.Purge(LogID{Term: 1, Index: at}))
+		}, nil},
+		{"purged past the entry yielded last", func(t *testing.T, l *DefaultLog) {
+			cxMust(t)(l.Purge(LogID{Term: 1, Index: at + 5}))
+		}, ErrPurged},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l, err := Open("/log", Config{FS: fs.NewMem()})
+			require.NoError(t, err)
+			defer l.Close()
+			cxAppendEach(t, l, cxEnts(1, 1, n)...)
+			next := uint64(1)
+			var end error
+			for e, err := range l.Read(1, n+1) {
+				if err != nil {
+					end = err
+					break
+				}
+				require.Equal(t, LogID{Term: 1, Index: next}, e.ID, "entry %d", next)
+				require.Empty(t, cxCheckEntry(e, next))
+				if next == at {
+					c.edit(t, l)
+				}
+				next++
+			}
+			if c.want == nil {
+				require.NoError(t, end)
+				require.Equal(t, uint64(n+1), next)
+				return
+			}
+			require.ErrorIs(t, end, c.want)
+			require.Equal(t, uint64(at+1), next, "nothing after the edit")
+			var changed *ChangedError
+			if errors.As(end, &changed) {
+				require.Equal(t, uint64(at), changed.Index)
+			}
+		})
+	}
+}
+
+// TestReadNeverMixesBranchesUnderConcurrentEdits: readers iterate windows of
+// up to 150 entries, consuming slowly, while a writer appends, truncates
+// and appends a new branch, fits the state to an earlier last id and
+// appends a new branch, purges and flushes. Every term above 1 is one
+// branch, started right after a known entry: whenever a read's term
+// changes between two consecutive entries, the entry before must be that
+// branch's parent. A read may end early with ErrPurged, ErrPastEnd or
+// ErrChanged, never with anything else, and never read on into a branch
+// that does not follow what it yielded.
+func TestReadNeverMixesBranchesUnderConcurrentEdits(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			cfg := Config{FS: fs.NewMem(), ChunkMaxRecords: 40, CacheMaxItems: 20}
+			l, err := Open("/log", cfg)
+			require.NoError(t, err)
+			var mu sync.Mutex
+			parent := map[uint64]LogID{} // term -> the id its branch follows (zero: none)
+			parent[1] = LogID{}
+			done := make(chan struct{})
+			// wrote is closed, and replaced, after each of the writer's
+			// operations, so that a reader can wait for the next one.
+			var wroteMu sync.Mutex
+			wrote := make(chan struct{})
+			awaitWrite := func() {
+				wroteMu.Lock()
+				c := wrote
+				wroteMu.Unlock()
+				select {
+				case <-c:
+				case <-done:
+				}
+			}
+			var wg sync.WaitGroup
+			var bad []string
+			var badMu sync.Mutex
+			for r := range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rng := rand.New(rand.NewPCG(seed, uint64(r)))
+					for {
+						select {
+						case <-done:
+							return
+						default:
+						}
+						st := l.Stat()
+						if st.End <= st.First {
+							continue
+						}
+						a := st.First + rng.Uint64N(st.End-st.First)
+						b := min(a+1+rng.Uint64N(150), st.End)
+						var prev LogID
+						want := a
+						for e, err := range l.Read(a, b) {
+							if err != nil {
+								if !errors.Is(err, ErrPurged) && !errors.Is(err, ErrPastEnd) && !errors.Is(err, ErrChanged) && !errors.Is(err, ErrClosed) {
+									badMu.Lock()
+									bad = append(bad, err.Error())
+									badMu.Unlock()
+								}
+								break
+							}
+							msg := cxCheckEntry(e, want)
+							if msg == "" && want > a && e.ID.Term != prev.Term {
+								mu.Lock()
+								p, ok := parent[e.ID.Term]
+								mu.Unlock()
+								if !ok || p != prev {
+									msg = fmt.Sprintf("read [%d,%d): %v after %v, but term %d branched after %v (%v)", a, b, e.ID, prev, e.ID.Term, p, ok)
+								}
+							}
+							if msg != "" {
+								badMu.Lock()
+								bad = append(bad, msg)
+								badMu.Unlock()
+								break
+							}
+							if rng.IntN(4) == 0 {
+								awaitWrite() // a slow consumer: the writer edits meanwhile
+							}
+							prev = e.ID
+							want++
+						}
+					}
+				}()
+			}
+			rng := rand.New(rand.NewPCG(seed, 77))
+			term := uint64(1)
+			for range 3000 {
+				st := l.State()
+				last, has := st.Last.Get()
+				stat := l.Stat()
+				switch p := rng.IntN(100); {
+				case p < 55:
+					next := uint64(1)
+					if has {
+						next = last.Index + 1
+					}
+					cxMust(t)(l.Append(cxEnts(term, next, 1+rng.IntN(40))...))
+				case p < 70 && stat.End > stat.First+1:
+					at := stat.First + 1 + rng.Uint64N(stat.End-stat.First-1)
+					id, err := l.LogIDAt(at - 1)
+					require.NoError(t, err)
+					term++
+					mu.Lock()
+					parent[term] = id
+					mu.Unlock()
+					cxMust(t)(l.Truncate(at))
+					cxMust(t)(l.Append(cxEnts(term, at, 1+rng.IntN(40))...))
+				case p < 76 && stat.End > stat.First+1:
+					// UpdateState to an earlier last id, then a new branch
+					at := stat.First + 1 + rng.Uint64N(stat.End-stat.First-1)
+					id, err := l.LogIDAt(at - 1)
+					require.NoError(t, err)
+					s := st
+					s.Last = Some(id)
+					if c, ok := s.Committed.Get(); ok && c.Compare(id) > 0 {
+						s.Committed = Some(id)
+					}
+					term++
+					mu.Lock()
+					parent[term] = id
+					mu.Unlock()
+					cxMust(t)(l.UpdateState(s))
+					cxMust(t)(l.Append(cxEnts(term, at, 1+rng.IntN(40))...))
+				case p < 82 && stat.End > stat.First+50:
+					upto := stat.First + rng.Uint64N(stat.End-stat.First-50)
+					id, err := l.LogIDAt(upto)
+					require.NoError(t, err)
+					cxMust(t)(l.Purge(id))
+				case p < 92:
+					require.NoError(t, l.Sync())
+				default:
+					require.NoError(t, l.Flush(false, nil))
+				}
+				wroteMu.Lock()
+				close(wrote)
+				wrote = make(chan struct{})
+				wroteMu.Unlock()
+			}
+			close(done)
+			wg.Wait()
+			require.NoError(t, l.Close())
+			require.Empty(t, bad, "%d bad; first: %v", len(bad), bad[:min(5, len(bad))])
 		})
 	}
 }
