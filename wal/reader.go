@@ -74,23 +74,22 @@ func (r *Reader[R]) fetch(pos Position) (*chunk, []byte, error) {
 	if c == nil || pos.Size < codec.Overhead || pos.End() > c.written.Load() {
 		return w.fetch(pos) // removed, invalid, or not written yet: Load says which
 	}
-	if c != r.c || pos.Offset < r.at || pos.End() > r.at+uint64(len(r.buf)) {
-		// A new block, from pos to at most the end of what is written.
-		block := uint64(pos.Size)
-		if r.used {
-			block = max(uint64(r.block), block)
-		}
-		r.used = true
-		n := min(block, c.written.Load()-pos.Offset)
-		if uint64(cap(r.buf)) < n {
-			r.buf = make([]byte, n)
-		}
-		r.c, r.at, r.buf = nil, 0, r.buf[:n]
-		if err := w.readAt(c, r.buf, pos.Offset); err != nil {
-			return nil, nil, err
-		}
-		r.c, r.at = c, pos.Offset
+	// Not in the block (the check above): a new block, from pos to at most
+	// the end of what is written.
+	block := uint64(pos.Size)
+	if r.used {
+		block = max(uint64(r.block), block)
 	}
+	r.used = true
+	n := min(block, c.written.Load()-pos.Offset)
+	if uint64(cap(r.buf)) < n {
+		r.buf = make([]byte, n)
+	}
+	r.c, r.at, r.buf = nil, 0, r.buf[:n]
+	if err := w.readAt(c, r.buf, pos.Offset); err != nil {
+		return nil, nil, err
+	}
+	r.c, r.at = c, pos.Offset
 	return r.inBlock(c, pos)
 }
 
