@@ -180,10 +180,10 @@ func (l *Log[L, P, V, U]) replaced(j uint64, prev L) bool {
 	if id, ok := l.idx.lookup(j); ok {
 		return l.t.CompareLogID(id, prev) != 0
 	}
-	p, ok := l.state.Purged.Get()
-	if !ok || l.t.Index(p) < j {
+	if !l.purgedAtOrAfter(j) {
 		return true // not purged: truncated
 	}
+	p, _ := l.state.Purged.Get()
 	return l.t.Index(p) == j && l.t.CompareLogID(p, prev) != 0
 }
 
