@@ -12,6 +12,25 @@ import (
 	"github.com/raftlog/raftlog/fs"
 )
 
+// cxSyncedLog opens a log on fs.Mem holding entries (1, 1..n), synced,
+// whose payloads are all in the cache (cached) or none (a cache of no items,
+// drained).
+func cxSyncedLog(t *testing.T, n int, cached bool) *DefaultLog {
+	t.Helper()
+	cfg := Config{FS: fs.NewMem()}
+	if !cached {
+		cfg.CacheMaxItems = -1
+	}
+	l, err := Open("/log", cfg)
+	require.NoError(t, err)
+	cxAppendEach(t, l, cxEnts(1, 1, n)...)
+	require.NoError(t, l.Sync())
+	if !cached {
+		l.DrainCacheEvictable()
+	}
+	return l
+}
+
 // TestReadSeesAnEditInsideABatch: Read takes up to readBatch entries under
 // one lock, but an edit made between two items, inside a batch or at its
 // edge, must show in the next item exactly as if every entry were taken
@@ -56,18 +75,8 @@ func TestReadSeesAnEditInsideABatch(t *testing.T) {
 		for _, at := range []uint64{5, readBatch, readBatch + 1} {
 			for _, ed := range edits {
 				t.Run(fmt.Sprintf("cached=%v/after %d/%s", cached, at, ed.name), func(t *testing.T) {
-					cfg := Config{FS: fs.NewMem()}
-					if !cached {
-						cfg.CacheMaxItems = -1
-					}
-					l, err := Open("/log", cfg)
-					require.NoError(t, err)
+					l := cxSyncedLog(t, n, cached)
 					defer l.Close()
-					cxAppendEach(t, l, cxEnts(1, 1, n)...)
-					require.NoError(t, l.Sync())
-					if !cached {
-						l.DrainCacheEvictable()
-					}
 					require.Equal(t, cached, l.Stat().CacheItems == n)
 
 					w := ed.want(at)
@@ -116,18 +125,8 @@ func TestReadSeesAnEditInsideABatch(t *testing.T) {
 func TestReadCountsTheEntriesItYields(t *testing.T) {
 	for _, cached := range []bool{true, false} {
 		t.Run(fmt.Sprintf("cached=%v", cached), func(t *testing.T) {
-			cfg := Config{FS: fs.NewMem()}
-			if !cached {
-				cfg.CacheMaxItems = -1
-			}
-			l, err := Open("/log", cfg)
-			require.NoError(t, err)
+			l := cxSyncedLog(t, 3*readBatch, cached)
 			defer l.Close()
-			cxAppendEach(t, l, cxEnts(1, 1, 3*readBatch)...)
-			require.NoError(t, l.Sync())
-			if !cached {
-				l.DrainCacheEvictable()
-			}
 			counted := func() uint64 { st := l.Stat(); return st.CacheHits + st.CacheMisses }
 
 			n := 0

@@ -404,7 +404,12 @@ func testSummaryMatchesTheIndex(t *testing.T, types Types[LogID, []byte, Vote, [
 		id  LogID
 		pos wal.Position
 	}
-	entries := func(l *DefaultLog) (uint64, []entry) {
+	// reopened is the index of the log opened with cfg: its first index and
+	// every entry's id and position.
+	reopened := func(cfg Config) (uint64, []entry) {
+		l, err := OpenWith("/log", types, cfg)
+		require.NoError(t, err)
+		defer func() { require.NoError(t, l.Close()) }()
 		x := &l.idx
 		var es []entry
 		for i := x.first; i < x.end(); i++ {
@@ -424,18 +429,11 @@ func testSummaryMatchesTheIndex(t *testing.T, types Types[LogID, []byte, Vote, [
 
 		full := cfg
 		full.ReadAll = true
-		l, err = OpenWith("/log", types, full)
-		require.NoError(t, err)
-		wantFirst, want := entries(l)
-		require.NoError(t, l.Close())
-
+		wantFirst, want := reopened(full)
 		rc := &readCounter{FS: m}
 		withSummaries := cfg
 		withSummaries.FS = rc
-		l, err = OpenWith("/log", types, withSummaries)
-		require.NoError(t, err)
-		gotFirst, got := entries(l)
-		require.NoError(t, l.Close())
+		gotFirst, got := reopened(withSummaries)
 		require.Less(t, rc.chunkBytes.Load(), int64(8<<10), "round %d: Open took the chunks from their summaries", round)
 		require.Equal(t, wantFirst, gotFirst, "round %d", round)
 		require.Equal(t, len(want), len(got), "round %d", round)
