@@ -1,6 +1,9 @@
 package raftlog
 
-import "sync/atomic"
+import (
+	"sort"
+	"sync/atomic"
+)
 
 // cache holds the payloads of the newest entries, [first, first+len), so
 // that reads of recent entries need no I/O. An entry may leave it only once
@@ -54,9 +57,26 @@ func (c *cache[P]) get(i uint64) (P, bool) {
 }
 
 // evict drops the oldest entries while the cache is over a limit (or, with
-// all, while there are any) and the oldest is durable.
+// all, while there are any) and the oldest is durable. Durability is
+// monotone in the index (records reach the disk in index order), so it asks
+// durable about the last entry it would drop, and searches for the durable
+// prefix only when that one is not: one question per call, not per entry.
 func (c *cache[P]) evict(all bool, durable func(i uint64) bool) {
-	for c.len() > 0 && (all || c.len() > c.maxItems || c.bytes > c.maxBytes) && durable(c.first) {
+	n := c.len()
+	if !all {
+		n = max(0, c.len()-c.maxItems)
+		over := c.bytes - c.maxBytes
+		for k := 0; k < n; k++ {
+			over -= int64(c.sizeOf(c.items[c.head+k]))
+		}
+		for ; over > 0 && n < c.len(); n++ {
+			over -= int64(c.sizeOf(c.items[c.head+n]))
+		}
+	}
+	if n > 0 && !durable(c.first+uint64(n-1)) {
+		n = sort.Search(n, func(k int) bool { return !durable(c.first + uint64(k)) })
+	}
+	for range n {
 		c.popFront()
 	}
 	c.compact()
