@@ -20,7 +20,7 @@ func (w *WAL[R]) Append(rec R) (Position, error) {
 		return Position{}, err
 	}
 	undo := w.saveLocked()
-	pos, err := w.appendRotatingLocked(rec)
+	pos, err := w.appendRotatingLocked(&rec)
 	if err != nil {
 		w.restoreLocked(undo) // the rotation it may have begun, too
 		return Position{}, err
@@ -40,10 +40,10 @@ func (w *WAL[R]) AppendBatch(recs []R, dst []Position) ([]Position, error) {
 	}
 	undo := w.saveLocked()
 	n := len(dst)
-	for i, rec := range recs {
+	for i := range recs {
 		// For the checkpoint (and summary) of a chunk started mid-batch.
 		w.pending, w.pendPos = recs[:i], dst[n:]
-		pos, err := w.appendRotatingLocked(rec)
+		pos, err := w.appendRotatingLocked(&recs[i])
 		if err != nil {
 			w.pending, w.pendPos = nil, nil
 			w.restoreLocked(undo)
@@ -56,7 +56,7 @@ func (w *WAL[R]) AppendBatch(recs []R, dst []Position) ([]Position, error) {
 	return dst, nil
 }
 
-func (w *WAL[R]) appendRotatingLocked(rec R) (Position, error) {
+func (w *WAL[R]) appendRotatingLocked(rec *R) (Position, error) {
 	if w.fullLocked() {
 		if err := w.rotateLocked(); err != nil {
 			return Position{}, err
@@ -120,8 +120,9 @@ func (w *WAL[R]) fullLocked() bool {
 }
 
 // appendLocked frames rec into buf, behind a synced marker if buf has none
-// yet (the worker fills in its value when it takes the buffer).
-func (w *WAL[R]) appendLocked(kind codec.Kind, rec R) (Position, error) {
+// yet (the worker fills in its value when it takes the buffer). rec is a
+// pointer only to save copying a large record on the way to the codec.
+func (w *WAL[R]) appendLocked(kind codec.Kind, rec *R) (Position, error) {
 	mark, marker := len(w.buf), w.marker
 	buf := w.buf
 	if w.marker < 0 {
@@ -130,7 +131,7 @@ func (w *WAL[R]) appendLocked(kind codec.Kind, rec R) (Position, error) {
 		buf = appendMarker(buf, kindSynced, 0, at, w.open.seed(at))
 	}
 	buf, start := codec.StartRecord(buf, kind)
-	buf, err := w.codec.Append(buf, rec)
+	buf, err := w.codec.Append(buf, *rec)
 	limit := w.cfg.MaxRecordBytes
 	if kind == kindCheckpoint {
 		limit = readLimit // a refused checkpoint would refuse every later write
@@ -171,7 +172,8 @@ func (w *WAL[R]) rotateLocked() error {
 	next := &chunk{id: old.end, path: w.chunkPath(old.end), end: old.end, version: FormatVersion, salt: salt}
 	w.open, w.bufStart, w.marker = next, next.id, -1
 	w.buf = appendHeader(w.takeSpareLocked(), FormatVersion, next.id, salt)
-	if _, err := w.appendLocked(kindCheckpoint, w.sm.Checkpoint(w.pending)); err != nil {
+	cp := w.sm.Checkpoint(w.pending)
+	if _, err := w.appendLocked(kindCheckpoint, &cp); err != nil {
 		w.spare = w.buf[:0]
 		old.end = prevEnd
 		w.open, w.buf, w.bufStart, w.marker = old, prevBuf[:sealAt], prevStart, prevMarker

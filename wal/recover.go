@@ -523,7 +523,8 @@ func (w *WAL[R]) startFresh() error {
 	w.chunks = []*chunk{c}
 	w.open, w.bufStart = c, 0
 	w.buf = appendHeader(nil, FormatVersion, 0, salt)
-	if _, err := w.appendLocked(kindCheckpoint, w.sm.Checkpoint(nil)); err != nil {
+	cp := w.sm.Checkpoint(nil)
+	if _, err := w.appendLocked(kindCheckpoint, &cp); err != nil {
 		return fmt.Errorf("wal: encoding the first checkpoint: %w", err)
 	}
 	w.headOf, w.head = c, len(w.buf)
