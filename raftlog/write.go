@@ -37,20 +37,25 @@ func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
 	if len(entries) == 0 {
 		return wal.Position{}, nil
 	}
-	last := l.state.Last
+	lid, ok := l.state.Last.Get()
+	var li uint64 // lid's index, once ok
+	if ok {
+		li = l.t.Index(lid)
+	}
 	for _, e := range entries {
-		if l.t.Index(e.ID) == maxIndex {
+		i := l.t.Index(e.ID)
+		if i == maxIndex {
 			return wal.Position{}, &IndexLimitError{Index: maxIndex}
 		}
-		if lid, ok := last.Get(); ok {
+		if ok {
 			if l.t.CompareLogID(e.ID, lid) <= 0 {
 				return wal.Position{}, &LogIDReversalError[L]{When: "append", Current: lid, Attempted: e.ID}
 			}
-			if l.t.Index(e.ID) != l.t.Index(lid)+1 {
+			if i != li+1 {
 				return wal.Position{}, &NonConsecutiveError[L]{Last: lid, Attempted: e.ID}
 			}
 		}
-		last = Some(e.ID)
+		lid, li, ok = e.ID, i, true
 	}
 	recs := l.recs[:0]
 	for _, e := range entries {
