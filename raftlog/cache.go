@@ -65,29 +65,35 @@ func (c *cache[P]) evict(all bool, durable func(i uint64) bool) {
 	n := c.len()
 	if !all {
 		n = max(0, c.len()-c.maxItems)
-		over := c.bytes - c.maxBytes
-		for k := 0; k < n; k++ {
-			over -= int64(c.sizeOf(c.items[c.head+k]))
-		}
-		for ; over > 0 && n < c.len(); n++ {
-			over -= int64(c.sizeOf(c.items[c.head+n]))
+		if over := c.bytes - c.maxBytes; over > 0 {
+			over -= c.sizeOfFirst(n)
+			for ; over > 0 && n < c.len(); n++ {
+				over -= int64(c.sizeOf(c.items[c.head+n]))
+			}
 		}
 	}
 	if n > 0 && !durable(c.first+uint64(n-1)) {
 		n = sort.Search(n, func(k int) bool { return !durable(c.first + uint64(k)) })
 	}
-	for range n {
-		c.popFront()
-	}
+	c.popFront(n)
 	c.compact()
 }
 
-func (c *cache[P]) popFront() {
-	var zero P
-	c.bytes -= int64(c.sizeOf(c.items[c.head]))
-	c.items[c.head] = zero
-	c.head++
-	c.first++
+// sizeOfFirst is the bytes of the n oldest entries.
+func (c *cache[P]) sizeOfFirst(n int) int64 {
+	var b int64
+	for _, p := range c.items[c.head : c.head+n] {
+		b += int64(c.sizeOf(p))
+	}
+	return b
+}
+
+// popFront drops the n oldest entries.
+func (c *cache[P]) popFront(n int) {
+	c.bytes -= c.sizeOfFirst(n)
+	clear(c.items[c.head : c.head+n])
+	c.head += n
+	c.first += uint64(n)
 }
 
 // truncate drops the entries from index i on.
@@ -103,8 +109,8 @@ func (c *cache[P]) truncate(i uint64) {
 
 // purge drops the entries up to and including index i.
 func (c *cache[P]) purge(i uint64) {
-	for c.len() > 0 && c.first <= i {
-		c.popFront()
+	if c.len() > 0 && c.first <= i {
+		c.popFront(int(min(i+1, c.end()) - c.first))
 	}
 	c.compact()
 }
