@@ -57,40 +57,42 @@ func (c *cache[P]) get(i uint64) (P, bool) {
 }
 
 // evict drops the oldest entries while the cache is over a limit (or, with
-// all, while there are any) and the oldest is durable. Durability is
-// monotone in the index (records reach the disk in index order), so it asks
-// durable about the last entry it would drop, and searches for the durable
-// prefix only when that one is not: one question per call, not per entry.
+// all, while there are any) and the oldest is durable. It costs a few
+// questions to durable and one size per entry dropped, however many
+// unsynced entries the cache holds.
 func (c *cache[P]) evict(all bool, durable func(i uint64) bool) {
-	n := c.len()
-	if !all {
-		n = max(0, c.len()-c.maxItems)
-		if over := c.bytes - c.maxBytes; over > 0 {
-			over -= c.sizeOfFirst(n)
-			for ; over > 0 && n < c.len(); n++ {
-				over -= int64(c.sizeOf(c.items[c.head+n]))
-			}
-		}
+	most := c.len() // what the limits may drop: all but maxItems, unless over maxBytes
+	if !all && c.bytes <= c.maxBytes {
+		most = max(0, c.len()-c.maxItems)
 	}
-	if n > 0 && !durable(c.first+uint64(n-1)) {
-		n = sort.Search(n, func(k int) bool { return !durable(c.first + uint64(k)) })
+	n, freed := 0, int64(0)
+	for d := c.durablePrefix(most, durable); n < d && (all || c.len()-n > c.maxItems || c.bytes-freed > c.maxBytes); n++ {
+		freed += int64(c.sizeOf(c.items[c.head+n]))
 	}
-	c.popFront(n)
+	c.drop(n, freed)
 	c.compact()
 }
 
-// sizeOfFirst is the bytes of the n oldest entries.
-func (c *cache[P]) sizeOfFirst(n int) int64 {
-	var b int64
-	for _, p := range c.items[c.head : c.head+n] {
-		b += int64(c.sizeOf(p))
+// durablePrefix is how many of the first most entries are durable. They are
+// a prefix: the cache holds the index's last entries, whose records end at
+// increasing WAL offsets (entries kept by a truncate lie below those
+// appended after it), and durable means ending at or below one offset. So
+// it asks about the last and the first, and searches only between.
+func (c *cache[P]) durablePrefix(most int, durable func(i uint64) bool) int {
+	switch {
+	case most == 0:
+		return 0
+	case durable(c.first + uint64(most-1)):
+		return most
+	case !durable(c.first):
+		return 0
 	}
-	return b
+	return sort.Search(most, func(k int) bool { return !durable(c.first + uint64(k)) })
 }
 
-// popFront drops the n oldest entries.
-func (c *cache[P]) popFront(n int) {
-	c.bytes -= c.sizeOfFirst(n)
+// drop drops the n oldest entries, whose payloads are bytes in all.
+func (c *cache[P]) drop(n int, bytes int64) {
+	c.bytes -= bytes
 	clear(c.items[c.head : c.head+n])
 	c.head += n
 	c.first += uint64(n)
@@ -110,7 +112,12 @@ func (c *cache[P]) truncate(i uint64) {
 // purge drops the entries up to and including index i.
 func (c *cache[P]) purge(i uint64) {
 	if c.len() > 0 && c.first <= i {
-		c.popFront(int(min(i+1, c.end()) - c.first))
+		n := int(min(i, c.end()-1)-c.first) + 1
+		var bytes int64
+		for _, p := range c.items[c.head : c.head+n] {
+			bytes += int64(c.sizeOf(p))
+		}
+		c.drop(n, bytes)
 	}
 	c.compact()
 }
