@@ -87,10 +87,10 @@ func BenchmarkAppendSync(b *testing.B) {
 	}
 }
 
-// BenchmarkAppendCPU measures the CPU Append costs per entry, apart from
-// the I/O: each op appends a batch of 1024 entries of 128 bytes on the OS
-// file system and syncs it (the benchmark matrix's log row), and only the
-// Append calls are timed (append-ns/entry; ns/op includes the Sync).
+// BenchmarkAppendCPU measures the time Append takes per entry, which is CPU
+// (it does no I/O): each op appends a batch of 1024 entries of 128 bytes on
+// the OS file system and syncs it (the benchmark matrix's log row), and only
+// the Append calls are timed (append-ns/entry; ns/op includes the Sync).
 func BenchmarkAppendCPU(b *testing.B) {
 	const batch = 1024
 	l, err := Open(b.TempDir(), Config{FS: fs.OS()})
