@@ -29,7 +29,8 @@ const (
 // writes as many bytes into a growing file (twice that for raft-boltdb) plus
 // a CPU cost per entry; under G appenders a group-committing store shares its fsyncs among
 // up to G; each read row costs a time per entry of the log; every child
-// costs a start. The traced pass repeats the append and purge rows once. It
+// costs a start; the limit line runs once a repetition, and each row's
+// loop once more. The traced pass repeats the append and purge rows once. It
 // is a prediction, not a bound: the progress lines tell the real time, and
 // MaxTime caps each append and random-read run.
 func Estimate(cfg Config, lr LimitRun) time.Duration {
@@ -49,11 +50,23 @@ func Estimate(cfg Config, lr LimitRun) time.Duration {
 			}
 		}
 	}
+	loopCost := func(r limit.Result) float64 {
+		t := float64(r.Loop.Ops) / math.Max(r.OpsPerSec, 1)
+		if r.Loop.Kind == limit.Zeroed && lr.Bandwidth > 0 { // zero-filling the file first
+			t += float64(r.Loop.Ops*r.Loop.Bytes) / (lr.Bandwidth * 1e6)
+		}
+		return t
+	}
 	var limits float64
 	for _, r := range lr.Loops {
-		limits += float64(r.Loop.Ops) / math.Max(r.OpsPerSec, 1)
-		if r.Loop.Kind == limit.Zeroed && lr.Bandwidth > 0 { // zero-filling the file first
-			limits += float64(r.Loop.Ops*r.Loop.Bytes) / (lr.Bandwidth * 1e6)
+		limits += loopCost(r)
+	}
+	for _, row := range cfg.Rows { // each row's loop again, right before raftlog's run
+		if row.Limit == nil {
+			continue
+		}
+		if r, ok := lr.find(*row.Limit); ok {
+			limits += loopCost(r)
 		}
 	}
 	if lr.Bandwidth > 0 {

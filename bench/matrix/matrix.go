@@ -50,6 +50,11 @@ type Results struct {
 	// Estimate is the duration predicted before the run, in seconds.
 	Estimate float64
 	Limits   []LimitRun
+	// Beside holds, by row ID, the row's raw loop (Row.Limit) as measured
+	// right before raftlog's run of the row, one per repetition (OpsPerSec
+	// 0 where it failed): what the "of disk" figures divide by, so that the
+	// disk's drift over a repetition does not enter them.
+	Beside map[string][]limit.Result `json:",omitempty"`
 	// Runs holds, by row ID and store, one run per repetition.
 	Runs map[string]map[string][]Run
 	// Traced holds, by row ID and store, the run under strace.
@@ -99,6 +104,7 @@ func Execute(cfg Config) (*Results, error) {
 		Machine: Describe(cfg.WorkDir), Scale: cfg.Scale, Reps: cfg.Reps, Stores: cfg.Stores,
 		Versions: map[string]string{}, Started: time.Now(),
 		Runs: map[string]map[string][]Run{}, Traced: map[string]map[string]Run{}, Skipped: map[string]map[string]string{},
+		Beside: map[string][]limit.Result{},
 	}
 	for _, r := range cfg.Rows {
 		res.Rows = append(res.Rows, r.ID)
@@ -163,6 +169,9 @@ func runPass(cfg Config, res *Results, rep int, traced bool, p *progress) {
 				record(res, row, s, run, traced)
 				continue
 			}
+			if s.Name == Subject && row.Limit != nil && !traced {
+				res.Beside[row.ID] = append(res.Beside[row.ID], measureBeside(cfg, row, rep, p))
+			}
 			run := cfg.Runner.Start(s, row.params(cfg.Scale, dir, logEntries[s.Name]), traced)
 			record(res, row, s, run, traced)
 			p.run(rep, cfg.Reps, traced, row, s, run)
@@ -185,6 +194,31 @@ func record(res *Results, row Row, s Store, run Run, traced bool) {
 		res.Runs[row.ID] = map[string][]Run{}
 	}
 	res.Runs[row.ID][s.Name] = append(res.Runs[row.ID][s.Name], run)
+}
+
+// measureBeside runs the row's raw loop (the limit line's loop of that kind
+// and size) in the work directory, right before raftlog's run of the row.
+func measureBeside(cfg Config, row Row, rep int, p *progress) limit.Result {
+	l := *row.Limit
+	for _, ll := range LimitLoops(cfg.Scale) {
+		if ll.Kind == l.Kind && ll.Bytes == l.Bytes {
+			l = ll
+		}
+	}
+	dir := filepath.Join(cfg.WorkDir, "beside")
+	defer os.RemoveAll(dir)
+	err := os.MkdirAll(dir, 0o755)
+	res := limit.Result{Loop: l}
+	if err == nil {
+		res, err = limit.Run(dir, l)
+	}
+	if err != nil {
+		p.printf("rep %d/%d  %-8s %-12s FAILED: %s: %v", rep+1, cfg.Reps, row.ID, "raw loop", l.Name(), err)
+		return limit.Result{Loop: l}
+	}
+	p.printf("rep %d/%d  %-8s %-12s %s/s of %s, p50 %s", rep+1, cfg.Reps, row.ID, "raw loop",
+		fmtRate(res.OpsPerSec), l.Name(), fmtNanos(float64(res.P50)))
+	return res
 }
 
 // MeasureLimits runs the limit line in the work directory.

@@ -105,17 +105,43 @@ func (r *report) limitOf(l limit.Loop) (limit.Result, Summary, bool) {
 }
 
 // diskFraction is raftlog's entries/s on an append row over what the row's
-// raw loop allows (its iterations per second times the batch).
-func (r *report) diskFraction(row Row) (float64, string, bool) {
+// raw loop allows (its iterations per second times the batch): the median of
+// the repetitions' ratios to the loop run right before raftlog's run (beside
+// true), or, for a run saved without those, the ratio of the medians over
+// the repetitions' limit lines.
+func (r *report) diskFraction(row Row) (f float64, loop string, beside, ok bool) {
 	if row.Limit == nil {
-		return 0, "", false
+		return 0, "", false, false
+	}
+	perIteration := func(l limit.Result) float64 { return l.OpsPerSec * float64(row.Batch) }
+	if xs := r.besideRatios(row, mEntriesPerSec, perIteration); len(xs) > 0 {
+		return summarize(xs).Median, row.Limit.Name(), true, true
 	}
 	res, lim, ok := r.limitOf(*row.Limit)
 	own := r.sum(row.ID, Subject, mEntriesPerSec)
 	if !ok || own.N == 0 || lim.Median == 0 {
-		return 0, "", false
+		return 0, "", false, false
 	}
-	return own.Median / (lim.Median * float64(row.Batch)), res.Loop.Name(), true
+	return own.Median / (lim.Median * float64(row.Batch)), res.Loop.Name(), false, true
+}
+
+// besideRatios pairs each repetition's raftlog run of the row with the raw
+// loop measured right before it and returns m of the run over raw of the
+// loop, for the pairs where both succeeded; none if the run has no such
+// loops.
+func (r *report) besideRatios(row Row, m metric, raw func(limit.Result) float64) []float64 {
+	runs, loops := r.Runs[row.ID][Subject], r.Beside[row.ID]
+	if len(runs) != len(loops) {
+		return nil
+	}
+	var xs []float64
+	for i, run := range runs {
+		v, ok := m.get(run)
+		if d := raw(loops[i]); ok && run.Err == "" && run.Unsupported == "" && d > 0 {
+			xs = append(xs, v/d)
+		}
+	}
+	return xs
 }
 
 func (r *report) header() {
@@ -182,9 +208,13 @@ func (r *report) storeCell(row, store string, m metric) string {
 
 func (r *report) summary() {
 	r.printf("## Summary\n\n")
-	r.printf("Ratios are raftlog / best peer, >1 = raftlog better (for times and memory: best peer / raftlog). " +
-		"\"of disk\" is raftlog's rate over what the row's raw write+fdatasync loop allows (see the limit line). " +
-		"n/a: the store has no such operation (see the notes).\n\n")
+	ofDisk := "\"of disk\" is raftlog's rate over what the row's raw write+fdatasync loop allows (see the limit line). "
+	if len(r.Beside) > 0 {
+		ofDisk = "\"of disk\" is raftlog's rate over what the row's raw write+fdatasync loop allows, that loop run right " +
+			"before raftlog's run of the row in each repetition: the median of the repetitions' ratios (see the limit line). "
+	}
+	r.printf("Ratios are raftlog / best peer, >1 = raftlog better (for times and memory: best peer / raftlog). "+
+		"%sn/a: the store has no such operation (see the notes).\n\n", ofDisk)
 	header := []string{"row", "metric"}
 	for _, s := range r.Stores {
 		header = append(header, s.Name)
@@ -201,7 +231,7 @@ func (r *report) summary() {
 		}
 		disk := ""
 		if row, _ := RowByID(l.row); l.m.name == mEntriesPerSec.name {
-			if f, _, ok := r.diskFraction(row); ok {
+			if f, _, _, ok := r.diskFraction(row); ok {
 				disk = fmt.Sprintf("%.2f", f)
 			}
 		}

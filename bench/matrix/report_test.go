@@ -66,6 +66,38 @@ func TestRenderComputesRatiosAgainstTheBestPeer(t *testing.T) {
 	}
 }
 
+// TestDiskFractionPairsEachRunWithTheLoopBesideIt: with the row's raw loop
+// measured right before each raftlog run, "of disk" is the median of the
+// paired ratios (1900/1900, 2000/8000, 2100/2100: 1.00), not the ratio of
+// the medians (0.95) nor the rep-start limit line's (0.50).
+func TestDiskFractionPairsEachRunWithTheLoopBesideIt(t *testing.T) {
+	res := synthetic()
+	loop := limit.Loop{Kind: limit.Zeroed, Bytes: 128, Ops: 10}
+	res.Beside = map[string][]limit.Result{"a128": {
+		{Loop: loop, OpsPerSec: 1900, MBPerSec: 0.24}, {Loop: loop, OpsPerSec: 8000, MBPerSec: 1}, {Loop: loop, OpsPerSec: 2100, MBPerSec: 0.27}}}
+	var b strings.Builder
+	if err := Render(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"= **1.00** of `128 B + fdatasync, zero-filled`, that loop run right before each of raftlog's runs",
+		" 1.00, 0.25, 1.00 |", // the table of the loops beside the runs
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	res.Beside["a128"] = res.Beside["a128"][:2] // not one per run: the limit line's figure again
+	b.Reset()
+	if err := Render(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "= **0.50** of `128 B + fdatasync, zero-filled`.") {
+		t.Errorf("with a loop missing, the report does not fall back to the limit line:\n%s", out)
+	}
+}
+
 func TestSelectRowsBringsTheLogItReads(t *testing.T) {
 	rows, err := SelectRows("reopen,a128")
 	if err != nil {

@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/raftlog/raftlog/bench/limit"
 )
@@ -14,9 +15,9 @@ func (r *report) targets() {
 	add := func(format string, args ...any) { items = append(items, fmt.Sprintf(format, args...)) }
 	for _, id := range []string{"a128", "a4k"} {
 		row, _ := RowByID(id)
-		if f, loop, ok := r.diskFraction(row); ok {
-			add("Single-entry synced append, %s, vs the raw zero-filled loop: raftlog %s entries/s = **%.2f** of `%s`.",
-				limit.Size(row.Size), cell(r.sum(id, Subject, mEntriesPerSec), mEntriesPerSec), f, loop)
+		if f, loop, beside, ok := r.diskFraction(row); ok {
+			add("Single-entry synced append, %s, vs the raw zero-filled loop: raftlog %s entries/s = **%.2f** of `%s`%s.",
+				limit.Size(row.Size), cell(r.sum(id, Subject, mEntriesPerSec), mEntriesPerSec), f, loop, besideNote(beside))
 		}
 	}
 	for _, id := range []string{"b64", LogRow} {
@@ -28,7 +29,16 @@ func (r *report) targets() {
 	if row, _ := RowByID("b64-4k"); r.ran(row.ID) {
 		own := r.sum(row.ID, Subject, mMBPerSec)
 		res, _, ok := r.limitOf(*row.Limit)
-		if ok && own.N > 0 {
+		if xs := r.besideRatios(row, mMBPerSec, func(l limit.Result) float64 { return l.MBPerSec }); len(xs) > 0 {
+			var mbs []float64
+			for _, l := range r.Beside[row.ID] {
+				if l.MBPerSec > 0 {
+					mbs = append(mbs, l.MBPerSec)
+				}
+			}
+			add("4 KiB batches of 64 vs raw sequential bandwidth with an fsync per batch: raftlog %s MB/s = **%.2f** of `%s` (%s MB/s)%s; bulk sequential bandwidth %s MB/s.",
+				fmtFloat(own.Median), summarize(xs).Median, row.Limit.Name(), fmtFloat(summarize(mbs).Median), besideNote(true), fmtFloat(r.bandwidth().Median))
+		} else if ok && own.N > 0 {
 			var mbs []float64
 			for _, lr := range r.Limits {
 				if x, ok := lr.find(*row.Limit); ok {
@@ -138,4 +148,44 @@ func (r *report) limitLine() {
 			r.printf("Repetition %d's limit line failed: %s\n\n", i+1, lr.Err)
 		}
 	}
+	r.besideLine()
+}
+
+// besideLine is the table of each row's raw loop as measured right before
+// raftlog's runs of the row, with raftlog's fraction of it in each
+// repetition.
+func (r *report) besideLine() {
+	var rows [][]string
+	for _, row := range Rows {
+		loops := r.Beside[row.ID]
+		if len(loops) == 0 || !r.ran(row.ID) {
+			continue
+		}
+		var ops, mb, p50 []float64
+		for _, l := range loops {
+			if l.OpsPerSec > 0 {
+				ops, mb, p50 = append(ops, l.OpsPerSec), append(mb, l.MBPerSec), append(p50, float64(l.P50))
+			}
+		}
+		var each []string
+		for _, x := range r.besideRatios(row, mEntriesPerSec, func(l limit.Result) float64 { return l.OpsPerSec * float64(row.Batch) }) {
+			each = append(each, fmt.Sprintf("%.2f", x))
+		}
+		rows = append(rows, []string{row.ID, row.Limit.Name(), cell(summarize(ops), mEntriesPerSec), cell(summarize(mb), mMBPerSec),
+			cell(summarize(p50), mP50), strings.Join(each, ", ")})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	r.printf("The same loops, run again right before each of raftlog's runs of the row they bound: what the \"of disk\" " +
+		"figures divide by, one ratio per repetition, so that the disk's drift over a repetition stays out of them.\n\n")
+	r.table([]string{"row", "loop", "iterations/s", "MB/s", "p50", "raftlog of it, each repetition"}, rows)
+}
+
+// besideNote says how a target's raw loop was measured.
+func besideNote(beside bool) string {
+	if beside {
+		return ", that loop run right before each of raftlog's runs (median of the ratios)"
+	}
+	return ""
 }
