@@ -1,10 +1,14 @@
 package wal
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
+	"github.com/raftlog/raftlog/codec"
 	"github.com/raftlog/raftlog/fs"
 )
 
@@ -216,6 +220,13 @@ func (w *WAL[R]) dropInterruptedRotation(files []chunkFile) (bool, error) {
 	if ok, err := w.interruptedRotation(pf, pres, nres); err != nil || !ok {
 		return false, err
 	}
+	if pres.version == formatV1 && (nres.version == 0 || !nres.checkpoint) {
+		// A version 1 chunk never has a seal, so its lack proves
+		// nothing: only a head that a crash could have left does.
+		if torn, err := w.tornHead(nf, nres); err != nil || !torn {
+			return false, err // damage at rest: the replay reports it
+		}
+	}
 	path := w.chunkPath(nf.id)
 	if w.cfg.Recovery == Strict {
 		return false, fmt.Errorf("%w: %s holds only the head of a chunk whose predecessor %s was never sealed durably (an interrupted rotation)",
@@ -233,6 +244,61 @@ func (w *WAL[R]) dropInterruptedRotation(files []chunkFile) (bool, error) {
 // even an intact head): what a rotation leaves before its seal.
 func headOnly(res replayed) bool {
 	return res.version == 0 || !res.checkpoint || res.version >= 2 && !res.pastHead
+}
+
+// tornHead reports whether chunk file f, whose head is not intact (no
+// intact header or checkpoint: res), can be what a crash leaves of its head
+// being written: no intact synced marker after the head's own, and only
+// zeros after the end that its checkpoint's frame gives. A head is made
+// durable before anything else is written to its chunk, so bytes past it
+// mean the chunk was in use and its head was damaged at rest: its records
+// may have been acknowledged, and the chunk must not be removed as one
+// whose creation a crash cut short. (In version 2 a sealed predecessor or
+// META says as much; a version 1 log has neither.)
+func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
+	if res.version != 0 && res.checkpoint {
+		return false, nil // an intact head: headOnly judges it
+	}
+	c := &chunk{id: f.id, path: w.chunkPath(f.id)}
+	if err := w.openChunkFile(c, false); err != nil {
+		return false, err
+	}
+	defer c.f.Close()
+	sc := newChunkScan(c.f, c.id, f.size, readLimit)
+	// The header may be what is damaged: look for markers seeded as
+	// version 1 and as version 2 with the salt the header holds.
+	var raw [ChunkHeaderSize]byte
+	if _, err := c.f.ReadAt(raw[:], 0); err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
+	}
+	for _, h := range []header{{version: formatV1}, {version: FormatVersion, salt: binary.LittleEndian.Uint64(raw[20:])}} {
+		sc.h = h
+		found := false
+		if err := sc.markers(ChunkHeaderSize+1, func(int64, uint64) bool { found = true; return false }); err != nil {
+			return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
+		}
+		if found {
+			return false, nil
+		}
+	}
+	cp := int64(ChunkHeaderSize + markerSize) // the checkpoint's frame
+	if cp+codec.HeaderSize > f.size {
+		return true, nil // the file ends inside the head
+	}
+	var frame [codec.HeaderSize]byte
+	if _, err := c.f.ReadAt(frame[:], cp); err != nil {
+		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
+	}
+	bodyLen, _, err := codec.ParseHeader(frame[:], readLimit)
+	if err != nil {
+		return false, nil // a length no write of a head leaves: damage at rest
+	}
+	end := cp + int64(codec.RecordSize(bodyLen))
+	nonZero, err := sc.nonZeroEnd(end)
+	if err != nil {
+		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
+	}
+	return nonZero <= end, nil
 }
 
 // interruptedRotation reports whether chunk file pf (read as pres), followed
@@ -299,10 +365,15 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 		if res.damage != nil {
 			reason, at = res.damage.String(), res.damage.at
 		}
-		if len(rc.live) > 1 {
+		torn, err := w.tornHead(rc.file(i), res)
+		switch {
+		case err != nil:
+			return err
+		case !torn:
+			return rc.corrupt(i, at, reason+", and the chunk holds more than a head: it was in use", nil)
+		case len(rc.live) > 1:
 			return rc.corrupt(i, at, reason+", yet its predecessor was sealed after its head was durable", nil)
-		}
-		if rc.hasMeta || c.id != 0 || rc.r > 0 {
+		case rc.hasMeta || c.id != 0 || rc.r > 0:
 			return rc.corrupt(i, at, reason+", and it is the log's only chunk", nil)
 		}
 		// The log's first chunk, never made durable: a crash while the

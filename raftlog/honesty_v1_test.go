@@ -1,0 +1,162 @@
+package raftlog
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/raftlog/raftlog/codec"
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/wal"
+	"github.com/stretchr/testify/require"
+)
+
+// A version 1 log has no seals and no META, so recovery cannot take an
+// unsealed predecessor or a missing META as proof that a chunk with a
+// damaged head never held anything acknowledged. These tests damage the
+// head of a version 1 chunk that holds acknowledged entries, at rest, and
+// require Open to refuse with ErrCorrupt and leave the file in place: it
+// used to remove the chunk as one whose creation a crash cut short, and open
+// a shorter (or empty) log without an error.
+
+// v1HeadDamage are offsets in a chunk's head: the version in the header,
+// the checkpoint's body and the checkpoint's checksum.
+var v1HeadDamage = map[string]func(cpEnd int64) int64{
+	"header":              func(int64) int64 { return 9 },
+	"checkpoint body":     func(cpEnd int64) int64 { return cpEnd - codec.TrailerSize - 1 },
+	"checkpoint checksum": func(cpEnd int64) int64 { return cpEnd - 2 },
+}
+
+func TestV1NewestChunkWithADamagedHeadIsNotAnInterruptedRotation(t *testing.T) {
+	src := filepath.Join(goldenRoot, "v1")
+	newest := "r-00_000_000_000_000_000_648.wal"
+	for what, at := range v1HeadDamage {
+		t.Run(what, func(t *testing.T) {
+			m := fs.NewMem()
+			require.NoError(t, m.MkdirAll(seedDir, 0o755))
+			for name, b := range goldenWALFiles(t, src) {
+				require.NoError(t, fs.WriteFile(m, path.Join(seedDir, name), b, 0o644))
+			}
+			b, err := fs.ReadFile(m, path.Join(seedDir, newest))
+			require.NoError(t, err)
+			require.NoError(t, m.Corrupt(path.Join(seedDir, newest), at(checkpointEnd(t, b)), 0x01))
+			testV1RefusesDamagedHead(t, m, newest)
+		})
+	}
+}
+
+func TestV1FirstChunkWithADamagedHeadIsNotATornCreation(t *testing.T) {
+	for what, at := range v1HeadDamage {
+		t.Run(what, func(t *testing.T) {
+			m := fs.NewMem()
+			l := seedOpen(t, m, Config{})
+			for i := uint64(1); i <= 5; i++ {
+				_, err := l.Append(seedEnt{ID: LogID{Term: 1, Index: i}, Payload: []byte("acknowledged")})
+				require.NoError(t, err)
+			}
+			require.NoError(t, l.Sync())
+			require.NoError(t, l.Close())
+			first := wal.ChunkName(0)
+			v1, cpEnd := v1Chunk(t, m, first)
+			require.NoError(t, fs.WriteFile(m, path.Join(seedDir, first), v1, 0o644))
+			names, err := m.ReadDir(seedDir)
+			require.NoError(t, err)
+			for _, n := range names {
+				if n == wal.MetaFileName || strings.HasSuffix(n, ".idx") {
+					require.NoError(t, m.Remove(path.Join(seedDir, n)))
+				}
+			}
+			// Intact, it opens as the version 1 log it now is.
+			intact := m.Crash(rand.New(rand.NewPCG(1, 2)), fs.CrashProcess)
+			l, err = Open(seedDir, Config{FS: intact, MustExist: true})
+			require.NoError(t, err)
+			require.Equal(t, Some(LogID{Term: 1, Index: 5}), l.State().Last)
+			require.NoError(t, l.Close())
+
+			require.NoError(t, m.Corrupt(path.Join(seedDir, first), at(cpEnd), 0x01))
+			testV1RefusesDamagedHead(t, m, first)
+		})
+	}
+}
+
+// testV1RefusesDamagedHead opens the log in m and requires ErrCorrupt with
+// chunk file name still there.
+func testV1RefusesDamagedHead(t *testing.T, m *fs.Mem, name string) {
+	t.Helper()
+	l, err := Open(seedDir, Config{FS: m, MustExist: true})
+	if err == nil {
+		st := l.State()
+		l.Close()
+		t.Fatalf("opened with the head of %s damaged: %+v, cuts %+v", name, st, l.Recovery().Cuts)
+	}
+	require.True(t, errors.Is(err, wal.ErrCorrupt), "error %v", err)
+	_, err = m.Stat(path.Join(seedDir, name))
+	require.NoError(t, err, "recovery removed %s", name)
+}
+
+// checkpointEnd is the file offset where the checkpoint of the chunk b
+// ends: a header, a synced marker, then the checkpoint's frame.
+func checkpointEnd(t *testing.T, b []byte) int64 {
+	t.Helper()
+	at := wal.ChunkHeaderSize
+	for range 2 { // the marker, then the checkpoint
+		n, _, err := codec.ParseHeader(b[at:], 0)
+		require.NoError(t, err)
+		at += codec.RecordSize(n)
+	}
+	return int64(at)
+}
+
+// v1Chunk rewrites the version 2 chunk name as version 1 would have written
+// it: version 1 and no salt in its header, unseeded checksums, no zeros
+// after its records. It returns the bytes and where its checkpoint ends.
+func v1Chunk(t *testing.T, m *fs.Mem, name string) ([]byte, int64) {
+	t.Helper()
+	b, err := fs.ReadFile(m, path.Join(seedDir, name))
+	require.NoError(t, err)
+	binary.LittleEndian.PutUint16(b[8:], 1)
+	clear(b[20:28])
+	binary.LittleEndian.PutUint32(b[28:], codec.Checksum(b[:28]))
+	off := wal.ChunkHeaderSize
+	for off+codec.HeaderSize <= len(b) {
+		n, kind, err := codec.ParseHeader(b[off:], 0)
+		require.NoError(t, err)
+		if n == 0 && kind == 0 {
+			break // the zeros written ahead
+		}
+		end := off + codec.HeaderSize + n
+		binary.LittleEndian.PutUint32(b[end:], codec.Checksum(b[off:end]))
+		off = end + codec.TrailerSize
+	}
+	return b[:off], checkpointEnd(t, b)
+}
+
+// TestV1TornHeadIsStillAnInterruptedRotation: what a crash leaves of a
+// head being written (the newest chunk cut inside its checkpoint, with or
+// without zeros after it) is still removed, and the log opens as it was
+// before that chunk.
+func TestV1TornHeadIsStillAnInterruptedRotation(t *testing.T) {
+	src := filepath.Join(goldenRoot, "v1")
+	newest := "r-00_000_000_000_000_000_648.wal"
+	for _, zeros := range []int{0, 4096} {
+		m := fs.NewMem()
+		require.NoError(t, m.MkdirAll(seedDir, 0o755))
+		for name, b := range goldenWALFiles(t, src) {
+			if name == newest {
+				b = append(b[:checkpointEnd(t, b)-10], make([]byte, zeros)...)
+			}
+			require.NoError(t, fs.WriteFile(m, path.Join(seedDir, name), b, 0o644))
+		}
+		l, err := Open(seedDir, Config{FS: m})
+		require.NoError(t, err, "zeros %d", zeros)
+		require.Equal(t, Some(LogID{Term: 2, Index: 6}), l.State().Last, "zeros %d", zeros)
+		cuts := l.Recovery().Cuts
+		require.Len(t, cuts, 1)
+		require.Contains(t, cuts[0].Reason, "interrupted")
+		require.NoError(t, l.Close())
+	}
+}
