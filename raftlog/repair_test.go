@@ -2,6 +2,7 @@ package raftlog
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -338,4 +339,35 @@ func TestRepairCutBeforeAPurgeWithItsChunksUndoesIt(t *testing.T) {
 	}
 	require.Equal(t, last.Index, n)
 	require.NoError(t, l.Close())
+}
+
+// TestRepairOfADamagedMetaWritesANewOne: Repair moves a damaged META aside,
+// and must write a new one before Open returns. META is what says a log
+// exists: a process that dies after the repair and before its next write
+// left a log without one, whose first chunk, were its head then damaged,
+// looked like a chunk whose creation a crash cut short.
+func TestRepairOfADamagedMetaWritesANewOne(t *testing.T) {
+	m := fs.NewMem()
+	l := seedOpen(t, m, Config{})
+	for i := uint64(1); i <= 3; i++ {
+		_, err := l.Append(seedEnt{ID: LogID{Term: 1, Index: i}, Payload: []byte("acknowledged")})
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Sync())
+	require.NoError(t, l.Close())
+	require.NoError(t, m.Corrupt(filepath.Join(seedDir, wal.MetaFileName), 3, 0x01))
+
+	l, err := Open(seedDir, Config{FS: m, Recovery: wal.Repair})
+	require.NoError(t, err)
+	killed := m.Crash(rand.New(rand.NewPCG(1, 2)), fs.CrashProcess) // before any write or Close
+	require.NoError(t, l.Close())
+	_, err = killed.Stat(filepath.Join(seedDir, wal.MetaFileName))
+	require.NoError(t, err, "the repair left no META")
+
+	first := filepath.Join(seedDir, wal.ChunkName(0))
+	b, err := fs.ReadFile(killed, first)
+	require.NoError(t, err)
+	require.NoError(t, killed.Corrupt(first, checkpointEnd(t, b)-2, 0x01))
+	_, err = Open(seedDir, Config{FS: killed, MustExist: true})
+	require.ErrorIs(t, err, wal.ErrCorrupt, "a log of acknowledged entries opened with its first chunk's checkpoint damaged")
 }

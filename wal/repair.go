@@ -27,6 +27,7 @@ import (
 // person, finds every byte either in the log or in a backup.
 func (w *WAL[R]) repair() error {
 	m, hasMeta, err := readMeta(w.fs, w.cfg.Dir)
+	metaMoved := false
 	if err != nil {
 		if !errors.Is(err, ErrCorrupt) {
 			return err
@@ -37,7 +38,7 @@ func (w *WAL[R]) repair() error {
 			return err
 		}
 		w.cut(Cut{File: path, Reason: "the META file is damaged", Durable: true, Backup: backup})
-		hasMeta, m = false, meta{}
+		hasMeta, m, metaMoved = false, meta{}, true
 	}
 	files, err := w.listChunks()
 	if err != nil {
@@ -98,9 +99,11 @@ func (w *WAL[R]) repair() error {
 			changed = true
 		}
 	}
-	if changed || m.clean && hasMeta {
-		// The log no longer ends where META says: recovery must treat it
-		// as a log that may have been written since.
+	if changed || metaMoved || m.clean && hasMeta {
+		// The log no longer ends where META says (or has no META left,
+		// which is what says a log exists, so that a damaged first chunk
+		// is not taken for one whose creation a crash cut short): recovery
+		// must treat it as a log that may have been written since.
 		if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
 			return err
 		}
