@@ -3,6 +3,7 @@ package raftlog
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path"
 	"path/filepath"
@@ -51,36 +52,46 @@ func TestV1NewestChunkWithADamagedHeadIsNotAnInterruptedRotation(t *testing.T) {
 
 func TestV1FirstChunkWithADamagedHeadIsNotATornCreation(t *testing.T) {
 	for what, at := range v1HeadDamage {
-		t.Run(what, func(t *testing.T) {
-			m := fs.NewMem()
-			l := seedOpen(t, m, Config{})
-			for i := uint64(1); i <= 5; i++ {
-				_, err := l.Append(seedEnt{ID: LogID{Term: 1, Index: i}, Payload: []byte("acknowledged")})
-				require.NoError(t, err)
-			}
-			require.NoError(t, l.Sync())
-			require.NoError(t, l.Close())
-			first := wal.ChunkName(0)
-			v1, cpEnd := v1Chunk(t, m, first)
-			require.NoError(t, fs.WriteFile(m, path.Join(seedDir, first), v1, 0o644))
-			names, err := m.ReadDir(seedDir)
-			require.NoError(t, err)
-			for _, n := range names {
-				if n == wal.MetaFileName || strings.HasSuffix(n, ".idx") {
-					require.NoError(t, m.Remove(path.Join(seedDir, n)))
-				}
-			}
-			// Intact, it opens as the version 1 log it now is.
-			intact := m.Crash(rand.New(rand.NewPCG(1, 2)), fs.CrashProcess)
-			l, err = Open(seedDir, Config{FS: intact, MustExist: true})
-			require.NoError(t, err)
-			require.Equal(t, Some(LogID{Term: 1, Index: 5}), l.State().Last)
-			require.NoError(t, l.Close())
-
-			require.NoError(t, m.Corrupt(path.Join(seedDir, first), at(cpEnd), 0x01))
-			testV1RefusesDamagedHead(t, m, first)
-		})
+		for _, markers := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/markers=%v", what, markers), func(t *testing.T) {
+				testV1FirstChunkWithADamagedHead(t, at, markers)
+			})
+		}
 	}
+}
+
+// testV1FirstChunkWithADamagedHead writes 5 acknowledged entries, rewrites
+// the only chunk as version 1 (without the synced markers after its head,
+// unless markers: then only the records right after the checkpoint say the
+// chunk was in use), and damages its head at at(end of checkpoint).
+func testV1FirstChunkWithADamagedHead(t *testing.T, at func(int64) int64, markers bool) {
+	m := fs.NewMem()
+	l := seedOpen(t, m, Config{})
+	for i := uint64(1); i <= 5; i++ {
+		_, err := l.Append(seedEnt{ID: LogID{Term: 1, Index: i}, Payload: []byte("acknowledged")})
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Sync())
+	require.NoError(t, l.Close())
+	first := wal.ChunkName(0)
+	v1, cpEnd := v1Chunk(t, m, first, markers)
+	require.NoError(t, fs.WriteFile(m, path.Join(seedDir, first), v1, 0o644))
+	names, err := m.ReadDir(seedDir)
+	require.NoError(t, err)
+	for _, n := range names {
+		if n == wal.MetaFileName || strings.HasSuffix(n, ".idx") {
+			require.NoError(t, m.Remove(path.Join(seedDir, n)))
+		}
+	}
+	// Intact, it opens as the version 1 log it now is.
+	intact := m.Crash(rand.New(rand.NewPCG(1, 2)), fs.CrashProcess)
+	l, err = Open(seedDir, Config{FS: intact, MustExist: true})
+	require.NoError(t, err)
+	require.Equal(t, Some(LogID{Term: 1, Index: 5}), l.State().Last)
+	require.NoError(t, l.Close())
+
+	require.NoError(t, m.Corrupt(path.Join(seedDir, first), at(cpEnd), 0x01))
+	testV1RefusesDamagedHead(t, m, first)
 }
 
 // testV1RefusesDamagedHead opens the log in m and requires ErrCorrupt with
@@ -113,47 +124,59 @@ func checkpointEnd(t *testing.T, b []byte) int64 {
 
 // v1Chunk rewrites the version 2 chunk name as version 1 would have written
 // it: version 1 and no salt in its header, unseeded checksums, no zeros
-// after its records. It returns the bytes and where its checkpoint ends.
-func v1Chunk(t *testing.T, m *fs.Mem, name string) ([]byte, int64) {
+// after its records; without markers, the synced markers after the head's
+// own are left out. It returns the bytes and where its checkpoint ends.
+func v1Chunk(t *testing.T, m *fs.Mem, name string, markers bool) ([]byte, int64) {
 	t.Helper()
 	b, err := fs.ReadFile(m, path.Join(seedDir, name))
 	require.NoError(t, err)
-	binary.LittleEndian.PutUint16(b[8:], 1)
-	clear(b[20:28])
-	binary.LittleEndian.PutUint32(b[28:], codec.Checksum(b[:28]))
-	off := wal.ChunkHeaderSize
-	for off+codec.HeaderSize <= len(b) {
+	out := append([]byte(nil), b[:wal.ChunkHeaderSize]...)
+	binary.LittleEndian.PutUint16(out[8:], 1)
+	clear(out[20:28])
+	binary.LittleEndian.PutUint32(out[28:], codec.Checksum(out[:28]))
+	cpEnd := checkpointEnd(t, b)
+	for off := wal.ChunkHeaderSize; off+codec.HeaderSize <= len(b); {
 		n, kind, err := codec.ParseHeader(b[off:], 0)
 		require.NoError(t, err)
 		if n == 0 && kind == 0 {
 			break // the zeros written ahead
 		}
 		end := off + codec.HeaderSize + n
-		binary.LittleEndian.PutUint32(b[end:], codec.Checksum(b[off:end]))
+		if markers || kind != v1SyncedKind || off < int(cpEnd) {
+			out = binary.LittleEndian.AppendUint32(append(out, b[off:end]...), codec.Checksum(b[off:end]))
+		}
 		off = end + codec.TrailerSize
 	}
-	return b[:off], checkpointEnd(t, b)
+	return out, cpEnd
 }
 
+// v1SyncedKind is the record kind of a synced marker.
+const v1SyncedKind codec.Kind = 3
+
 // TestV1TornHeadIsStillAnInterruptedRotation: what a crash leaves of a
-// head being written (the newest chunk cut inside its checkpoint, with or
-// without zeros after it) is still removed, and the log opens as it was
-// before that chunk.
+// head being written (the newest chunk cut inside its checkpoint, followed
+// by nothing, by zeros or by stale bytes) is still removed, and the log
+// opens as it was before that chunk.
 func TestV1TornHeadIsStillAnInterruptedRotation(t *testing.T) {
 	src := filepath.Join(goldenRoot, "v1")
 	newest := "r-00_000_000_000_000_000_648.wal"
-	for _, zeros := range []int{0, 4096} {
+	stale := make([]byte, 4096) // what blocks given to the file but never written may hold
+	rng := rand.New(rand.NewPCG(3, 4))
+	for k := range stale {
+		stale[k] = byte(rng.Uint32())
+	}
+	for what, after := range map[string][]byte{"nothing": nil, "zeros": make([]byte, 4096), "stale bytes": stale} {
 		m := fs.NewMem()
 		require.NoError(t, m.MkdirAll(seedDir, 0o755))
 		for name, b := range goldenWALFiles(t, src) {
 			if name == newest {
-				b = append(b[:checkpointEnd(t, b)-10], make([]byte, zeros)...)
+				b = append(b[:checkpointEnd(t, b)-10], after...)
 			}
 			require.NoError(t, fs.WriteFile(m, path.Join(seedDir, name), b, 0o644))
 		}
 		l, err := Open(seedDir, Config{FS: m})
-		require.NoError(t, err, "zeros %d", zeros)
-		require.Equal(t, Some(LogID{Term: 2, Index: 6}), l.State().Last, "zeros %d", zeros)
+		require.NoError(t, err, "followed by %s", what)
+		require.Equal(t, Some(LogID{Term: 2, Index: 6}), l.State().Last, "followed by %s", what)
 		cuts := l.Recovery().Cuts
 		require.Len(t, cuts, 1)
 		require.Contains(t, cuts[0].Reason, "interrupted")

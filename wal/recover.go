@@ -248,13 +248,15 @@ func headOnly(res replayed) bool {
 
 // tornHead reports whether chunk file f, whose head is not intact (no
 // intact header or checkpoint: res), can be what a crash leaves of its head
-// being written: no intact synced marker after the head's own, and only
-// zeros after the end that its checkpoint's frame gives. A head is made
-// durable before anything else is written to its chunk, so bytes past it
-// mean the chunk was in use and its head was damaged at rest: its records
-// may have been acknowledged, and the chunk must not be removed as one
-// whose creation a crash cut short. (In version 2 a sealed predecessor or
-// META says as much; a version 1 log has neither.)
+// being written: nothing after the head's own synced marker is an intact
+// synced marker, nor is an intact record right after the end that the
+// checkpoint's frame gives. A head is made durable before anything else is
+// written to its chunk, so such records mean the chunk was in use and its
+// head was damaged at rest: they may have been acknowledged, and the chunk
+// must not be removed as one whose creation a crash cut short. (In version 2
+// a sealed predecessor or META says as much; a version 1 log has neither.)
+// Anything else past the head proves nothing: a power loss can leave stale
+// bytes in blocks the file was given but whose data never landed.
 func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 	if res.version != 0 && res.checkpoint {
 		return false, nil // an intact head: headOnly judges it
@@ -265,10 +267,20 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 	}
 	defer c.f.Close()
 	sc := newChunkScan(c.f, c.id, f.size, readLimit)
-	// The header may be what is damaged: look for markers seeded as
-	// version 1 and as version 2 with the salt the header holds.
+	// The header may be what is damaged: check seeded as version 1 and as
+	// version 2 with the salt the header holds.
 	var raw [ChunkHeaderSize]byte
 	if _, err := c.f.ReadAt(raw[:], 0); err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
+	}
+	cp := int64(ChunkHeaderSize + markerSize) // the checkpoint's frame
+	end := int64(-1)                          // where that frame says it ends
+	var frame [codec.HeaderSize]byte
+	if _, err := c.f.ReadAt(frame[:], cp); err == nil {
+		if n, _, err := codec.ParseHeader(frame[:], readLimit); err == nil {
+			end = cp + int64(codec.RecordSize(n))
+		}
+	} else if !errors.Is(err, io.EOF) {
 		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
 	}
 	for _, h := range []header{{version: formatV1}, {version: FormatVersion, salt: binary.LittleEndian.Uint64(raw[20:])}} {
@@ -280,25 +292,19 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 		if found {
 			return false, nil
 		}
+		if end < 0 || end >= f.size {
+			continue
+		}
+		sc.off = end
+		_, _, _, err := sc.next()
+		switch {
+		case err == nil:
+			return false, nil // a record right after the checkpoint
+		case !errors.Is(err, codec.ErrIncomplete) && !errors.Is(err, codec.ErrChecksum) && !errors.Is(err, codec.ErrTooLarge):
+			return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
+		}
 	}
-	cp := int64(ChunkHeaderSize + markerSize) // the checkpoint's frame
-	if cp+codec.HeaderSize > f.size {
-		return true, nil // the file ends inside the head
-	}
-	var frame [codec.HeaderSize]byte
-	if _, err := c.f.ReadAt(frame[:], cp); err != nil {
-		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
-	}
-	bodyLen, _, err := codec.ParseHeader(frame[:], readLimit)
-	if err != nil {
-		return false, nil // a length no write of a head leaves: damage at rest
-	}
-	end := cp + int64(codec.RecordSize(bodyLen))
-	nonZero, err := sc.nonZeroEnd(end)
-	if err != nil {
-		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
-	}
-	return nonZero <= end, nil
+	return true, nil
 }
 
 // interruptedRotation reports whether chunk file pf (read as pres), followed
