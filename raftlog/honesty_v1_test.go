@@ -32,20 +32,33 @@ var v1HeadDamage = map[string]func(cpEnd int64) int64{
 	"checkpoint checksum": func(cpEnd int64) int64 { return cpEnd - 2 },
 }
 
+// v1Newest is the newest chunk of the golden version 1 log: it holds entry
+// (2,7) and a clean Close's closing marker.
+const v1Newest = "r-00_000_000_000_000_000_648.wal"
+
+// goldenV1 copies the golden version 1 log into a new fs.Mem, the newest
+// chunk's bytes passed through edit.
+func goldenV1(t *testing.T, edit func(newest []byte) []byte) *fs.Mem {
+	t.Helper()
+	m := fs.NewMem()
+	require.NoError(t, m.MkdirAll(seedDir, 0o755))
+	for name, b := range goldenWALFiles(t, filepath.Join(goldenRoot, "v1")) {
+		if name == v1Newest {
+			b = edit(b)
+		}
+		require.NoError(t, fs.WriteFile(m, path.Join(seedDir, name), b, 0o644))
+	}
+	return m
+}
+
 func TestV1NewestChunkWithADamagedHeadIsNotAnInterruptedRotation(t *testing.T) {
-	src := filepath.Join(goldenRoot, "v1")
-	newest := "r-00_000_000_000_000_000_648.wal"
 	for what, at := range v1HeadDamage {
 		t.Run(what, func(t *testing.T) {
-			m := fs.NewMem()
-			require.NoError(t, m.MkdirAll(seedDir, 0o755))
-			for name, b := range goldenWALFiles(t, src) {
-				require.NoError(t, fs.WriteFile(m, path.Join(seedDir, name), b, 0o644))
-			}
-			b, err := fs.ReadFile(m, path.Join(seedDir, newest))
-			require.NoError(t, err)
-			require.NoError(t, m.Corrupt(path.Join(seedDir, newest), at(checkpointEnd(t, b)), 0x01))
-			testV1RefusesDamagedHead(t, m, newest)
+			m := goldenV1(t, func(b []byte) []byte {
+				b[at(checkpointEnd(t, b))] ^= 0x01
+				return b
+			})
+			testV1RefusesDamagedHead(t, m, v1Newest)
 		})
 	}
 }
@@ -61,9 +74,10 @@ func TestV1FirstChunkWithADamagedHeadIsNotATornCreation(t *testing.T) {
 }
 
 // testV1FirstChunkWithADamagedHead writes 5 acknowledged entries, rewrites
-// the only chunk as version 1 (without the synced markers after its head,
-// unless markers: then only the records right after the checkpoint say the
-// chunk was in use), and damages its head at at(end of checkpoint).
+// the only chunk as version 1 (keeping the synced markers after its head
+// only with markers: without them, only the records right after the
+// checkpoint say the chunk was in use), and damages its head at at(the end
+// of its checkpoint).
 func testV1FirstChunkWithADamagedHead(t *testing.T, at func(int64) int64, markers bool) {
 	m := fs.NewMem()
 	l := seedOpen(t, m, Config{})
@@ -158,22 +172,13 @@ const v1SyncedKind codec.Kind = 3
 // by nothing, by zeros or by stale bytes) is still removed, and the log
 // opens as it was before that chunk.
 func TestV1TornHeadIsStillAnInterruptedRotation(t *testing.T) {
-	src := filepath.Join(goldenRoot, "v1")
-	newest := "r-00_000_000_000_000_000_648.wal"
 	stale := make([]byte, 4096) // what blocks given to the file but never written may hold
 	rng := rand.New(rand.NewPCG(3, 4))
 	for k := range stale {
 		stale[k] = byte(rng.Uint32())
 	}
 	for what, after := range map[string][]byte{"nothing": nil, "zeros": make([]byte, 4096), "stale bytes": stale} {
-		m := fs.NewMem()
-		require.NoError(t, m.MkdirAll(seedDir, 0o755))
-		for name, b := range goldenWALFiles(t, src) {
-			if name == newest {
-				b = append(b[:checkpointEnd(t, b)-10], after...)
-			}
-			require.NoError(t, fs.WriteFile(m, path.Join(seedDir, name), b, 0o644))
-		}
+		m := goldenV1(t, func(b []byte) []byte { return append(b[:checkpointEnd(t, b)-10], after...) })
 		l, err := Open(seedDir, Config{FS: m})
 		require.NoError(t, err, "followed by %s", what)
 		require.Equal(t, Some(LogID{Term: 2, Index: 6}), l.State().Last, "followed by %s", what)
