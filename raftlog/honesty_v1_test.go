@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -187,4 +188,36 @@ func TestV1TornHeadIsStillAnInterruptedRotation(t *testing.T) {
 		require.Contains(t, cuts[0].Reason, "interrupted")
 		require.NoError(t, l.Close())
 	}
+}
+
+// TestTornHeadOverStaleVersion1BytesIsStillTorn: a power loss can leave, in
+// a chunk whose head never landed, a stale sector of any file; the first
+// sector of another version 1 chunk holds a header, a checkpoint and a
+// record whose checksum binds no place, so they verify anywhere. Such a
+// chunk is still what a crash left of a head being written: the new chunk
+// of the rotation that upgrades a version 1 log (removed, the log opens as
+// it was), and the first chunk of a new log (removed, the log opens empty).
+func TestTornHeadOverStaleVersion1BytesIsStillTorn(t *testing.T) {
+	old, err := os.ReadFile(filepath.Join(goldenRoot, "v1", "r-00_000_000_000_000_000_196.wal"))
+	require.NoError(t, err)
+	stale := old[:fs.SectorSize]
+
+	t.Run("upgrade rotation", func(t *testing.T) {
+		var next uint64
+		m := goldenV1(t, func(b []byte) []byte { next = 648 + uint64(len(b)); return b })
+		require.NoError(t, fs.WriteFile(m, path.Join(seedDir, wal.ChunkName(next)), stale, 0o644))
+		l, err := Open(seedDir, Config{FS: m})
+		require.NoError(t, err)
+		require.Equal(t, Some(LogID{Term: 2, Index: 7}), l.State().Last)
+		require.NoError(t, l.Close())
+	})
+	t.Run("new log", func(t *testing.T) {
+		m := fs.NewMem()
+		require.NoError(t, m.MkdirAll(seedDir, 0o755))
+		require.NoError(t, fs.WriteFile(m, path.Join(seedDir, wal.ChunkName(0)), stale, 0o644))
+		l, err := Open(seedDir, Config{FS: m})
+		require.NoError(t, err)
+		require.False(t, l.State().Last.IsSome())
+		require.NoError(t, l.Close())
+	})
 }

@@ -256,7 +256,12 @@ func headOnly(res replayed) bool {
 // must not be removed as one whose creation a crash cut short. (In version 2
 // a sealed predecessor or META says as much; a version 1 log has neither.)
 // Anything else past the head proves nothing: a power loss can leave stale
-// bytes in blocks the file was given but whose data never landed.
+// bytes in blocks the file was given but whose data never landed. So the
+// evidence counts only where it is bound to this chunk: a marker names its
+// place, and a record is believed only when the header or the head's
+// marker shows that the head's first sector is this chunk's. For an intact
+// head it returns false: headOnly judges those, and its callers ask only
+// about damaged ones.
 func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 	if res.version != 0 && res.checkpoint {
 		return false, nil // an intact head: headOnly judges it
@@ -283,8 +288,17 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 	} else if !errors.Is(err, io.EOF) {
 		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
 	}
+	_, herr := parseHeader(raw[:], f.id)
 	for _, h := range []header{{version: formatV1}, {version: FormatVersion, salt: binary.LittleEndian.Uint64(raw[20:])}} {
 		sc.h = h
+		if herr != nil && sc.nextMarker(ChunkHeaderSize) != ChunkHeaderSize {
+			// Neither the header nor the head's marker (which names its
+			// place) is this chunk's: the head's first sector never
+			// landed, and what follows may be any file's stale bytes,
+			// where a version 1 record, whose checksum binds no place,
+			// would verify. One damaged byte leaves one of the two.
+			continue
+		}
 		found := false
 		if err := sc.markers(ChunkHeaderSize+1, func(int64, uint64) bool { found = true; return false }); err != nil {
 			return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
