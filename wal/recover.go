@@ -272,8 +272,8 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 	}
 	defer c.f.Close()
 	sc := newChunkScan(c.f, c.id, f.size, readLimit)
-	// The header may be what is damaged: check seeded as version 1 and as
-	// version 2 with the salt the header holds.
+	// The header may be what is damaged: then check seeded as version 1
+	// and as version 2 with the salt the header holds.
 	var raw [ChunkHeaderSize]byte
 	if _, err := c.f.ReadAt(raw[:], 0); err != nil && !errors.Is(err, io.EOF) {
 		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
@@ -288,8 +288,12 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 	} else if !errors.Is(err, io.EOF) {
 		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
 	}
-	_, herr := parseHeader(raw[:], f.id)
-	for _, h := range []header{{version: formatV1}, {version: FormatVersion, salt: binary.LittleEndian.Uint64(raw[20:])}} {
+	hdr, herr := parseHeader(raw[:], f.id)
+	seeds := []header{hdr}
+	if herr != nil {
+		seeds = []header{{version: formatV1}, {version: FormatVersion, salt: binary.LittleEndian.Uint64(raw[20:])}}
+	}
+	for _, h := range seeds {
 		sc.h = h
 		if herr != nil && sc.nextMarker(ChunkHeaderSize) != ChunkHeaderSize {
 			// Neither the header nor the head's marker (which names its
