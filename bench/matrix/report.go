@@ -92,37 +92,42 @@ func (r *report) ratioCell(row string, m metric) string {
 	return fmt.Sprintf("%.2f (%s)", v, peer)
 }
 
-// limitOf is the median result of a row's raw loop over the repetitions.
-func (r *report) limitOf(l limit.Loop) (limit.Result, Summary, bool) {
-	var xs []float64
-	var any limit.Result
+// fraction is raftlog's m on an append row over what the row's raw loop
+// allows (raw of a loop's result, in m's units): the median of the
+// repetitions' ratios to the loop run right before raftlog's run (beside
+// true), or, for a run saved without those, the ratio of the medians over
+// the repetitions' limit lines. loop is the median of raw over the loops
+// used.
+func (r *report) fraction(row Row, m metric, raw func(limit.Result) float64) (f, loop float64, beside, ok bool) {
+	if row.Limit == nil {
+		return 0, 0, false, false
+	}
+	var loops []float64
+	if xs := r.besideRatios(row, m, raw); len(xs) > 0 {
+		for _, l := range r.Beside[row.ID] {
+			if v := raw(l); v > 0 {
+				loops = append(loops, v)
+			}
+		}
+		return summarize(xs).Median, summarize(loops).Median, true, true
+	}
 	for _, lr := range r.Limits {
-		if res, ok := lr.find(l); ok {
-			xs, any = append(xs, res.OpsPerSec), res
+		if x, ok := lr.find(*row.Limit); ok {
+			loops = append(loops, raw(x))
 		}
 	}
-	return any, summarize(xs), len(xs) > 0
+	own, lim := r.sum(row.ID, Subject, m), summarize(loops)
+	if own.N == 0 || lim.N == 0 || lim.Median == 0 {
+		return 0, 0, false, false
+	}
+	return own.Median / lim.Median, lim.Median, false, true
 }
 
-// diskFraction is raftlog's entries/s on an append row over what the row's
-// raw loop allows (its iterations per second times the batch): the median of
-// the repetitions' ratios to the loop run right before raftlog's run (beside
-// true), or, for a run saved without those, the ratio of the medians over
-// the repetitions' limit lines.
-func (r *report) diskFraction(row Row) (f float64, loop string, beside, ok bool) {
-	if row.Limit == nil {
-		return 0, "", false, false
-	}
-	perIteration := func(l limit.Result) float64 { return l.OpsPerSec * float64(row.Batch) }
-	if xs := r.besideRatios(row, mEntriesPerSec, perIteration); len(xs) > 0 {
-		return summarize(xs).Median, row.Limit.Name(), true, true
-	}
-	res, lim, ok := r.limitOf(*row.Limit)
-	own := r.sum(row.ID, Subject, mEntriesPerSec)
-	if !ok || own.N == 0 || lim.Median == 0 {
-		return 0, "", false, false
-	}
-	return own.Median / (lim.Median * float64(row.Batch)), res.Loop.Name(), false, true
+// diskFraction is fraction in entries/s: the loop's iterations per second
+// times the row's batch.
+func (r *report) diskFraction(row Row) (f float64, beside, ok bool) {
+	f, _, beside, ok = r.fraction(row, mEntriesPerSec, func(l limit.Result) float64 { return l.OpsPerSec * float64(row.Batch) })
+	return f, beside, ok
 }
 
 // besideRatios pairs each repetition's raftlog run of the row with the raw
@@ -231,7 +236,7 @@ func (r *report) summary() {
 		}
 		disk := ""
 		if row, _ := RowByID(l.row); l.m.name == mEntriesPerSec.name {
-			if f, _, _, ok := r.diskFraction(row); ok {
+			if f, _, ok := r.diskFraction(row); ok {
 				disk = fmt.Sprintf("%.2f", f)
 			}
 		}

@@ -15,9 +15,9 @@ func (r *report) targets() {
 	add := func(format string, args ...any) { items = append(items, fmt.Sprintf(format, args...)) }
 	for _, id := range []string{"a128", "a4k"} {
 		row, _ := RowByID(id)
-		if f, loop, beside, ok := r.diskFraction(row); ok {
+		if f, beside, ok := r.diskFraction(row); ok {
 			add("Single-entry synced append, %s, vs the raw zero-filled loop: raftlog %s entries/s = **%.2f** of `%s`%s.",
-				limit.Size(row.Size), cell(r.sum(id, Subject, mEntriesPerSec), mEntriesPerSec), f, loop, besideNote(beside))
+				limit.Size(row.Size), cell(r.sum(id, Subject, mEntriesPerSec), mEntriesPerSec), f, row.Limit.Name(), besideNote(beside))
 		}
 	}
 	for _, id := range []string{"b64", LogRow} {
@@ -28,26 +28,9 @@ func (r *report) targets() {
 	}
 	if row, _ := RowByID("b64-4k"); r.ran(row.ID) {
 		own := r.sum(row.ID, Subject, mMBPerSec)
-		res, _, ok := r.limitOf(*row.Limit)
-		if xs := r.besideRatios(row, mMBPerSec, func(l limit.Result) float64 { return l.MBPerSec }); len(xs) > 0 {
-			var mbs []float64
-			for _, l := range r.Beside[row.ID] {
-				if l.MBPerSec > 0 {
-					mbs = append(mbs, l.MBPerSec)
-				}
-			}
+		if f, loop, beside, ok := r.fraction(row, mMBPerSec, func(l limit.Result) float64 { return l.MBPerSec }); ok {
 			add("4 KiB batches of 64 vs raw sequential bandwidth with an fsync per batch: raftlog %s MB/s = **%.2f** of `%s` (%s MB/s)%s; bulk sequential bandwidth %s MB/s.",
-				fmtFloat(own.Median), summarize(xs).Median, row.Limit.Name(), fmtFloat(summarize(mbs).Median), besideNote(true), fmtFloat(r.bandwidth().Median))
-		} else if ok && own.N > 0 {
-			var mbs []float64
-			for _, lr := range r.Limits {
-				if x, ok := lr.find(*row.Limit); ok {
-					mbs = append(mbs, x.MBPerSec)
-				}
-			}
-			lim := summarize(mbs)
-			add("4 KiB batches of 64 vs raw sequential bandwidth with an fsync per batch: raftlog %s MB/s = **%.2f** of `%s` (%s MB/s); bulk sequential bandwidth %s MB/s.",
-				fmtFloat(own.Median), own.Median/lim.Median, res.Loop.Name(), fmtFloat(lim.Median), fmtFloat(r.bandwidth().Median))
+				fmtFloat(own.Median), f, row.Limit.Name(), fmtFloat(loop), besideNote(beside), fmtFloat(r.bandwidth().Median))
 		}
 	}
 	if r.ran("c16") {
