@@ -80,14 +80,7 @@ func TestV1FirstChunkWithADamagedHeadIsNotATornCreation(t *testing.T) {
 // checkpoint say the chunk was in use), and damages its head at at(the end
 // of its checkpoint).
 func testV1FirstChunkWithADamagedHead(t *testing.T, at func(int64) int64, markers bool) {
-	m := fs.NewMem()
-	l := seedOpen(t, m, Config{})
-	for i := uint64(1); i <= 5; i++ {
-		_, err := l.Append(seedEnt{ID: LogID{Term: 1, Index: i}, Payload: []byte("acknowledged")})
-		require.NoError(t, err)
-	}
-	require.NoError(t, l.Sync())
-	require.NoError(t, l.Close())
+	m := closedLogOf(t, 5)
 	first := wal.ChunkName(0)
 	v1, cpEnd := v1Chunk(t, m, first, markers)
 	require.NoError(t, fs.WriteFile(m, path.Join(seedDir, first), v1, 0o644))
@@ -100,13 +93,25 @@ func testV1FirstChunkWithADamagedHead(t *testing.T, at func(int64) int64, marker
 	}
 	// Intact, it opens as the version 1 log it now is.
 	intact := m.Crash(rand.New(rand.NewPCG(1, 2)), fs.CrashProcess)
-	l, err = Open(seedDir, Config{FS: intact, MustExist: true})
+	l, err := Open(seedDir, Config{FS: intact, MustExist: true})
 	require.NoError(t, err)
 	require.Equal(t, Some(LogID{Term: 1, Index: 5}), l.State().Last)
 	require.NoError(t, l.Close())
 
 	require.NoError(t, m.Corrupt(path.Join(seedDir, first), at(cpEnd), 0x01))
 	testV1RefusesDamagedHead(t, m, first)
+}
+
+// closedLogOf returns an fs.Mem holding a log in seedDir of n entries (1,
+// 1..n), synced and closed.
+func closedLogOf(t *testing.T, n int) *fs.Mem {
+	t.Helper()
+	m := fs.NewMem()
+	l := seedOpen(t, m, Config{})
+	seedAppend(t, l, cxEnts(1, 1, n)...)
+	require.NoError(t, l.Sync())
+	require.NoError(t, l.Close())
+	return m
 }
 
 // testV1RefusesDamagedHead opens the log in m and requires ErrCorrupt with

@@ -347,14 +347,7 @@ func TestRepairCutBeforeAPurgeWithItsChunksUndoesIt(t *testing.T) {
 // left a log without one, whose first chunk, were its head then damaged,
 // looked like a chunk whose creation a crash cut short.
 func TestRepairOfADamagedMetaWritesANewOne(t *testing.T) {
-	m := fs.NewMem()
-	l := seedOpen(t, m, Config{})
-	for i := uint64(1); i <= 3; i++ {
-		_, err := l.Append(seedEnt{ID: LogID{Term: 1, Index: i}, Payload: []byte("acknowledged")})
-		require.NoError(t, err)
-	}
-	require.NoError(t, l.Sync())
-	require.NoError(t, l.Close())
+	m := closedLogOf(t, 3)
 	require.NoError(t, m.Corrupt(filepath.Join(seedDir, wal.MetaFileName), 3, 0x01))
 
 	l, err := Open(seedDir, Config{FS: m, Recovery: wal.Repair})
