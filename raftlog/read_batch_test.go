@@ -326,6 +326,16 @@ func TestReadNeverMixesBranchesUnderConcurrentEdits(t *testing.T) {
 			}
 			rng := rand.New(rand.NewPCG(seed, 77))
 			term := uint64(1)
+			// branch cuts the log back to the entry before at (which is
+			// after), and appends a new term's branch from at on.
+			branch := func(at uint64, after LogID, cut func() (any, error)) {
+				term++
+				mu.Lock()
+				parent[term] = after
+				mu.Unlock()
+				cxMust(t)(cut())
+				cxMust(t)(l.Append(cxEnts(term, at, 1+rng.IntN(40))...))
+			}
 			for range 3000 {
 				st := l.State()
 				last, has := st.Last.Get()
@@ -341,12 +351,7 @@ func TestReadNeverMixesBranchesUnderConcurrentEdits(t *testing.T) {
 					at := stat.First + 1 + rng.Uint64N(stat.End-stat.First-1)
 					id, err := l.LogIDAt(at - 1)
 					require.NoError(t, err)
-					term++
-					mu.Lock()
-					parent[term] = id
-					mu.Unlock()
-					cxMust(t)(l.Truncate(at))
-					cxMust(t)(l.Append(cxEnts(term, at, 1+rng.IntN(40))...))
+					branch(at, id, func() (any, error) { return l.Truncate(at) })
 				case p < 76 && stat.End > stat.First+1:
 					// UpdateState to an earlier last id, then a new branch
 					at := stat.First + 1 + rng.Uint64N(stat.End-stat.First-1)
@@ -357,12 +362,7 @@ func TestReadNeverMixesBranchesUnderConcurrentEdits(t *testing.T) {
 					if c, ok := s.Committed.Get(); ok && c.Compare(id) > 0 {
 						s.Committed = Some(id)
 					}
-					term++
-					mu.Lock()
-					parent[term] = id
-					mu.Unlock()
-					cxMust(t)(l.UpdateState(s))
-					cxMust(t)(l.Append(cxEnts(term, at, 1+rng.IntN(40))...))
+					branch(at, id, func() (any, error) { return l.UpdateState(s) })
 				case p < 82 && stat.End > stat.First+50:
 					upto := stat.First + rng.Uint64N(stat.End-stat.First-50)
 					id, err := l.LogIDAt(upto)
