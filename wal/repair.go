@@ -22,23 +22,21 @@ import (
 // it. What cannot be cut around, because nothing before it survives (the
 // log's first chunk is missing or its header is damaged), still fails.
 //
-// Every step is a rename of a whole file, or a truncation after a durable
-// copy, so a crash during a repair loses nothing: the next repair, or a
+// Every step is a rename of a whole file, or a truncation or replacement
+// after a durable copy, so a crash during a repair loses nothing: the next repair, or a
 // person, finds every byte either in the log or in a backup.
 func (w *WAL[R]) repair() error {
 	m, hasMeta, err := readMeta(w.fs, w.cfg.Dir)
-	metaMoved := false
 	if err != nil {
 		if !errors.Is(err, ErrCorrupt) {
 			return err
 		}
-		path := filepath.Join(w.cfg.Dir, MetaFileName)
-		backup, err := w.moveAside(path)
+		backup, err := w.replaceDamagedMeta()
 		if err != nil {
 			return err
 		}
-		w.cut(Cut{File: path, Reason: "the META file is damaged", Durable: true, Backup: backup})
-		hasMeta, m, metaMoved = false, meta{}, true
+		w.cut(Cut{File: filepath.Join(w.cfg.Dir, MetaFileName), Reason: "the META file is damaged", Durable: true, Backup: backup})
+		hasMeta, m = true, meta{}
 	}
 	files, err := w.listChunks()
 	if err != nil {
@@ -99,11 +97,9 @@ func (w *WAL[R]) repair() error {
 			changed = true
 		}
 	}
-	if changed || metaMoved || m.clean && hasMeta {
-		// The log no longer ends where META says (or has no META left,
-		// which is what says a log exists, so that a damaged first chunk
-		// is not taken for one whose creation a crash cut short): recovery
-		// must treat it as a log that may have been written since.
+	if changed || m.clean && hasMeta {
+		// The log no longer ends where META says: recovery must treat it
+		// as a log that may have been written since.
 		if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
 			return err
 		}
@@ -300,6 +296,31 @@ func (w *WAL[R]) moveAside(path string) (string, error) {
 	}
 	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
 		return "", fmt.Errorf("wal: syncing directory after moving %s aside: %w", path, err)
+	}
+	return backup, nil
+}
+
+// replaceDamagedMeta keeps a durable copy of the damaged META file, then
+// replaces it with one that says the log is open, and returns the copy's
+// name. It never leaves the directory without a META file, even for a
+// moment a crash could catch: META is what says a log exists, so that a
+// damaged first chunk is not taken for one whose creation a crash cut
+// short. A crash before the replacement leaves the damaged file, which the
+// next repair copies again.
+func (w *WAL[R]) replaceDamagedMeta() (string, error) {
+	path := filepath.Join(w.cfg.Dir, MetaFileName)
+	backup, err := w.backupName(path)
+	if err != nil {
+		return "", err
+	}
+	if err := copyFile(w.fs, path, backup); err != nil {
+		return "", err
+	}
+	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
+		return "", fmt.Errorf("wal: syncing directory after copying %s: %w", path, err)
+	}
+	if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
+		return "", err
 	}
 	return backup, nil
 }
