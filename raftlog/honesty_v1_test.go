@@ -26,12 +26,24 @@ import (
 // a shorter (or empty) log without an error.
 
 // v1HeadDamage are offsets in a chunk's head: the version in the header,
-// the checkpoint's body and the checkpoint's checksum.
+// bytes of the checkpoint's length (which say where the records after it
+// start), the checkpoint's body and its checksum. v1HeadDamageMask flips
+// two bits of the byte there: in the length's top byte, the top bit, which
+// puts the length over any limit.
 var v1HeadDamage = map[string]func(cpEnd int64) int64{
-	"header":              func(int64) int64 { return 9 },
-	"checkpoint body":     func(cpEnd int64) int64 { return cpEnd - codec.TrailerSize - 1 },
-	"checkpoint checksum": func(cpEnd int64) int64 { return cpEnd - 2 },
+	"header":                   func(int64) int64 { return 9 },
+	"checkpoint length":        func(int64) int64 { return v1CheckpointAt },
+	"checkpoint length byte 2": func(int64) int64 { return v1CheckpointAt + 1 },
+	"checkpoint length byte 4": func(int64) int64 { return v1CheckpointAt + 3 },
+	"checkpoint body":          func(cpEnd int64) int64 { return cpEnd - codec.TrailerSize - 1 },
+	"checkpoint checksum":      func(cpEnd int64) int64 { return cpEnd - 2 },
 }
+
+const v1HeadDamageMask = 0x81
+
+// v1CheckpointAt is where a chunk's checkpoint frame starts: after the
+// header and the head's synced marker (a body of two uint64s).
+const v1CheckpointAt = wal.ChunkHeaderSize + codec.HeaderSize + 16 + codec.TrailerSize
 
 // v1Newest is the newest chunk of the golden version 1 log: it holds entry
 // (2,7) and a clean Close's closing marker.
@@ -56,7 +68,7 @@ func TestV1NewestChunkWithADamagedHeadIsNotAnInterruptedRotation(t *testing.T) {
 	for what, at := range v1HeadDamage {
 		t.Run(what, func(t *testing.T) {
 			m := goldenV1(t, func(b []byte) []byte {
-				b[at(checkpointEnd(t, b))] ^= 0x01
+				b[at(checkpointEnd(t, b))] ^= v1HeadDamageMask
 				return b
 			})
 			testV1RefusesDamagedHead(t, m, v1Newest)
@@ -98,7 +110,7 @@ func testV1FirstChunkWithADamagedHead(t *testing.T, at func(int64) int64, marker
 	require.Equal(t, Some(LogID{Term: 1, Index: 5}), l.State().Last)
 	require.NoError(t, l.Close())
 
-	require.NoError(t, m.Corrupt(path.Join(seedDir, first), at(cpEnd), 0x01))
+	require.NoError(t, m.Corrupt(path.Join(seedDir, first), at(cpEnd), v1HeadDamageMask))
 	testV1RefusesDamagedHead(t, m, first)
 }
 

@@ -1,14 +1,10 @@
 package wal
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
-	"github.com/raftlog/raftlog/codec"
 	"github.com/raftlog/raftlog/fs"
 )
 
@@ -244,85 +240,6 @@ func (w *WAL[R]) dropInterruptedRotation(files []chunkFile) (bool, error) {
 // even an intact head): what a rotation leaves before its seal.
 func headOnly(res replayed) bool {
 	return res.version == 0 || !res.checkpoint || res.version >= 2 && !res.pastHead
-}
-
-// tornHead reports whether chunk file f, whose head is not intact (no
-// intact header or checkpoint: res), can be what a crash leaves of its head
-// being written: nothing after the head's own synced marker is an intact
-// synced marker, nor is an intact record right after the end that the
-// checkpoint's frame gives. A head is made durable before anything else is
-// written to its chunk, so such records mean the chunk was in use and its
-// head was damaged at rest: they may have been acknowledged, and the chunk
-// must not be removed as one whose creation a crash cut short. (In version 2
-// a sealed predecessor or META says as much; a version 1 log has neither.)
-// Anything else past the head proves nothing: a power loss can leave stale
-// bytes in blocks the file was given but whose data never landed. So the
-// evidence counts only where it is bound to this chunk: a marker names its
-// place, and a record is believed only when the header or the head's
-// marker shows that the head's first sector is this chunk's. For an intact
-// head it returns false: headOnly judges those, and its callers ask only
-// about damaged ones.
-func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
-	if res.version != 0 && res.checkpoint {
-		return false, nil // an intact head: headOnly judges it
-	}
-	c := &chunk{id: f.id, path: w.chunkPath(f.id)}
-	if err := w.openChunkFile(c, false); err != nil {
-		return false, err
-	}
-	defer c.f.Close()
-	sc := newChunkScan(c.f, c.id, f.size, readLimit)
-	// The header may be what is damaged: then check seeded as version 1
-	// and as version 2 with the salt the header holds.
-	var raw [ChunkHeaderSize]byte
-	if _, err := c.f.ReadAt(raw[:], 0); err != nil && !errors.Is(err, io.EOF) {
-		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
-	}
-	cp := int64(ChunkHeaderSize + markerSize) // the checkpoint's frame
-	end := int64(-1)                          // where that frame says it ends
-	var frame [codec.HeaderSize]byte
-	if _, err := c.f.ReadAt(frame[:], cp); err == nil {
-		if n, _, err := codec.ParseHeader(frame[:], readLimit); err == nil {
-			end = cp + int64(codec.RecordSize(n))
-		}
-	} else if !errors.Is(err, io.EOF) {
-		return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
-	}
-	hdr, herr := parseHeader(raw[:], f.id)
-	seeds := []header{hdr}
-	if herr != nil {
-		seeds = []header{{version: formatV1}, {version: FormatVersion, salt: binary.LittleEndian.Uint64(raw[20:])}}
-	}
-	for _, h := range seeds {
-		sc.h = h
-		if herr != nil && sc.nextMarker(ChunkHeaderSize) != ChunkHeaderSize {
-			// Neither the header nor the head's marker (which names its
-			// place) is this chunk's: the head's first sector never
-			// landed, and what follows may be any file's stale bytes,
-			// where a version 1 record, whose checksum binds no place,
-			// would verify. One damaged byte leaves one of the two.
-			continue
-		}
-		found := false
-		if err := sc.markers(ChunkHeaderSize+1, func(int64, uint64) bool { found = true; return false }); err != nil {
-			return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
-		}
-		if found {
-			return false, nil
-		}
-		if end < 0 || end >= f.size {
-			continue
-		}
-		sc.off = end
-		_, _, _, err := sc.next()
-		switch {
-		case err == nil:
-			return false, nil // a record right after the checkpoint
-		case !errors.Is(err, codec.ErrIncomplete) && !errors.Is(err, codec.ErrChecksum) && !errors.Is(err, codec.ErrTooLarge):
-			return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
-		}
-	}
-	return true, nil
 }
 
 // interruptedRotation reports whether chunk file pf (read as pres), followed
