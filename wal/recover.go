@@ -276,6 +276,19 @@ func (w *WAL[R]) interruptedRotation(pf chunkFile, pres, nres replayed) (bool, e
 	return true, nil
 }
 
+// needsMeta reports whether a log of chunk files files, the newest read as
+// newest, must have a META file. A log of version 2 writes META once its
+// first chunk's head is durable and before anything else (a record, a
+// rotation; an upgraded version 1 log before its first write), so without
+// META it can only be a new log whose first write a crash cut short: chunk
+// 0 alone, holding at most its head. Anything more means META was removed,
+// or that the chunk is another log's, whose first sector a power loss left
+// in the blocks of a new log's first chunk (same name, its own salt, so its
+// records verify): opening it would give a new log entries it never had.
+func needsMeta(files []chunkFile, newest replayed) bool {
+	return newest.version >= 2 && (newest.pastHead || len(files) > 1 || files[0].id != 0)
+}
+
 // peek reads a chunk file without applying its records.
 func (w *WAL[R]) peek(f chunkFile) (replayed, error) {
 	c := &chunk{id: f.id, path: w.chunkPath(f.id), end: f.id}
@@ -331,6 +344,11 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 			Reason: "the log's first chunk, whose creation a crash cut short: it held nothing acknowledged"})
 		rc.live = nil
 		return nil
+	}
+	if !rc.hasMeta && needsMeta(rc.files, res) {
+		return rc.corrupt(i, 0, "there is no META file, yet the log holds more than the head of a new log's first chunk: "+
+			"META is written before anything else, so it was removed, or these are the bytes of another log that a power loss "+
+			"left in a directory that held one (Repair writes a new META and keeps them)", nil)
 	}
 	if res.damage != nil {
 		d := res.damage

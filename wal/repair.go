@@ -68,6 +68,15 @@ func (w *WAL[R]) repair() error {
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: start, First: files[min(k, len(files)-1)].id,
 			Reason: "the log's first chunk is missing, or damaged before the end of its checkpoint: no part of the log is left to keep"}
 	}
+	if !hasMeta && needsMeta(files, res[len(res)-1]) {
+		path := filepath.Join(w.cfg.Dir, MetaFileName)
+		if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
+			return err
+		}
+		w.cut(Cut{File: path, Durable: true,
+			Reason: "the META file is missing from a log that holds more than a new log's head: a new one was written, and the log kept as its chunks hold it"})
+		hasMeta, m = true, meta{}
+	}
 	changed := false
 	for i := k; i < len(files); i++ {
 		at, reason := w.firstDamage(files, res, i, m)
