@@ -1,9 +1,9 @@
 package raftlog
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path"
 	"strings"
 	"testing"
@@ -68,8 +68,10 @@ func TestANewLogNeverTakesInADeletedLogsEntries(t *testing.T) {
 			img := m.Crash(rand.New(rand.NewPCG(k, seed)), fs.CrashReordered)
 			l, err := Open(seedDir, Config{FS: img})
 			if err != nil {
-				require.ErrorIs(t, err, ErrCorrupt, replay)
-				require.True(t, errors.Is(err, wal.ErrCorrupt), replay)
+				require.False(t, acked, "refused a log that acknowledged its entries: %v: %s", err, replay)
+				var ce *wal.CorruptionError
+				require.ErrorAs(t, err, &ce, replay)
+				require.Equal(t, path.Join(seedDir, wal.MetaFileName), ce.File, "%v: %s", err, replay)
 				refused++
 				continue
 			}
@@ -115,7 +117,10 @@ func TestAMissingMetaIsCorruption(t *testing.T) {
 
 			_, err = Open(seedDir, Config{FS: img})
 			require.ErrorIs(t, err, ErrCorrupt, what)
-			require.Contains(t, err.Error(), "no META file", what)
+			var ce *wal.CorruptionError
+			require.ErrorAs(t, err, &ce, what)
+			require.Equal(t, metaPath, ce.File, what)
+			require.Contains(t, ce.Reason, "META file is missing", what)
 			after, err := img.ReadDir(seedDir)
 			require.NoError(t, err)
 			require.Equal(t, before, after, "%s: a refused Open changed the directory", what)
@@ -136,4 +141,40 @@ func TestAMissingMetaIsCorruption(t *testing.T) {
 			require.NoError(t, l.Close(), what)
 		}
 	}
+}
+
+// metaLate is a file system on which the first open of META finds none: a
+// reader that looks for META just before another process creates a log,
+// and reads the log's first chunk just after its first records landed.
+type metaLate struct {
+	*fs.Mem
+	seen bool
+}
+
+func (m *metaLate) OpenFile(name string, flag int, perm os.FileMode) (fs.File, error) {
+	if path.Base(name) == wal.MetaFileName && !m.seen {
+		m.seen = true
+		return nil, &os.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return m.Mem.OpenFile(name, flag, perm)
+}
+
+// TestAReaderRacingALogsCreationOpensIt: a read-only Open (the tools read
+// logs in use) that missed META because the log was being created, then
+// found records in its first chunk, must look for META again rather than
+// refuse a healthy log.
+func TestAReaderRacingALogsCreationOpensIt(t *testing.T) {
+	m := fs.NewMem()
+	l := seedOpen(t, m, Config{})
+	seedAppend(t, l, cxEnts(1, 1, 3)...)
+	require.NoError(t, l.Sync())
+	view := &metaLate{Mem: m.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)}
+	require.NoError(t, l.Close())
+	r, err := Open(seedDir, Config{FS: view, MustExist: true})
+	require.NoError(t, err)
+	require.True(t, view.seen)
+	got, err := seedReadAll(r, 1, 4)
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	require.NoError(t, r.Close())
 }

@@ -55,6 +55,14 @@ func (w *WAL[R]) recover() error {
 		}
 		return w.startFresh()
 	}
+	if !hasMeta {
+		if hasMeta, err = w.metaMissing(files); err != nil {
+			return err
+		}
+		if hasMeta {
+			w.meta = metaOpen
+		}
+	}
 	interrupted := false
 	if len(files) > 1 && !(m.clean && files[len(files)-1].id == m.last) {
 		// The last chunk of a log closed cleanly is not one a rotation
@@ -276,15 +284,38 @@ func (w *WAL[R]) interruptedRotation(pf chunkFile, pres, nres replayed) (bool, e
 	return true, nil
 }
 
+// metaMissing is called when the directory has no META file. It fails with
+// a *CorruptionError naming META if the log must have one (needsMeta),
+// before recovery changes anything, unless META exists when asked again:
+// then the log is being created by another process while this one reads it
+// (a read-only tool), and reports that META exists. That second read is
+// sound because a log writes META before any byte that needsMeta counts,
+// and this one read those bytes first.
+func (w *WAL[R]) metaMissing(files []chunkFile) (bool, error) {
+	newest, err := w.peek(files[len(files)-1])
+	if err != nil || !needsMeta(files, newest) {
+		return false, err
+	}
+	if _, ok, err := readMeta(w.fs, w.cfg.Dir); err != nil || ok {
+		return ok, err
+	}
+	return false, &CorruptionError{File: filepath.Join(w.cfg.Dir, MetaFileName),
+		Reason: "the META file is missing, yet the log holds more than the head of a new log's first chunk, and a log writes META " +
+			"before anything past that head: either META was removed (Repair writes a new one and keeps the log as its chunks hold it), " +
+			"or a power loss left a deleted log's bytes (a freed block's old content) in this new log's first chunk (then nothing " +
+			"here was ever acknowledged: remove the directory; Repair would keep the deleted log's entries)"}
+}
+
 // needsMeta reports whether a log of chunk files files, the newest read as
 // newest, must have a META file. A log of version 2 writes META once its
 // first chunk's head is durable and before anything else (a record, a
 // rotation; an upgraded version 1 log before its first write), so without
 // META it can only be a new log whose first write a crash cut short: chunk
 // 0 alone, holding at most its head. Anything more means META was removed,
-// or that the chunk is another log's, whose first sector a power loss left
-// in the blocks of a new log's first chunk (same name, its own salt, so its
-// records verify): opening it would give a new log entries it never had.
+// or that the chunk holds a deleted log's first sector, which a power loss
+// left in a new log's first chunk (a freed block's old content; it starts
+// at offset 0 too, with its own salt, so its records verify): opening it
+// would give a new log entries it never had.
 func needsMeta(files []chunkFile, newest replayed) bool {
 	return newest.version >= 2 && (newest.pastHead || len(files) > 1 || files[0].id != 0)
 }
@@ -344,11 +375,6 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 			Reason: "the log's first chunk, whose creation a crash cut short: it held nothing acknowledged"})
 		rc.live = nil
 		return nil
-	}
-	if !rc.hasMeta && needsMeta(rc.files, res) {
-		return rc.corrupt(i, 0, "there is no META file, yet the log holds more than the head of a new log's first chunk: "+
-			"META is written before anything else, so it was removed, or these are the bytes of another log that a power loss "+
-			"left in a directory that held one (Repair writes a new META and keeps them)", nil)
 	}
 	if res.damage != nil {
 		d := res.damage
