@@ -407,3 +407,68 @@ func TestACrashDuringARepairOfMetaLeavesAMeta(t *testing.T) {
 		}
 	}
 }
+
+// TestAMetaCutNamesNoEntries: when Repair replaces a damaged or missing
+// META and also cuts chunk 0, the entries cut are reported once, with the
+// chunk's cut; the META cut held none.
+func TestAMetaCutNamesNoEntries(t *testing.T) {
+	for _, how := range []string{"removed", "damaged"} {
+		m := fs.NewMem()
+		l := seedOpen(t, m, Config{})
+		for i := uint64(1); i <= 5; i++ {
+			seedAppend(t, l, cxEnt(1, i))
+			require.NoError(t, l.Sync())
+		}
+		require.NoError(t, l.Close())
+		chunk := filepath.Join(seedDir, wal.ChunkName(0))
+		b, err := fs.ReadFile(m, chunk)
+		require.NoError(t, err)
+		at := strings.Index(string(b), "t1-i3")
+		require.Positive(t, at)
+		require.NoError(t, m.Corrupt(chunk, int64(at), 0x04))
+		metaPath := filepath.Join(seedDir, wal.MetaFileName)
+		if how == "removed" {
+			require.NoError(t, m.Remove(metaPath))
+		} else {
+			require.NoError(t, m.Corrupt(metaPath, 3, 0x01))
+		}
+
+		l, err = Open(seedDir, Config{FS: m, Recovery: wal.Repair})
+		require.NoError(t, err, how)
+		cuts := l.Recovery().Cuts
+		require.Len(t, cuts, 2, "META %s: %v", how, cuts)
+		require.True(t, cuts[0].OfMeta(), how)
+		require.False(t, cuts[0].First.IsSome(), "META %s: the META cut claims entries %v..%v", how, cuts[0].First, cuts[0].Last)
+		require.Equal(t, Some(uint64(4)), cuts[1].First, how) // entry 3 is the damaged record
+		require.Equal(t, Some(uint64(5)), cuts[1].Last, how)
+		require.NotContains(t, cuts[0].String(), "bytes at offset", how)
+		require.NoError(t, l.Close())
+	}
+}
+
+// TestRepairOfADamagedMetaWithNoChunkLeftChangesNothing: with every chunk
+// file gone there is nothing to repair from; Repair fails before it
+// replaces META or writes a backup.
+func TestRepairOfADamagedMetaWithNoChunkLeftChangesNothing(t *testing.T) {
+	m := closedLogOf(t, 3)
+	metaPath := filepath.Join(seedDir, wal.MetaFileName)
+	require.NoError(t, m.Corrupt(metaPath, 3, 0x01))
+	names, err := m.ReadDir(seedDir)
+	require.NoError(t, err)
+	for _, n := range names {
+		if n != wal.MetaFileName {
+			require.NoError(t, m.Remove(filepath.Join(seedDir, n)))
+		}
+	}
+	damaged, err := fs.ReadFile(m, metaPath)
+	require.NoError(t, err)
+
+	_, err = Open(seedDir, Config{FS: m, Recovery: wal.Repair})
+	require.ErrorIs(t, err, ErrMissingChunk)
+	after, err := m.ReadDir(seedDir)
+	require.NoError(t, err)
+	require.Equal(t, []string{wal.MetaFileName}, slices.DeleteFunc(after, func(n string) bool { return n == fs.LockFileName }))
+	b, err := fs.ReadFile(m, metaPath)
+	require.NoError(t, err)
+	require.Equal(t, damaged, b)
+}

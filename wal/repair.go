@@ -26,28 +26,28 @@ import (
 // after a durable copy, so a crash during a repair loses nothing: the next repair, or a
 // person, finds every byte either in the log or in a backup.
 func (w *WAL[R]) repair() error {
-	m, hasMeta, err := readMeta(w.fs, w.cfg.Dir)
-	if err != nil {
-		if !errors.Is(err, ErrCorrupt) {
-			return err
-		}
-		backup, err := w.replaceDamagedMeta()
-		if err != nil {
-			return err
-		}
-		w.cut(Cut{File: filepath.Join(w.cfg.Dir, MetaFileName), Reason: "the META file is damaged", Durable: true, Backup: backup})
-		hasMeta, m = true, meta{}
+	m, hasMeta, merr := readMeta(w.fs, w.cfg.Dir)
+	if merr != nil && !errors.Is(merr, ErrCorrupt) {
+		return merr
 	}
 	files, err := w.listChunks()
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		if hasMeta {
+		if hasMeta || merr != nil {
 			return &MissingChunkError{Dir: w.cfg.Dir, Want: m.last,
 				Reason: "the META file says the log exists, but no chunk file is left: nothing to repair from"}
 		}
 		return nil
+	}
+	if merr != nil {
+		backup, err := w.replaceDamagedMeta()
+		if err != nil {
+			return err
+		}
+		w.cut(Cut{File: filepath.Join(w.cfg.Dir, MetaFileName), Reason: "the META file is damaged", Durable: true, Backup: backup})
+		hasMeta, m = true, meta{}
 	}
 	res := make([]replayed, len(files))
 	start := uint64(0)

@@ -1,6 +1,9 @@
 package wal
 
-import "fmt"
+import (
+	"fmt"
+	"path/filepath"
+)
 
 // Report says what Open cut from the log. Every cut is in it, the default
 // cut of a torn tail included, and each was also logged at WARN through
@@ -23,7 +26,9 @@ func (r Report) Bytes() int64 {
 
 // Cut is one region that recovery removed from the log.
 type Cut struct {
-	// File is the chunk file's path, Chunk its id.
+	// File is the chunk file's path, Chunk its id. A cut of the META
+	// file (Repair mode: a damaged or missing one replaced) has META's
+	// path and no chunk (see OfMeta).
 	File  string
 	Chunk uint64
 	// Offset is where in the file the removed bytes start; Bytes how many
@@ -43,9 +48,16 @@ type Cut struct {
 	Backup string
 }
 
+// OfMeta reports whether the cut is of the META file rather than a chunk:
+// it held no record, and Chunk, Offset and Bytes are zero.
+func (c Cut) OfMeta() bool { return filepath.Base(c.File) == MetaFileName }
+
 // String describes the cut on one line.
 func (c Cut) String() string {
 	s := fmt.Sprintf("%s: cut %d bytes at offset %d: %s", c.File, c.Bytes, c.Offset, c.Reason)
+	if c.OfMeta() {
+		s = fmt.Sprintf("%s: %s", c.File, c.Reason)
+	}
 	if c.Backup != "" {
 		s += " (backup: " + c.Backup + ")"
 	}

@@ -66,12 +66,14 @@ type cutReport struct {
 	// none was found.
 	First *uint64 `json:"first_index"`
 	Last  *uint64 `json:"last_index"`
+	// ofMeta: the cut is of the META file (wal.Cut.OfMeta).
+	ofMeta bool
 }
 
 func cutReports(cuts []raftlog.Cut) []cutReport {
 	out := []cutReport{}
 	for _, c := range cuts {
-		r := cutReport{File: c.File, Offset: c.Offset, Bytes: c.Bytes, Reason: c.Reason, Durable: c.Durable, Backup: c.Backup}
+		r := cutReport{File: c.File, Offset: c.Offset, Bytes: c.Bytes, Reason: c.Reason, Durable: c.Durable, Backup: c.Backup, ofMeta: c.OfMeta()}
 		if f, ok := c.First.Get(); ok {
 			l := c.Last.Value()
 			r.First, r.Last = &f, &l
@@ -83,6 +85,9 @@ func cutReports(cuts []raftlog.Cut) []cutReport {
 
 func (c cutReport) String() string {
 	s := fmt.Sprintf("%s: %d bytes at offset %d: %s", c.File, c.Bytes, c.Offset, c.Reason)
+	if c.ofMeta {
+		s = fmt.Sprintf("%s: %s", c.File, c.Reason) // no chunk, no bytes of the log
+	}
 	if c.First != nil {
 		s += fmt.Sprintf("; entries %d to %d were in them", *c.First, *c.Last)
 	}
