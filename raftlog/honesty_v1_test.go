@@ -41,9 +41,13 @@ var v1HeadDamage = map[string]func(cpEnd int64) int64{
 
 const v1HeadDamageMask = 0x81
 
-// v1CheckpointAt is where a chunk's checkpoint frame starts: after the
-// header and the head's synced marker (a body of two uint64s).
-const v1CheckpointAt = wal.ChunkHeaderSize + codec.HeaderSize + 16 + codec.TrailerSize
+// v1MarkerSize is the framed size of a synced marker (a body of two
+// uint64s); v1CheckpointAt is where a chunk's checkpoint frame starts,
+// after the header and the head's marker.
+const (
+	v1MarkerSize   = codec.HeaderSize + 16 + codec.TrailerSize
+	v1CheckpointAt = wal.ChunkHeaderSize + v1MarkerSize
+)
 
 // v1Newest is the newest chunk of the golden version 1 log: it holds entry
 // (2,7) and a clean Close's closing marker.
@@ -64,15 +68,22 @@ func goldenV1(t *testing.T, edit func(newest []byte) []byte) *fs.Mem {
 	return m
 }
 
+// Without its closing marker (a log that crashed), the newest chunk's only
+// evidence of use is entry (2,7), right after its checkpoint.
 func TestV1NewestChunkWithADamagedHeadIsNotAnInterruptedRotation(t *testing.T) {
 	for what, at := range v1HeadDamage {
-		t.Run(what, func(t *testing.T) {
-			m := goldenV1(t, func(b []byte) []byte {
-				b[at(checkpointEnd(t, b))] ^= v1HeadDamageMask
-				return b
+		for _, closing := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/closing marker=%v", what, closing), func(t *testing.T) {
+				m := goldenV1(t, func(b []byte) []byte {
+					if !closing {
+						b = b[:len(b)-v1MarkerSize]
+					}
+					b[at(checkpointEnd(t, b))] ^= v1HeadDamageMask
+					return b
+				})
+				testV1RefusesDamagedHead(t, m, v1Newest)
 			})
-			testV1RefusesDamagedHead(t, m, v1Newest)
-		})
+		}
 	}
 }
 

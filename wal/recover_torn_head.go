@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/raftlog/raftlog/codec"
-	"github.com/raftlog/raftlog/fs"
 )
 
 // tornHead reports whether chunk file f, whose head is not intact (no
@@ -66,81 +65,84 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 		if found {
 			return false, nil
 		}
-		ends, err := checkpointEnds(c.f, cp, f.size, sc.seed(cp))
+		found, err := recordAfterCheckpoint(sc, cp)
 		if err != nil {
 			return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
 		}
-		for _, end := range ends {
-			sc.off = end
-			_, _, _, err := sc.next()
-			switch {
-			case err == nil:
-				return false, nil // a record right after the checkpoint
-			case !errors.Is(err, codec.ErrIncomplete) && !errors.Is(err, codec.ErrChecksum) && !errors.Is(err, codec.ErrTooLarge):
-				return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
-			}
+		if found {
+			return false, nil
 		}
 	}
 	return true, nil
 }
 
-// lengthRepairWindow bounds the checkpoint frames checkpointEnds tries: a
-// checkpoint is a small record, and each try checksums its whole frame.
-const lengthRepairWindow = 64 << 10
-
-// checkpointEnds returns the file offsets, before size, where the
-// checkpoint whose frame starts at file offset cp may end: where its length
-// field says, and, when that frame fails its checksum (seeded with seed),
-// where each frame ends whose length differs from the field in one byte and
-// that verifies. A damaged length field would otherwise hide where the
-// records after the checkpoint start, and with them the evidence that the
-// chunk was in use. Only frames that end within lengthRepairWindow bytes of
-// cp are tried; a frame that verifies by chance (odds 2^-32 per try) can
-// only make recovery refuse a chunk it would have removed.
-func checkpointEnds(f fs.File, cp, size int64, seed uint32) ([]int64, error) {
-	if cp >= size {
-		return nil, nil
-	}
-	buf := make([]byte, min(size-cp, lengthRepairWindow))
-	if _, err := f.ReadAt(buf, cp); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	if len(buf) < codec.HeaderSize {
-		return nil, nil
+// recordAfterCheckpoint reports whether an intact record starts where the
+// checkpoint whose frame starts at file offset cp ends (checked with sc's
+// header): where its length field says, or, if that field is what is
+// damaged, where a frame whose length differs from it in one byte ends,
+// provided that frame verifies. A damaged length would otherwise hide the
+// records after the checkpoint, and with them the evidence that the chunk
+// was in use. Each of the 1,020 variants costs a look at the record where
+// it ends (a header read, most often); only one with an intact record
+// there has the checkpoint's frame checksummed, so the checkpoint may have
+// any size. A record and a frame that verify by chance (odds 2^-64) only
+// make recovery refuse a chunk it would have removed.
+func recordAfterCheckpoint(sc *chunkScan, cp int64) (bool, error) {
+	var hdr [codec.HeaderSize]byte
+	if _, err := sc.f.ReadAt(hdr[:], cp); errors.Is(err, io.EOF) {
+		return false, nil
+	} else if err != nil {
+		return false, err
 	}
 	// The length is read raw: a damaged one may be over any limit.
-	stated := binary.LittleEndian.Uint32(buf)
-	var ends []int64
-	if end := cp + int64(stated) + codec.Overhead; end < size {
-		ends = append(ends, end)
-	}
-	verifies := func(n uint32) bool {
-		if int64(n)+codec.Overhead > int64(len(buf)) {
-			return false
+	stated := binary.LittleEndian.Uint32(hdr[:])
+	recordAt := func(n uint32) (bool, error) {
+		end := cp + int64(n) + codec.Overhead
+		if end >= sc.size {
+			return false, nil
 		}
-		var hdr [codec.HeaderSize]byte
-		binary.LittleEndian.PutUint32(hdr[:], n)
-		hdr[4] = buf[4]
-		crc := codec.UpdateChecksum(codec.UpdateChecksum(seed, hdr[:]), buf[codec.HeaderSize:codec.HeaderSize+n])
-		return crc == binary.LittleEndian.Uint32(buf[codec.HeaderSize+n:])
+		sc.off = end
+		_, _, _, err := sc.next()
+		if errors.Is(err, codec.ErrIncomplete) || errors.Is(err, codec.ErrChecksum) || errors.Is(err, codec.ErrTooLarge) {
+			return false, nil
+		}
+		return err == nil, err
 	}
-	if verifies(stated) {
-		return ends, nil
+	if ok, err := recordAt(stated); ok || err != nil {
+		return ok, err // the length is intact; the damage is elsewhere in the head
 	}
 	for b := range 4 {
 		for v := range 256 {
-			if byte(v) == buf[b] {
+			if byte(v) == hdr[b] {
 				continue
 			}
 			var n [4]byte
-			copy(n[:], buf[:4])
+			copy(n[:], hdr[:4])
 			n[b] = byte(v)
-			if l := binary.LittleEndian.Uint32(n[:]); verifies(l) {
-				if end := cp + int64(l) + codec.Overhead; end < size {
-					ends = append(ends, end)
+			l := binary.LittleEndian.Uint32(n[:])
+			if ok, err := recordAt(l); err != nil || !ok {
+				if err != nil {
+					return false, err
 				}
+				continue
+			}
+			if ok, err := frameVerifies(sc, cp, l, hdr[4]); ok || err != nil {
+				return ok, err
 			}
 		}
 	}
-	return ends, nil
+	return false, nil
+}
+
+// frameVerifies reports whether the record frame at file offset cp, read as
+// having a body of n bytes and the given kind, passes its checksum.
+func frameVerifies(sc *chunkScan, cp int64, n uint32, kind byte) (bool, error) {
+	b := make([]byte, codec.HeaderSize+int64(n)+codec.TrailerSize)
+	if _, err := sc.f.ReadAt(b, cp); err != nil {
+		return false, err
+	}
+	binary.LittleEndian.PutUint32(b, n)
+	b[4] = kind
+	_, _, _, err := codec.DecodeRecordSeed(b, readLimit, sc.seed(cp))
+	return err == nil, nil
 }
