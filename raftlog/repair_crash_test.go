@@ -1,0 +1,87 @@
+package raftlog
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/wal"
+	"github.com/stretchr/testify/require"
+)
+
+// TestACrashDuringARepairLosesNothingItWouldKeep damages the repair
+// fixture in several ways, halts the machine at every step of a Repair and
+// crashes there (process kill, ordered and reordered power loss): a Repair
+// run after the crash must give the log an uninterrupted Repair gives,
+// state and entries.
+func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
+	flip := func(index uint64) func(*fs.Mem, map[uint64]wal.Position, Stat[LogID]) {
+		return func(m *fs.Mem, pos map[uint64]wal.Position, _ Stat[LogID]) {
+			p := pos[index]
+			require.NoError(t, m.Corrupt(filepath.Join("/log", wal.ChunkName(p.Chunk)), int64(p.Offset-p.Chunk)+20, 0x10))
+		}
+	}
+	damages := map[string]func(*fs.Mem, map[uint64]wal.Position, Stat[LogID]){
+		"a record in the first chunk":  flip(5),
+		"a record in a closed chunk":   flip(30),
+		"a record in the newest chunk": flip(58),
+		"META and a record": func(m *fs.Mem, pos map[uint64]wal.Position, st Stat[LogID]) {
+			flip(30)(m, pos, st)
+			require.NoError(t, m.Corrupt(filepath.Join("/log", wal.MetaFileName), 3, 0x01))
+		},
+		"META removed": func(m *fs.Mem, _ map[uint64]wal.Position, _ Stat[LogID]) {
+			require.NoError(t, m.Remove(filepath.Join("/log", wal.MetaFileName)))
+		},
+		"the newest chunk removed": func(m *fs.Mem, _ map[uint64]wal.Position, st Stat[LogID]) {
+			require.NoError(t, m.Remove(filepath.Join("/log", wal.ChunkName(st.WAL.Open.ID))))
+		},
+	}
+	for what, damage := range damages {
+		t.Run(what, func(t *testing.T) {
+			damaged, pos, st := repairFixture(t)
+			damage(damaged, pos, st)
+			want, err := repairedLog(damaged.Crash(nil, fs.CrashProcess))
+			require.NoError(t, err)
+			for k, finished := uint64(0), false; !finished; k++ {
+				img := damaged.Crash(nil, fs.CrashProcess)
+				img.HaltAfter(k)
+				l, err := Open("/log", Config{FS: img, Recovery: wal.Repair})
+				if err == nil {
+					err = l.Close() // fails once the machine has halted
+				}
+				finished = err == nil && !img.Halted()
+				for seed := range uint64(6) {
+					for _, mode := range []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered} {
+						replay := fmt.Sprintf("halted after %d operations of the repair, %v crash, seed %d", k, mode, seed)
+						got, err := repairedLog(img.Crash(rand.New(rand.NewPCG(k, seed)), mode))
+						require.NoError(t, err, replay)
+						require.Equal(t, want, got, replay)
+					}
+				}
+			}
+		})
+	}
+}
+
+// repairedLog opens the log in m in Repair mode and returns its state and
+// entries as text.
+func repairedLog(m *fs.Mem) (string, error) {
+	l, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v\n", l.State())
+	st := l.Stat()
+	for e, err := range l.Read(st.First, st.End) {
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "%v: %s\n", e.ID, e.Payload)
+	}
+	return b.String(), nil
+}
