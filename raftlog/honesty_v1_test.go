@@ -53,8 +53,8 @@ const (
 // (2,7) and a clean Close's closing marker.
 const v1Newest = "r-00_000_000_000_000_000_648.wal"
 
-// goldenV1 copies the golden version 1 log into a new fs.Mem, the newest
-// chunk's bytes passed through edit.
+// goldenV1 copies the golden version 1 log into a new fs.Mem, durably, the
+// newest chunk's bytes passed through edit.
 func goldenV1(t *testing.T, edit func(newest []byte) []byte) *fs.Mem {
 	t.Helper()
 	m := fs.NewMem()
@@ -63,8 +63,15 @@ func goldenV1(t *testing.T, edit func(newest []byte) []byte) *fs.Mem {
 		if name == v1Newest {
 			b = edit(b)
 		}
-		require.NoError(t, fs.WriteFile(m, path.Join(seedDir, name), b, 0o644))
+		f, err := m.OpenFile(path.Join(seedDir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		require.NoError(t, err)
+		_, err = f.Write(b)
+		require.NoError(t, err)
+		require.NoError(t, f.Sync())
+		require.NoError(t, f.Close())
 	}
+	require.NoError(t, m.SyncDir(seedDir))
+	require.NoError(t, m.SyncDir(path.Dir(seedDir)))
 	return m
 }
 
@@ -248,4 +255,53 @@ func TestTornHeadOverStaleVersion1BytesIsStillTorn(t *testing.T) {
 		require.False(t, l.State().Last.IsSome())
 		require.NoError(t, l.Close())
 	})
+}
+
+// TestACrashWhileUpgradingAVersion1LogLosesNothing opens the golden
+// version 1 log and appends and syncs entries over several rotations (the
+// first write marks META open, recovery seals the version 1 chunk, new
+// chunks are of version 2), halting the machine at every step and crashing
+// there: every crash image opens with every entry of the version 1 log,
+// and with the new entries once their Sync returned.
+func TestACrashWhileUpgradingAVersion1LogLosesNothing(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join(goldenRoot, "v1", "dump.txt"))
+	require.NoError(t, err)
+	old := strings.Split(strings.TrimSpace(string(want)), "\n")[1:]
+	var added []string
+	for k, finished := uint64(0), false; !finished; k++ {
+		m := goldenV1(t, func(b []byte) []byte { return b })
+		m.HaltAfter(k)
+		acked := false
+		l, err := Open(seedDir, Config{FS: m, ChunkMaxRecords: 5})
+		if err == nil {
+			added = added[:0]
+			for i := uint64(8); i <= 20 && err == nil; i++ {
+				_, err = l.Append(Entry[LogID, []byte]{ID: LogID{Term: 3, Index: i}, Payload: fmt.Appendf(nil, "new-%d", i)})
+				added = append(added, fmt.Sprintf("{Term:3 Index:%d}: new-%d", i, i))
+			}
+			if err == nil {
+				err = l.Sync()
+			}
+			acked = err == nil && !m.Halted()
+			l.Close()
+		}
+		finished = acked
+		for seed := range uint64(20) {
+			for _, mode := range []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered} {
+				replay := fmt.Sprintf("halted after %d operations, %v crash, seed %d", k, mode, seed)
+				l, err := Open(seedDir, Config{FS: m.Crash(rand.New(rand.NewPCG(k, seed)), mode)})
+				require.NoError(t, err, replay)
+				got := goldenDump(t, l)
+				require.NoError(t, l.Close())
+				for _, e := range old {
+					require.Contains(t, got, e+"\n", replay)
+				}
+				if acked {
+					for _, e := range added {
+						require.Contains(t, got, e+"\n", replay)
+					}
+				}
+			}
+		}
+	}
 }
