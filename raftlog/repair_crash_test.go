@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/raftlog/raftlog/fs"
@@ -43,7 +42,7 @@ func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
 		t.Run(what, func(t *testing.T) {
 			damaged, pos, st := repairFixture(t)
 			damage(damaged, pos, st)
-			want, err := repairedLog(damaged.Crash(nil, fs.CrashProcess))
+			want, err := repairedLog(t, damaged.Crash(nil, fs.CrashProcess))
 			require.NoError(t, err)
 			for k, finished := uint64(0), false; !finished; k++ {
 				img := damaged.Crash(nil, fs.CrashProcess)
@@ -56,7 +55,7 @@ func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
 				for seed := range uint64(6) {
 					for _, mode := range []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered} {
 						replay := fmt.Sprintf("halted after %d operations of the repair, %v crash, seed %d", k, mode, seed)
-						got, err := repairedLog(img.Crash(rand.New(rand.NewPCG(k, seed)), mode))
+						got, err := repairedLog(t, img.Crash(rand.New(rand.NewPCG(k, seed)), mode))
 						require.NoError(t, err, replay)
 						require.Equal(t, want, got, replay)
 					}
@@ -67,21 +66,13 @@ func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
 }
 
 // repairedLog opens the log in m in Repair mode and returns its state and
-// entries as text.
-func repairedLog(m *fs.Mem) (string, error) {
+// entries as goldenDump writes them.
+func repairedLog(t *testing.T, m *fs.Mem) (string, error) {
+	t.Helper()
 	l, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
 	if err != nil {
 		return "", err
 	}
 	defer l.Close()
-	var b strings.Builder
-	fmt.Fprintf(&b, "%v\n", l.State())
-	st := l.Stat()
-	for e, err := range l.Read(st.First, st.End) {
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(&b, "%v: %s\n", e.ID, e.Payload)
-	}
-	return b.String(), nil
+	return goldenDump(t, l), nil
 }
