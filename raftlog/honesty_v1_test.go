@@ -305,3 +305,21 @@ func TestACrashWhileUpgradingAVersion1LogLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestV1LostFirstSectorIsReportedAsACut pins a limit docs/durability.md
+// states: with both the header and the first marker of a version 1 log's
+// newest chunk damaged, nothing binds what follows to the chunk, so it is
+// removed like a rotation a crash cut short, and the cut is reported.
+func TestV1LostFirstSectorIsReportedAsACut(t *testing.T) {
+	m := goldenV1(t, func(b []byte) []byte {
+		clear(b[:wal.ChunkHeaderSize+v1MarkerSize])
+		return b
+	})
+	l, err := Open(seedDir, Config{FS: m})
+	require.NoError(t, err)
+	require.Equal(t, Some(LogID{Term: 2, Index: 6}), l.State().Last)
+	cuts := l.Recovery().Cuts
+	require.Len(t, cuts, 1)
+	require.Equal(t, path.Join(seedDir, v1Newest), cuts[0].File)
+	require.NoError(t, l.Close())
+}
