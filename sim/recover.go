@@ -63,6 +63,7 @@ func (r *runner[L, P, V, U]) powerLoss() {
 // takes writes again.
 func (r *runner[L, P, V, U]) recover(lower int) {
 	r.res.Recoveries++
+	r.reconfigure()
 	ref := r.mem.Crash(rand.New(rand.NewPCG(0, 0)), fs.CrashProcess) // an exact copy
 	refState, refFirst, refEnts, err := r.inspect(ref)
 	if err != nil {
@@ -129,6 +130,25 @@ func (r *runner[L, P, V, U]) recover(lower int) {
 	} else {
 		r.alive()
 	}
+}
+
+// reconfigure, one recovery in four, opens the log with other limits than
+// it was written with, as an operator who changes them between restarts
+// would: chunk sizes, the payload cache, the zeros written ahead, and the
+// record size limit (records on disk larger than a new, lower limit must
+// still be read). Drawn from the run's seed and the recovery's number, so a seed
+// replays.
+func (r *runner[L, P, V, U]) reconfigure() {
+	rng := rand.New(rand.NewPCG(r.seed, 0xc0f1+uint64(r.res.Recoveries)<<16))
+	if rng.IntN(4) != 0 {
+		return
+	}
+	drawLimits(rng, &r.cfg)
+	drawPreallocate(rng, &r.cfg)
+	r.res.Reconfigured++
+	c := r.cfg
+	r.logf("new options: ChunkMaxRecords %d, ChunkMaxBytes %d, CacheMaxItems %d, CacheMaxBytes %d, MaxRecordBytes %d, PreallocateBytes %d",
+		c.ChunkMaxRecords, c.ChunkMaxBytes, c.CacheMaxItems, c.CacheMaxBytes, c.MaxRecordBytes, c.PreallocateBytes)
 }
 
 // faultyRecovery, one recovery in four, fails the first sync, truncation,

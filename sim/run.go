@@ -44,9 +44,11 @@ type ResultOf[L, P, V, U any] struct {
 	Ops []OpOf[L, P, V, U]
 	// Crashes, Flips and Recoveries count what happened; Faults counts
 	// the I/O faults armed, FaultsFired those that struck; Damages counts
-	// the files damaged at rest, Repairs the logs a Repair then opened.
+	// the files damaged at rest, Repairs the logs a Repair then opened;
+	// Reconfigured counts the recoveries that opened the log with other
+	// limits than it was written with.
 	Crashes, Faults, FaultsFired, Flips, Recoveries int
-	Damages, Repairs                                int
+	Damages, Repairs, Reconfigured                  int
 	// CrashesByMode splits Crashes by crash mode; FaultsByKind splits
 	// Faults by kind ("write EIO", "sync EIO", "recovery truncate EIO"...).
 	CrashesByMode map[fs.CrashMode]int
@@ -137,36 +139,47 @@ type runner[L, P, V, U any] struct {
 func newRunner[L, P, V, U any](ts *typeset[L, P, V, U], seed uint64, trace io.Writer) *runner[L, P, V, U] {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	cfg := raftlog.Config{
-		ManualFlush:     true,
-		ChunkMaxRecords: 4 + rng.IntN(13),
-		ChunkMaxBytes:   int64(300 + rng.IntN(3000)),
-		CacheMaxItems:   rng.IntN(24) - 4, // sometimes negative: nothing but the unsynced
-		CacheMaxBytes:   int64(64 + rng.IntN(2048)),
-		MaxRecordBytes:  160 + rng.IntN(400),
+		ManualFlush: true,
 		// Chunk salts from the run's seed, so a seed always writes the same
 		// bytes.
 		Rand: rand.NewChaCha8([32]byte{0: byte(seed), 1: byte(seed >> 8), 2: byte(seed >> 16), 3: byte(seed >> 24),
 			4: byte(seed >> 32), 5: byte(seed >> 40), 6: byte(seed >> 48), 7: byte(seed >> 56)}),
 	}
+	drawLimits(rng, &cfg)
 	r := &runner[L, P, V, U]{ts: ts, seed: seed, cfg: cfg, dir: Dir, mem: fs.NewMem(), trace: trace, hash: sha256.New()}
 	if rng.IntN(4) == 0 {
 		r.dir = NestedDir
 	}
-	// Zeros written ahead of the records: in steps smaller than a chunk
-	// (so the records cross the zeros' end), of a whole chunk (the
-	// default, capped at ChunkMaxBytes), or none.
-	switch rng.IntN(3) {
-	case 0:
-		r.cfg.PreallocateBytes = int64(64 + rng.IntN(1024))
-	case 1:
-		r.cfg.PreallocateBytes = -1
-	}
+	drawPreallocate(rng, &r.cfg)
 	r.res.Seed = seed
 	r.res.CrashesByMode = map[fs.CrashMode]int{}
 	r.res.FaultsByKind = map[string]int{}
 	r.fi = faultinject.New(r.mem, faultinject.Options{Seed: seed})
 	r.hist = []*model[L, P, V, U]{newModel(ts)}
 	return r
+}
+
+// drawLimits draws the chunk, payload cache and record size limits of a
+// run's log.
+func drawLimits(rng *rand.Rand, cfg *raftlog.Config) {
+	cfg.ChunkMaxRecords = 4 + rng.IntN(13)
+	cfg.ChunkMaxBytes = int64(300 + rng.IntN(3000))
+	cfg.CacheMaxItems = rng.IntN(24) - 4 // sometimes negative: nothing but the unsynced
+	cfg.CacheMaxBytes = int64(64 + rng.IntN(2048))
+	cfg.MaxRecordBytes = 160 + rng.IntN(400)
+}
+
+// drawPreallocate draws the zeros written ahead of the records: in steps
+// smaller than a chunk (so the records cross the zeros' end), of a whole
+// chunk (the default, capped at ChunkMaxBytes), or none.
+func drawPreallocate(rng *rand.Rand, cfg *raftlog.Config) {
+	cfg.PreallocateBytes = 0
+	switch rng.IntN(3) {
+	case 0:
+		cfg.PreallocateBytes = int64(64 + rng.IntN(1024))
+	case 1:
+		cfg.PreallocateBytes = -1
+	}
 }
 
 func (r *runner[L, P, V, U]) cur() *model[L, P, V, U] { return r.hist[len(r.hist)-1] }

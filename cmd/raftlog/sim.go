@@ -78,6 +78,7 @@ type simSummary struct {
 	Crashes       int              `json:"crashes"`
 	CrashesByMode map[string]int   `json:"crashes_by_mode"`
 	Recoveries    int              `json:"recoveries"`
+	Reconfigured  int              `json:"recoveries_with_new_options"`
 	FaultsArmed   int              `json:"faults_armed"`
 	FaultsStruck  int              `json:"faults_struck"`
 	FaultsByKind  map[string]int   `json:"faults_by_kind"`
@@ -102,7 +103,7 @@ type simViolationOut struct {
 }
 
 // add counts one seed's result.
-func (s *simSummary) add(crashes map[fs.CrashMode]int, faults map[string]int, n [9]int) {
+func (s *simSummary) add(crashes map[fs.CrashMode]int, faults map[string]int, n [10]int) {
 	s.Seeds++
 	for m, c := range crashes {
 		s.CrashesByMode[m.String()] += c
@@ -118,7 +119,8 @@ func (s *simSummary) add(crashes map[fs.CrashMode]int, faults map[string]int, n 
 	s.Damaged += n[5]
 	s.Repaired += n[6]
 	s.CodecChecks += n[7]
-	s.Violations += n[8]
+	s.Reconfigured += n[8]
+	s.Violations += n[9]
 }
 
 // campaign runs the seeds over o.workers goroutines with simulator s.
@@ -159,8 +161,8 @@ func campaign[L, P, V, U any](e *env, o simOptions, s *sim.Sim[L, P, V, U]) erro
 				if o.trace {
 					fmt.Fprintf(e.stdout, "seed %d:\n%s", seed, trace.String())
 				}
-				sum.add(res.CrashesByMode, res.FaultsByKind, [9]int{res.Crashes, res.Recoveries, res.Faults,
-					res.FaultsFired, res.Flips, res.Damages, res.Repairs, res.CodecChecks, bad})
+				sum.add(res.CrashesByMode, res.FaultsByKind, [10]int{res.Crashes, res.Recoveries, res.Faults,
+					res.FaultsFired, res.Flips, res.Damages, res.Repairs, res.CodecChecks, res.Reconfigured, bad})
 				if res.Violation != nil && (failed == nil || res.Seed < failed.Seed) {
 					failed = &res
 				}
@@ -220,6 +222,7 @@ func printSummary(w io.Writer, s simSummary) {
 	row("  power loss, ordered", s.CrashesByMode[fs.CrashOrdered.String()])
 	row("  power loss, reordered", s.CrashesByMode[fs.CrashReordered.String()])
 	row("recoveries", s.Recoveries)
+	row("  with new options", s.Reconfigured)
 	row("faults armed", s.FaultsArmed)
 	for _, k := range slices.Sorted(maps.Keys(s.FaultsByKind)) {
 		row("  "+k, s.FaultsByKind[k])
