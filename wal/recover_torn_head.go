@@ -13,8 +13,8 @@ import (
 // intact header or checkpoint: res), can be what a crash leaves of its head
 // being written: nothing after the head's own synced marker is an intact
 // synced marker, nor is an intact record right after the end that the
-// checkpoint's frame gives (or that checkpointEnds finds, if its length
-// field is what is damaged). A head is made durable before anything else is
+// checkpoint's frame gives (or that recordAfterCheckpoint finds, if its
+// length field is what is damaged). A head is made durable before anything else is
 // written to its chunk, so such records mean the chunk was in use and its
 // head was damaged at rest: they may have been acknowledged, and the chunk
 // must not be removed as one whose creation a crash cut short. (In version 2
@@ -120,10 +120,11 @@ func recordAfterCheckpoint(sc *chunkScan, cp int64) (bool, error) {
 			copy(n[:], hdr[:4])
 			n[b] = byte(v)
 			l := binary.LittleEndian.Uint32(n[:])
-			if ok, err := recordAt(l); err != nil || !ok {
-				if err != nil {
-					return false, err
-				}
+			ok, err := recordAt(l)
+			if err != nil {
+				return false, err
+			}
+			if !ok {
 				continue
 			}
 			if ok, err := frameVerifies(sc, cp, l, hdr[4]); ok || err != nil {

@@ -23,8 +23,8 @@ import (
 // log's first chunk is missing or its header is damaged), still fails.
 //
 // Every step is a rename of a whole file, or a truncation or replacement
-// after a durable copy, so a crash during a repair loses nothing: the next repair, or a
-// person, finds every byte either in the log or in a backup.
+// after a durable copy, so a crash during a repair loses nothing: the next
+// repair, or a person, finds every byte either in the log or in a backup.
 func (w *WAL[R]) repair() error {
 	m, hasMeta, merr := readMeta(w.fs, w.cfg.Dir)
 	if merr != nil && !errors.Is(merr, ErrCorrupt) {
