@@ -244,15 +244,38 @@ func resize(t *testing.T, m *fs.Mem, path string, size int64) {
 	require.NoError(t, fs.WriteFile(m, path, data[:size], 0o644))
 }
 
+// contents returns every file in /log, name -> bytes.
+func contents(t *testing.T, m *fs.Mem) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, n := range files(t, m) {
+		b, err := fs.ReadFile(m, "/log/"+n)
+		require.NoError(t, err)
+		out[n] = b
+	}
+	return out
+}
+
+// metaStates are the ways the refusal tests leave META: as it is, damaged
+// or removed. A refused Repair must not replace or write it either.
+var metaStates = map[string]func(t *testing.T, m *fs.Mem){
+	"META intact":  func(*testing.T, *fs.Mem) {},
+	"META damaged": func(t *testing.T, m *fs.Mem) { require.NoError(t, m.Corrupt("/log/"+wal.MetaFileName, 3, 0x01)) },
+	"META removed": func(t *testing.T, m *fs.Mem) { require.NoError(t, m.Remove("/log/"+wal.MetaFileName)) },
+}
+
 // A log whose start is gone cannot be cut around: Repair still refuses,
 // and changes nothing.
 func TestRepairRefusesMissingFirstChunk(t *testing.T) {
-	m, _, _ := repairFixture(t)
-	require.NoError(t, m.Remove("/log/"+wal.ChunkName(0)))
-	before := files(t, m)
-	_, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
-	require.ErrorIs(t, err, ErrMissingChunk)
-	require.Equal(t, before, files(t, m))
+	for what, meta := range metaStates {
+		m, _, _ := repairFixture(t)
+		require.NoError(t, m.Remove("/log/"+wal.ChunkName(0)))
+		meta(t, m)
+		before := contents(t, m)
+		_, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+		require.ErrorIs(t, err, ErrMissingChunk, what)
+		require.Equal(t, before, contents(t, m), what)
+	}
 }
 
 // purgedFixture is repairFixture's log, reopened, purged to entry 40 and
@@ -292,24 +315,27 @@ func purgedFixture(t *testing.T) (m *fs.Mem, before map[string][]byte, left []ui
 // purge with it and leave a log that starts in chunks that are gone:
 // Repair refuses, as for a missing first chunk, and changes nothing.
 func TestRepairRefusesCutBeforeAPurgeWhoseRemovalsBegan(t *testing.T) {
-	m, before, left := purgedFixture(t)
-	var removed []string
-	for n := range before {
-		if id, _ := wal.ParseChunkName(n); !slices.Contains(left, id) {
-			removed = append(removed, n)
+	for what, meta := range metaStates {
+		m, before, left := purgedFixture(t)
+		var removed []string
+		for n := range before {
+			if id, _ := wal.ParseChunkName(n); !slices.Contains(left, id) {
+				removed = append(removed, n)
+			}
 		}
-	}
-	slices.Sort(removed)
-	require.NoError(t, fs.WriteFile(m, "/log/"+removed[1], before[removed[1]], 0o644)) // a leftover
-	require.NoError(t, m.Remove("/log/"+wal.ChunkName(left[len(left)-2])))
+		slices.Sort(removed)
+		require.NoError(t, fs.WriteFile(m, "/log/"+removed[1], before[removed[1]], 0o644)) // a leftover
+		require.NoError(t, m.Remove("/log/"+wal.ChunkName(left[len(left)-2])))
+		meta(t, m)
 
-	_, err := Open("/log", Config{FS: m})
-	require.ErrorIs(t, err, ErrCorrupt)
-	names := files(t, m)
-	_, err = Open("/log", Config{FS: m, Recovery: wal.Repair})
-	require.ErrorIs(t, err, ErrMissingChunk)
-	require.ErrorContains(t, err, "purge")
-	require.Equal(t, names, files(t, m), "a refused repair changes nothing")
+		_, err := Open("/log", Config{FS: m})
+		require.ErrorIs(t, err, ErrCorrupt, what)
+		was := contents(t, m)
+		_, err = Open("/log", Config{FS: m, Recovery: wal.Repair})
+		require.ErrorIs(t, err, ErrMissingChunk, what)
+		require.ErrorContains(t, err, "purge", what)
+		require.Equal(t, was, contents(t, m), "%s: a refused repair changes nothing", what)
+	}
 }
 
 // The same damage when every chunk the purge removed is still there (its

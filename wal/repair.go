@@ -37,17 +37,9 @@ func (w *WAL[R]) repair() error {
 	if len(files) == 0 {
 		if hasMeta || merr != nil {
 			return &MissingChunkError{Dir: w.cfg.Dir, Want: m.last,
-				Reason: "the META file says the log exists, but no chunk file is left: nothing to repair from"}
+				Reason: "there is a META file, so the log existed, but no chunk file is left: nothing to repair from"}
 		}
 		return nil
-	}
-	if merr != nil {
-		backup, err := w.replaceDamagedMeta()
-		if err != nil {
-			return err
-		}
-		w.cut(Cut{File: filepath.Join(w.cfg.Dir, MetaFileName), Reason: "the META file is damaged", Durable: true, Backup: backup})
-		hasMeta, m = true, meta{}
 	}
 	res := make([]replayed, len(files))
 	start := uint64(0)
@@ -68,32 +60,32 @@ func (w *WAL[R]) repair() error {
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: start, First: files[min(k, len(files)-1)].id,
 			Reason: "the log's first chunk is missing, or damaged before the end of its checkpoint: no part of the log is left to keep"}
 	}
-	if !hasMeta && needsMeta(files, res[len(res)-1]) {
-		path := filepath.Join(w.cfg.Dir, MetaFileName)
-		if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
-			return err
-		}
-		w.cut(Cut{File: path, Durable: true,
-			Reason: "the META file is missing from a log that holds more than a new log's head: a new one was written, and the log kept as its chunks hold it"})
-		hasMeta, m = true, meta{}
-	}
-	changed := false
+	cut, at, reason := -1, int64(0), ""
 	for i := k; i < len(files); i++ {
-		at, reason := w.firstDamage(files, res, i, m)
-		if at < 0 {
+		a, r := w.firstDamage(files, res, i, m)
+		if a < 0 {
 			continue
 		}
 		if !res[i].checkpoint {
-			at = 0 // a chunk without its checkpoint holds nothing to keep
+			a = 0 // a chunk without its checkpoint holds nothing to keep
 		}
-		if err := w.startSurvivesCut(files, res, i, at, start); err != nil {
+		if err := w.startSurvivesCut(files, res, i, a, start); err != nil {
 			return err
 		}
-		if err := w.cutAt(files, res, i, at, reason); err != nil {
+		cut, at, reason = i, a, r
+		break
+	}
+	// Every refusal is behind: from here on the repair changes the
+	// directory.
+	if err := w.repairMeta(merr != nil, hasMeta, files, res[len(res)-1]); err != nil {
+		return err
+	}
+	changed := false
+	if cut >= 0 {
+		if err := w.cutAt(files, res, cut, at, reason); err != nil {
 			return err
 		}
 		changed = true
-		break
 	}
 	if last := files[len(files)-1]; !changed && m.clean {
 		// No damage, yet the log ends short of where it was closed: the
@@ -307,6 +299,28 @@ func (w *WAL[R]) moveAside(path string) (string, error) {
 		return "", fmt.Errorf("wal: syncing directory after moving %s aside: %w", path, err)
 	}
 	return backup, nil
+}
+
+// repairMeta replaces a damaged META file (keeping a copy), or writes a
+// missing one that the log must have (needsMeta); either says the log is
+// open. Each is reported as a cut of META.
+func (w *WAL[R]) repairMeta(damaged, exists bool, files []chunkFile, newest replayed) error {
+	path := filepath.Join(w.cfg.Dir, MetaFileName)
+	switch {
+	case damaged:
+		backup, err := w.replaceDamagedMeta()
+		if err != nil {
+			return err
+		}
+		w.cut(Cut{File: path, Reason: "the META file is damaged", Durable: true, Backup: backup})
+	case !exists && needsMeta(files, newest):
+		if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
+			return err
+		}
+		w.cut(Cut{File: path, Durable: true,
+			Reason: "the META file is missing from a log that holds more than a new log's head: a new one was written, and the log kept as its chunks hold it"})
+	}
+	return nil
 }
 
 // replaceDamagedMeta keeps a durable copy of the damaged META file, then
