@@ -3,11 +3,11 @@ package raftlog
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path"
 	"strings"
 	"testing"
 
+	"github.com/raftlog/raftlog/faultinject"
 	"github.com/raftlog/raftlog/fs"
 	"github.com/raftlog/raftlog/wal"
 	"github.com/stretchr/testify/require"
@@ -143,22 +143,6 @@ func TestAMissingMetaIsCorruption(t *testing.T) {
 	}
 }
 
-// metaLate is a file system on which the first open of META finds none: a
-// reader that looks for META just before another process creates a log,
-// and reads the log's first chunk just after its first records landed.
-type metaLate struct {
-	*fs.Mem
-	seen bool
-}
-
-func (m *metaLate) OpenFile(name string, flag int, perm os.FileMode) (fs.File, error) {
-	if path.Base(name) == wal.MetaFileName && !m.seen {
-		m.seen = true
-		return nil, &os.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-	}
-	return m.Mem.OpenFile(name, flag, perm)
-}
-
 // TestAReaderRacingALogsCreationOpensIt: a read-only Open (the tools read
 // logs in use) that missed META because the log was being created, then
 // found records in its first chunk, must look for META again rather than
@@ -168,11 +152,15 @@ func TestAReaderRacingALogsCreationOpensIt(t *testing.T) {
 	l := seedOpen(t, m, Config{})
 	seedAppend(t, l, cxEnts(1, 1, 3)...)
 	require.NoError(t, l.Sync())
-	view := &metaLate{Mem: m.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)}
+	// The first open of META finds none: the reader looked just before
+	// the log was created, and read its first chunk just after its first
+	// records landed.
+	view := faultinject.New(m.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess), faultinject.Options{},
+		faultinject.Rule{Op: faultinject.OpOpen, Path: wal.MetaFileName, Nth: 1, Err: fs.ErrNotExist})
 	require.NoError(t, l.Close())
 	r, err := Open(seedDir, Config{FS: view, MustExist: true})
 	require.NoError(t, err)
-	require.True(t, view.seen)
+	require.Len(t, view.Injected(), 1)
 	got, err := seedReadAll(r, 1, 4)
 	require.NoError(t, err)
 	require.Len(t, got, 3)

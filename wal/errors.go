@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 )
 
 // Sentinels for errors.Is; the typed errors below match them.
@@ -41,10 +42,10 @@ var (
 )
 
 // CorruptionError names a damaged record: the chunk file, the byte offset in
-// it, and why. Records from Offset on are unreadable; a Raft node can refetch
+// it, and why; or a damaged or missing META file. Records from Offset on are unreadable; a Raft node can refetch
 // the log entries they held from a peer (raftlog adds the index range).
 type CorruptionError struct {
-	File   string // chunk file path
+	File   string // the damaged file's path: a chunk file, or the META file (then Chunk and Offset are 0)
 	Chunk  uint64 // chunk id (global offset of its first byte)
 	Offset int64  // offset in the file
 	Reason string
@@ -54,6 +55,9 @@ type CorruptionError struct {
 // Error describes the failure with the values it carries.
 func (e *CorruptionError) Error() string {
 	s := fmt.Sprintf("wal: corrupt chunk %s at offset %d: %s", e.File, e.Offset, e.Reason)
+	if filepath.Base(e.File) == MetaFileName {
+		s = fmt.Sprintf("wal: %s: %s", e.File, e.Reason)
+	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}

@@ -36,14 +36,6 @@ func (w *WAL[R]) recover() error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case !hasMeta:
-		w.meta = metaNone
-	case m.clean:
-		w.meta = metaClean
-	default:
-		w.meta = metaOpen
-	}
 	files, err := w.listChunks()
 	if err != nil {
 		return err
@@ -53,15 +45,21 @@ func (w *WAL[R]) recover() error {
 			return &MissingChunkError{Dir: w.cfg.Dir, Want: m.last,
 				Reason: "the META file says the log exists, but no chunk file is left"}
 		}
+		w.meta = metaNone
 		return w.startFresh()
 	}
 	if !hasMeta {
-		if hasMeta, err = w.metaMissing(files); err != nil {
+		if m, hasMeta, err = w.metaMissing(files); err != nil {
 			return err
 		}
-		if hasMeta {
-			w.meta = metaOpen
-		}
+	}
+	switch {
+	case !hasMeta:
+		w.meta = metaNone
+	case m.clean:
+		w.meta = metaClean
+	default:
+		w.meta = metaOpen
 	}
 	interrupted := false
 	if len(files) > 1 && !(m.clean && files[len(files)-1].id == m.last) {
@@ -284,26 +282,52 @@ func (w *WAL[R]) interruptedRotation(pf chunkFile, pres, nres replayed) (bool, e
 	return true, nil
 }
 
-// metaMissing is called when the directory has no META file. It fails with
-// a *CorruptionError naming META if the log must have one (needsMeta),
-// before recovery changes anything, unless META exists when asked again:
-// then the log is being created by another process while this one reads it
-// (a read-only tool), and reports that META exists. That second read is
+// metaMissing is called when the directory has no META file. If the log
+// must have one (needsMeta) it fails with a *CorruptionError naming META,
+// before recovery changes anything, unless META exists when read again:
+// then another process created the log while this one read it (a
+// read-only tool), and it returns what META says. That second read is
 // sound because a log writes META before any byte that needsMeta counts,
 // and this one read those bytes first.
-func (w *WAL[R]) metaMissing(files []chunkFile) (bool, error) {
-	newest, err := w.peek(files[len(files)-1])
-	if err != nil || !needsMeta(files, newest) {
-		return false, err
+func (w *WAL[R]) metaMissing(files []chunkFile) (meta, bool, error) {
+	need, err := w.mustHaveMeta(files)
+	if err != nil || !need {
+		return meta{}, false, err
 	}
-	if _, ok, err := readMeta(w.fs, w.cfg.Dir); err != nil || ok {
-		return ok, err
+	if m, ok, err := readMeta(w.fs, w.cfg.Dir); err != nil || ok {
+		return m, ok, err
 	}
-	return false, &CorruptionError{File: filepath.Join(w.cfg.Dir, MetaFileName),
+	return meta{}, false, &CorruptionError{File: filepath.Join(w.cfg.Dir, MetaFileName),
 		Reason: "the META file is missing, yet the log holds more than the head of a new log's first chunk, and a log writes META " +
 			"before anything past that head: either META was removed (Repair writes a new one and keeps the log as its chunks hold it), " +
 			"or a power loss left a deleted log's bytes (a freed block's old content) in this new log's first chunk (then nothing " +
 			"here was ever acknowledged: remove the directory; Repair would keep the deleted log's entries)"}
+}
+
+// mustHaveMeta is needsMeta for the chunk files files, reading no more of
+// the newest than it must: its header, and its records only when it is the
+// log's only chunk, chunk 0 (a log of version 1, which has no META, is
+// read once more by the replay otherwise).
+func (w *WAL[R]) mustHaveMeta(files []chunkFile) (bool, error) {
+	f := files[len(files)-1]
+	c := &chunk{id: f.id, path: w.chunkPath(f.id)}
+	if err := w.openChunkFile(c, false); err != nil {
+		return false, err
+	}
+	sc := newChunkScan(c.f, c.id, f.size, readLimit)
+	herr, err := sc.header()
+	c.f.Close()
+	if err != nil || herr != nil {
+		return false, err // a damaged header: the replay judges it
+	}
+	if len(files) > 1 || f.id != 0 {
+		return needsMeta(files, replayed{version: sc.h.version}), nil
+	}
+	newest, err := w.peek(f)
+	if err != nil {
+		return false, err
+	}
+	return needsMeta(files, newest), nil
 }
 
 // needsMeta reports whether a log of chunk files files, the newest read as
@@ -518,6 +542,10 @@ func (rc *recovery[R]) corrupt(j int, at int64, reason string, cause error) erro
 // cut records and logs a cut.
 func (w *WAL[R]) cut(c Cut) {
 	w.report.Cuts = append(w.report.Cuts, c)
+	if c.OfMeta() {
+		w.cfg.Logger.Warn("wal: recovery replaced the META file", "file", c.File, "reason", c.Reason, "backup", c.Backup)
+		return
+	}
 	w.cfg.Logger.Warn("wal: recovery cut the log", "file", c.File, "offset", c.Offset, "bytes", c.Bytes,
 		"reason", c.Reason, "durable", c.Durable, "backup", c.Backup)
 }
