@@ -44,3 +44,25 @@ func TestRecordAfterADamagedCheckpointLength(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordAtAWrongLengthVariantIsNotEvidence: an intact record where a
+// one-byte variant of an intact checkpoint's length would end, with
+// nothing after the checkpoint's real end, is not a record after the
+// checkpoint: that variant's frame fails its checksum.
+func TestRecordAtAWrongLengthVariantIsNotEvidence(t *testing.T) {
+	cp := int64(ChunkHeaderSize + markerSize)
+	b := codec.AppendRecord(make([]byte, cp), kindCheckpoint, make([]byte, 10))
+	b = append(b, make([]byte, 16)...) // body 10 ^ 0x10 = 26: 16 bytes further
+	b = codec.AppendRecord(b, kindRecord, []byte("entry"))
+	m := fs.NewMem()
+	require.NoError(t, m.MkdirAll("/d", 0o755))
+	require.NoError(t, fs.WriteFile(m, "/d/c", b, 0o644))
+	f, err := m.OpenFile("/d/c", os.O_RDONLY, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	sc := newChunkScan(f, 0, int64(len(b)), readLimit)
+	sc.h = header{version: formatV1}
+	found, err := recordAfterCheckpoint(sc, cp)
+	require.NoError(t, err)
+	require.False(t, found)
+}
