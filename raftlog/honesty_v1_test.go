@@ -258,11 +258,11 @@ func TestTornHeadOverStaleVersion1BytesIsStillTorn(t *testing.T) {
 }
 
 // TestACrashWhileUpgradingAVersion1LogLosesNothing opens the golden
-// version 1 log and appends and syncs entries over several rotations (the
-// first write marks META open, recovery seals the version 1 chunk, new
-// chunks are of version 2), halting the machine at every step and crashing
-// there: every crash image opens with every entry of the version 1 log,
-// and with the new entries once their Sync returned.
+// version 1 log and appends and syncs entries over several rotations (Open
+// writes META, seals the version 1 chunk and starts one of version 2; the
+// rotations after it make more), halting the machine at every step and
+// crashing there: every crash image opens with every entry of the version
+// 1 log, and with the new entries once their Sync returned.
 func TestACrashWhileUpgradingAVersion1LogLosesNothing(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join(goldenRoot, "v1", "dump.txt"))
 	require.NoError(t, err)

@@ -136,8 +136,8 @@ func (r *runner[L, P, V, U]) recover(lower int) {
 // it was written with, as an operator who changes them between restarts
 // would: chunk sizes, the payload cache, the zeros written ahead, and the
 // record size limit (records on disk larger than a new, lower limit must
-// still be read). Drawn from the run's seed and the recovery's number, so a seed
-// replays.
+// still be read). Drawn from the run's seed and the recovery's number, so
+// a seed replays.
 func (r *runner[L, P, V, U]) reconfigure() {
 	rng := rand.New(rand.NewPCG(r.seed, 0xc0f1+uint64(r.res.Recoveries)<<16))
 	if rng.IntN(4) != 0 {

@@ -42,8 +42,9 @@ var (
 )
 
 // CorruptionError names a damaged record: the chunk file, the byte offset in
-// it, and why; or a damaged or missing META file. Records from Offset on are unreadable; a Raft node can refetch
-// the log entries they held from a peer (raftlog adds the index range).
+// it, and why; or a damaged or missing META file. Records from Offset on
+// are unreadable; a Raft node can refetch the log entries they held from a
+// peer (raftlog adds the index range).
 type CorruptionError struct {
 	File   string // the damaged file's path: a chunk file, or the META file (then Chunk and Offset are 0)
 	Chunk  uint64 // chunk id (global offset of its first byte)

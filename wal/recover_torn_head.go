@@ -14,11 +14,12 @@ import (
 // being written: nothing after the head's own synced marker is an intact
 // synced marker, nor is an intact record right after the end that the
 // checkpoint's frame gives (or that recordAfterCheckpoint finds, if its
-// length field is what is damaged). A head is made durable before anything else is
-// written to its chunk, so such records mean the chunk was in use and its
-// head was damaged at rest: they may have been acknowledged, and the chunk
-// must not be removed as one whose creation a crash cut short. (In version 2
-// a sealed predecessor or META says as much; a version 1 log has neither.)
+// length field is what is damaged). A head is made durable before anything
+// else is written to its chunk, so such records mean the chunk was in use
+// and its head was damaged at rest: they may have been acknowledged, and
+// the chunk must not be removed as one whose creation a crash cut short.
+// (In version 2 a sealed predecessor or META says as much; a version 1 log
+// has neither.)
 // Anything else past the head proves nothing: a power loss can leave stale
 // bytes in blocks the file was given but whose data never landed. So the
 // evidence counts only where it is bound to this chunk: a marker names its
@@ -83,10 +84,11 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 // provided that frame verifies. A damaged length would otherwise hide the
 // records after the checkpoint, and with them the evidence that the chunk
 // was in use. Each of the 1,020 variants costs a look at the record where
-// it ends (a header read, most often); only one with an intact record
-// there has the checkpoint's frame checksummed, so the checkpoint may have
-// any size. A record and a frame that verify by chance (odds 2^-64) only
-// make recovery refuse a chunk it would have removed.
+// it ends (through the scan's buffer, a read of up to scanBuffer bytes
+// when the place is outside it); only one with an intact record there has
+// the checkpoint's frame checksummed, so the checkpoint may have any size.
+// A record and a frame that verify by chance (odds 2^-64) only make
+// recovery refuse a chunk it would have removed.
 func recordAfterCheckpoint(sc *chunkScan, cp int64) (bool, error) {
 	var hdr [codec.HeaderSize]byte
 	if _, err := sc.f.ReadAt(hdr[:], cp); errors.Is(err, io.EOF) {
