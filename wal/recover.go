@@ -305,9 +305,9 @@ func (w *WAL[R]) metaMissing(files []chunkFile) (meta, bool, error) {
 }
 
 // mustHaveMeta is needsMeta for the chunk files files, reading no more of
-// the newest than it must: its header, and its records only when it is the
-// log's only chunk, chunk 0 (a log of version 1, which has no META, is
-// read once more by the replay otherwise).
+// the newest than it must: its header, and its records only when it is
+// chunk 0 of version 2 alone (what a new log's first write leaves). A log
+// of version 1, which never has META, is not read twice.
 func (w *WAL[R]) mustHaveMeta(files []chunkFile) (bool, error) {
 	f := files[len(files)-1]
 	c := &chunk{id: f.id, path: w.chunkPath(f.id)}
@@ -317,10 +317,12 @@ func (w *WAL[R]) mustHaveMeta(files []chunkFile) (bool, error) {
 	sc := newChunkScan(c.f, c.id, f.size, readLimit)
 	herr, err := sc.header()
 	c.f.Close()
-	if err != nil || herr != nil {
+	switch {
+	case err != nil || herr != nil:
 		return false, err // a damaged header: the replay judges it
-	}
-	if len(files) > 1 || f.id != 0 {
+	case sc.h.version < 2:
+		return false, nil
+	case len(files) > 1 || f.id != 0:
 		return needsMeta(files, replayed{version: sc.h.version}), nil
 	}
 	newest, err := w.peek(f)
