@@ -331,16 +331,9 @@ func (w *WAL[R]) repairMeta(damaged, exists bool, files []chunkFile, newest repl
 // short. A crash before the replacement leaves the damaged file, which the
 // next repair copies again.
 func (w *WAL[R]) replaceDamagedMeta() (string, error) {
-	path := filepath.Join(w.cfg.Dir, MetaFileName)
-	backup, err := w.backupName(path)
+	backup, err := w.copyAside(filepath.Join(w.cfg.Dir, MetaFileName))
 	if err != nil {
 		return "", err
-	}
-	if err := copyFile(w.fs, path, backup); err != nil {
-		return "", err
-	}
-	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
-		return "", fmt.Errorf("wal: syncing directory after copying %s: %w", path, err)
 	}
 	if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
 		return "", err
@@ -348,9 +341,9 @@ func (w *WAL[R]) replaceDamagedMeta() (string, error) {
 	return backup, nil
 }
 
-// truncateWithBackup copies path to a backup, makes the copy durable, then
-// truncates path to size and makes that durable.
-func (w *WAL[R]) truncateWithBackup(path string, size int64) (string, error) {
+// copyAside copies path to a backup in the same directory and makes the
+// copy and its name durable. It returns the backup's name.
+func (w *WAL[R]) copyAside(path string) (string, error) {
 	backup, err := w.backupName(path)
 	if err != nil {
 		return "", err
@@ -360,6 +353,16 @@ func (w *WAL[R]) truncateWithBackup(path string, size int64) (string, error) {
 	}
 	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
 		return "", fmt.Errorf("wal: syncing directory after copying %s: %w", path, err)
+	}
+	return backup, nil
+}
+
+// truncateWithBackup copies path to a backup, makes the copy durable, then
+// truncates path to size and makes that durable.
+func (w *WAL[R]) truncateWithBackup(path string, size int64) (string, error) {
+	backup, err := w.copyAside(path)
+	if err != nil {
+		return "", err
 	}
 	f, err := w.fs.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
