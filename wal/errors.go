@@ -3,7 +3,6 @@ package wal
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 )
 
 // Sentinels for errors.Is; the typed errors below match them.
@@ -56,7 +55,7 @@ type CorruptionError struct {
 // Error describes the failure with the values it carries.
 func (e *CorruptionError) Error() string {
 	s := fmt.Sprintf("wal: corrupt chunk %s at offset %d: %s", e.File, e.Offset, e.Reason)
-	if filepath.Base(e.File) == MetaFileName {
+	if isMetaPath(e.File) {
 		s = fmt.Sprintf("wal: %s: %s", e.File, e.Reason)
 	}
 	if e.Err != nil {

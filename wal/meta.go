@@ -67,6 +67,10 @@ func (m meta) encode() []byte {
 	return binary.LittleEndian.AppendUint32(b, codec.Checksum(b))
 }
 
+// isMetaPath reports whether path names a META file (a cut or an error
+// about META rather than a chunk).
+func isMetaPath(path string) bool { return filepath.Base(path) == MetaFileName }
+
 // readMeta reads the META file of dir; ok is false when there is none.
 func readMeta(fsys fs.FS, dir string) (m meta, ok bool, err error) {
 	path := filepath.Join(dir, MetaFileName)

@@ -1,9 +1,6 @@
 package wal
 
-import (
-	"fmt"
-	"path/filepath"
-)
+import "fmt"
 
 // Report says what Open cut from the log. Every cut is in it, the default
 // cut of a torn tail included, and each was also logged at WARN through
@@ -50,7 +47,7 @@ type Cut struct {
 
 // OfMeta reports whether the cut is of the META file rather than a chunk:
 // it held no record, and Chunk, Offset and Bytes are zero.
-func (c Cut) OfMeta() bool { return filepath.Base(c.File) == MetaFileName }
+func (c Cut) OfMeta() bool { return isMetaPath(c.File) }
 
 // String describes the cut on one line.
 func (c Cut) String() string {
