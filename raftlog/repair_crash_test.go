@@ -15,7 +15,9 @@ import (
 // fixture in several ways, halts the machine at every step of a Repair and
 // crashes there (process kill, ordered and reordered power loss): a Repair
 // run after the crash must give the log an uninterrupted Repair gives,
-// state and entries.
+// state and entries. And a log that had a META file has one in every crash
+// image, and a damaged one is replaced only with a backup of it beside:
+// META is what says a log exists.
 func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
 	flip := func(index uint64) func(*fs.Mem, map[uint64]wal.Position, Stat[LogID]) {
 		return func(m *fs.Mem, pos map[uint64]wal.Position, _ Stat[LogID]) {
@@ -27,6 +29,9 @@ func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
 		"a record in the first chunk":  flip(5),
 		"a record in a closed chunk":   flip(30),
 		"a record in the newest chunk": flip(58),
+		"META": func(m *fs.Mem, _ map[uint64]wal.Position, _ Stat[LogID]) {
+			require.NoError(t, m.Corrupt(filepath.Join("/log", wal.MetaFileName), 3, 0x01))
+		},
 		"META and a record": func(m *fs.Mem, pos map[uint64]wal.Position, st Stat[LogID]) {
 			flip(30)(m, pos, st)
 			require.NoError(t, m.Corrupt(filepath.Join("/log", wal.MetaFileName), 3, 0x01))
@@ -38,10 +43,13 @@ func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
 			require.NoError(t, m.Remove(filepath.Join("/log", wal.ChunkName(st.WAL.Open.ID))))
 		},
 	}
+	metaDamaged := map[string]bool{"META": true, "META and a record": true}
 	for what, damage := range damages {
 		t.Run(what, func(t *testing.T) {
 			damaged, pos, st := repairFixture(t)
 			damage(damaged, pos, st)
+			metaPath := filepath.Join("/log", wal.MetaFileName)
+			meta, metaErr := fs.ReadFile(damaged, metaPath)
 			want, err := repairedLog(t, damaged.Crash(nil, fs.CrashProcess))
 			require.NoError(t, err)
 			for k, finished := uint64(0), false; !finished; k++ {
@@ -55,7 +63,17 @@ func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
 				for seed := range uint64(6) {
 					for _, mode := range []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered} {
 						replay := fmt.Sprintf("halted after %d operations of the repair, %v crash, seed %d", k, mode, seed)
-						got, err := repairedLog(t, img.Crash(rand.New(rand.NewPCG(k, seed)), mode))
+						after := img.Crash(rand.New(rand.NewPCG(k, seed)), mode)
+						if metaErr == nil {
+							b, err := fs.ReadFile(after, metaPath)
+							require.NoError(t, err, "no META left: %s", replay)
+							if metaDamaged[what] && string(b) != string(meta) {
+								backup, err := fs.ReadFile(after, metaPath+".broken")
+								require.NoError(t, err, "META replaced without a backup of the damaged one: %s", replay)
+								require.Equal(t, meta, backup, replay)
+							}
+						}
+						got, err := repairedLog(t, after)
 						require.NoError(t, err, replay)
 						require.Equal(t, want, got, replay)
 					}

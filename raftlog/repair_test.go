@@ -391,49 +391,6 @@ func TestRepairOfADamagedMetaWritesANewOne(t *testing.T) {
 	require.ErrorIs(t, err, wal.ErrCorrupt, "a log of acknowledged entries opened with its first chunk's checkpoint damaged")
 }
 
-// TestACrashDuringARepairOfMetaLeavesAMeta halts the machine at every step
-// of a Repair of a damaged META and loses power there: whatever survives
-// still has a META file (the damaged one or its replacement), a backup of
-// the damaged one once it is gone, and a repair after the crash keeps
-// every entry.
-func TestACrashDuringARepairOfMetaLeavesAMeta(t *testing.T) {
-	const n = 3
-	damaged := closedLogOf(t, n)
-	metaPath := filepath.Join(seedDir, wal.MetaFileName)
-	require.NoError(t, damaged.Corrupt(metaPath, 3, 0x01))
-	orig, err := fs.ReadFile(damaged, metaPath)
-	require.NoError(t, err)
-
-	rng := rand.New(rand.NewPCG(3, 4))
-	finished := false
-	for k := uint64(0); !finished; k++ {
-		img := damaged.Crash(rng, fs.CrashProcess)
-		img.HaltAfter(k)
-		l, err := Open(seedDir, Config{FS: img, Recovery: wal.Repair})
-		if err == nil {
-			err = l.Close() // fails once the machine has halted
-		}
-		finished = err == nil && !img.Halted()
-		for seed := range uint64(20) {
-			replay := fmt.Sprintf("halted after %d operations, power loss seed %d", k, seed)
-			after := img.Crash(rand.New(rand.NewPCG(k, seed)), fs.CrashReordered)
-			b, err := fs.ReadFile(after, metaPath)
-			require.NoError(t, err, "no META left: %s", replay)
-			if string(b) != string(orig) {
-				backup, err := fs.ReadFile(after, metaPath+".broken")
-				require.NoError(t, err, "META replaced without a backup of the damaged one: %s", replay)
-				require.Equal(t, orig, backup, replay)
-			}
-			l, err := Open(seedDir, Config{FS: after, Recovery: wal.Repair, MustExist: true})
-			require.NoError(t, err, replay)
-			got, err := seedReadAll(l, 1, n+1)
-			require.NoError(t, err, replay)
-			require.Len(t, got, n, replay)
-			require.NoError(t, l.Close(), replay)
-		}
-	}
-}
-
 // TestAMetaCutNamesNoEntries: when Repair replaces a damaged or missing
 // META and also cuts chunk 0, the entries cut are reported once, with the
 // chunk's cut; the META cut held none.
