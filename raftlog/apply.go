@@ -16,7 +16,7 @@ func (l *Log[L, P, V, U]) apply(r *record[L, P, V, U], pos wal.Position) {
 		i := l.indexEntry(r.id, pos)
 		l.cache.push(i, r.payload)
 	case opTruncate:
-		keep := l.nextIndex(r.after)
+		keep := l.nextIndex(r.after())
 		l.idx.truncate(keep)
 		l.cache.truncate(keep)
 	case opPurge:
@@ -24,6 +24,21 @@ func (l *Log[L, P, V, U]) apply(r *record[L, P, V, U], pos wal.Position) {
 		l.cache.purge(l.t.Index(r.id))
 	case opState:
 		l.fitEntries()
+	}
+}
+
+// applyEntries is apply for a batch of appended entries, recs, whose
+// records are at poss and whose indexes run from first on (Append has
+// validated them): it sets the last id once and asks for no entry's index.
+func (l *Log[L, P, V, U]) applyEntries(first uint64, recs []record[L, P, V, U], poss []wal.Position) {
+	l.state.Last = Some(recs[len(recs)-1].id)
+	if l.idx.n > 0 && first != l.idx.end() {
+		l.idx.reset(first) // defensive, as in indexEntry
+	}
+	for k := range recs {
+		i := first + uint64(k)
+		l.idx.push(i, recs[k].id, poss[k])
+		l.cache.push(i, recs[k].payload)
 	}
 }
 
@@ -64,14 +79,14 @@ func (l *Log[L, P, V, U]) applyState(st *State[L, V, U], r *record[L, P, V, U]) 
 	cmp := l.t.CompareLogID
 	switch r.op {
 	case opVote:
-		st.Vote = Some(r.vote)
+		st.Vote = Some(*r.vote)
 	case opAppend:
 		st.Last = Some(r.id)
 	case opCommit:
 		st.Committed = Some(r.id)
 	case opTruncate:
-		if compareOpt(st.Last, r.after, cmp) > 0 {
-			st.Last = r.after
+		if after := r.after(); compareOpt(st.Last, after, cmp) > 0 {
+			st.Last = after
 		}
 	case opPurge:
 		upto := Some(r.id)

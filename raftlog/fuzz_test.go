@@ -15,10 +15,10 @@ import (
 func FuzzRecordDecode(f *testing.F) {
 	c := recordCodec[LogID, []byte, Vote, []byte]{t: &DefaultTypes}
 	for _, r := range []record[LogID, []byte, Vote, []byte]{
-		{op: opVote, vote: Vote{Term: 3, NodeID: 2, Committed: true}},
+		{op: opVote, vote: &Vote{Term: 3, NodeID: 2, Committed: true}},
 		{op: opAppend, id: LogID{1, 2}, payload: []byte("hello")},
 		{op: opCommit, id: LogID{1, 2}},
-		{op: opTruncate, after: Some(LogID{1, 1})},
+		truncateRecord[LogID, []byte, Vote, []byte](Some(LogID{1, 1})),
 		{op: opTruncate},
 		{op: opPurge, id: LogID{2, 9}},
 		{op: opState, state: &State[LogID, Vote, []byte]{Vote: Some(Vote{Term: 1}), Last: Some(LogID{1, 5}), UserData: Some([]byte("u"))}},

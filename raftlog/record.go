@@ -23,27 +23,44 @@ const stateVersion = 1
 
 // record is one WAL record of a Log. Only the fields of its op are used.
 type record[L, P, V, U any] struct {
-	op      op
+	op op
+	// kept is for opTruncate: id is the last entry kept, or, when false,
+	// none is (see after).
+	kept    bool
 	id      L
 	payload P
-	vote    V
-	after   Option[L]
-	// state is set for opState only: a pointer keeps the record of an
-	// entry small (104 bytes rather than 232 with the default types), and
-	// an append copies its records several times.
+	// vote is set for opVote only, state for opState only: pointers keep
+	// the record of an entry small (64 bytes rather than 232 with the
+	// default types), and an append copies its records several times.
+	vote  *V
 	state *State[L, V, U]
+}
+
+// truncateRecord is the record of a truncation that keeps the entries up
+// to after, or none.
+func truncateRecord[L, P, V, U any](after Option[L]) record[L, P, V, U] {
+	id, ok := after.Get()
+	return record[L, P, V, U]{op: opTruncate, kept: ok, id: id}
+}
+
+// after is an opTruncate record's last entry kept, if any.
+func (r *record[L, P, V, U]) after() Option[L] {
+	if !r.kept {
+		return None[L]()
+	}
+	return Some(r.id)
 }
 
 func (r record[L, P, V, U]) String() string {
 	switch r.op {
 	case opVote:
-		return fmt.Sprintf("SaveVote(%v)", r.vote)
+		return fmt.Sprintf("SaveVote(%v)", *r.vote)
 	case opAppend:
 		return fmt.Sprintf("Append(%v, %s)", r.id, formatValue(r.payload))
 	case opCommit:
 		return fmt.Sprintf("Commit(%v)", r.id)
 	case opTruncate:
-		return fmt.Sprintf("TruncateAfter(%v)", r.after)
+		return fmt.Sprintf("TruncateAfter(%v)", r.after())
 	case opPurge:
 		return fmt.Sprintf("PurgeUpto(%v)", r.id)
 	case opState:
@@ -59,7 +76,7 @@ func (c recordCodec[L, P, V, U]) Append(dst []byte, r record[L, P, V, U]) ([]byt
 	dst = append(dst, byte(r.op))
 	switch r.op {
 	case opVote:
-		return c.t.Vote.Append(dst, r.vote)
+		return c.t.Vote.Append(dst, *r.vote)
 	case opAppend:
 		dst, err := c.t.LogID.Append(dst, r.id)
 		if err != nil {
@@ -69,7 +86,7 @@ func (c recordCodec[L, P, V, U]) Append(dst []byte, r record[L, P, V, U]) ([]byt
 	case opCommit, opPurge:
 		return c.t.LogID.Append(dst, r.id)
 	case opTruncate:
-		return appendOpt(dst, r.after, c.t.LogID)
+		return appendOpt(dst, r.after(), c.t.LogID)
 	case opState:
 		return c.appendState(dst, *r.state)
 	}
@@ -107,14 +124,15 @@ func (c recordCodec[L, P, V, U]) Decode(src []byte) (record[L, P, V, U], int, er
 	d := decoder{src: src, off: 1}
 	switch r.op {
 	case opVote:
-		r.vote = decodeField(&d, c.t.Vote, "vote")
+		v := decodeField(&d, c.t.Vote, "vote")
+		r.vote = &v
 	case opAppend:
 		r.id = decodeField(&d, c.t.LogID, "log id")
 		r.payload = decodeField(&d, c.t.Payload, "payload")
 	case opCommit, opPurge:
 		r.id = decodeField(&d, c.t.LogID, "log id")
 	case opTruncate:
-		r.after = decodeOpt(&d, c.t.LogID, "log id")
+		r = truncateRecord[L, P, V, U](decodeOpt(&d, c.t.LogID, "log id"))
 	case opState:
 		st := c.decodeState(&d)
 		r.state = &st

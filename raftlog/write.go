@@ -18,7 +18,7 @@ func (l *Log[L, P, V, U]) SaveVote(v V) (wal.Position, error) {
 			return wal.Position{}, &VoteReversalError[V]{Current: cur, Attempted: v}
 		}
 	}
-	return l.write(record[L, P, V, U]{op: opVote, vote: v})
+	return l.write(record[L, P, V, U]{op: opVote, vote: &v})
 }
 
 // Append appends entries and returns the position of the last one. Each id
@@ -42,6 +42,7 @@ func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
 	if ok {
 		li = l.t.Index(lid)
 	}
+	first := l.t.Index(entries[0].ID)
 	for _, e := range entries {
 		i := l.t.Index(e.ID)
 		if i == maxIndex {
@@ -64,9 +65,7 @@ func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
 	poss, err := l.wal.AppendBatch(recs, l.poss[:0])
 	if err == nil {
 		l.mu.Lock()
-		for i := range recs {
-			l.apply(&recs[i], poss[i])
-		}
+		l.applyEntries(first, recs, poss)
 		l.evict(false)
 		l.mu.Unlock()
 	}
@@ -128,7 +127,7 @@ func (l *Log[L, P, V, U]) Truncate(at uint64) (wal.Position, error) {
 		}
 		after = Some(id)
 	}
-	return l.write(record[L, P, V, U]{op: opTruncate, after: after})
+	return l.write(truncateRecord[L, P, V, U](after))
 }
 
 // Purge removes every entry up to and including upto, typically after a
