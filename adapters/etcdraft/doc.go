@@ -20,8 +20,11 @@
 //     reads the id from raftlog's in-memory index, never a payload, and
 //     answers for FirstIndex()-1, the compaction point, from the id
 //     raftlog keeps for it. Snapshot is never temporarily unavailable.
-//   - Save persists a Ready's snapshot, entries and HardState, in that
-//     order, so a crash keeps a prefix etcd can restart from; it waits for
+//   - Save persists a Ready's term and vote, snapshot, entries and commit
+//     index, in that order, and a snapshot raises the commit index with
+//     it, so whatever prefix a crash keeps, etcd raft restarts from it (a
+//     commit index within the snapshot and the entries, no entry of a
+//     term above the saved one); it waits for
 //     an fsync only when raft.MustSync says so (a new term, vote or
 //     entries) or a snapshot was applied, and otherwise hands the records
 //     to the flush worker. Entries that start at or before the last index

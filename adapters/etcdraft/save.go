@@ -8,14 +8,17 @@ import (
 	pb "go.etcd.io/raft/v3/raftpb"
 )
 
-// Save persists what a Ready asks to: the snapshot (which replaces every
-// entry), then the entries (replacing a conflicting tail), then the
-// HardState, in that order, so that a crash keeps a prefix that etcd raft
-// can restart from (a commit index never beyond the entries kept). It
-// returns once they are durable when raft.MustSync says they must be (a
-// new term, vote or entries) or a snapshot was applied; otherwise it hands
-// them to the flush worker and returns at once. Send the Ready's messages
-// only after Save returns nil, then Advance.
+// Save persists what a Ready asks to, in this order: the term and vote,
+// the snapshot (which replaces every entry and raises the commit index to
+// it in the same record), the entries (replacing a conflicting tail), then
+// the commit index. A crash keeps a prefix of these records, and every
+// prefix is a state etcd raft restarts from: the commit index within
+// [snapshot index, last index], and no entry or snapshot of a term above
+// the saved term. It returns once they are durable when raft.MustSync
+// says they must be (a new term, vote or entries) or a snapshot was
+// applied; otherwise it hands them to the flush worker and returns at
+// once. Send the Ready's messages only after Save returns nil, then
+// Advance.
 //
 // Errors: raft.ErrSnapOutOfDate for a snapshot not newer than the
 // current one; an error matching raftlog.ErrNonConsecutive for entries
@@ -41,6 +44,13 @@ func (s *Storage) save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) (w
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := hardState(s.log.State())
+	if !raft.IsEmptyHardState(hs) {
+		w, err := s.saveVote(hs, prev)
+		if err != nil {
+			return false, false, err
+		}
+		wrote = w
+	}
 	if !raft.IsEmptySnap(snap) {
 		if err := s.applySnapshot(snap); err != nil {
 			return false, false, err
@@ -54,7 +64,7 @@ func (s *Storage) save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) (w
 		wrote = true
 	}
 	if !raft.IsEmptyHardState(hs) {
-		w, err := s.saveHardState(hs, prev)
+		w, err := s.saveCommit(hs)
 		if err != nil {
 			return false, false, err
 		}
@@ -65,7 +75,10 @@ func (s *Storage) save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) (w
 
 // applySnapshot replaces the log with the snapshot: no entry is left, the
 // snapshot's last entry becomes the compaction point, and the snapshot
-// (metadata and data) is kept for Snapshot and InitialState.
+// (metadata and data) is kept for Snapshot and InitialState. The commit
+// index rises to the snapshot's index in the same record, if it is below:
+// etcd raft refuses to start with a commit index below its snapshot, and a
+// crash may keep this record without the commit record that follows it.
 func (s *Storage) applySnapshot(snap pb.Snapshot) error {
 	st := s.log.State()
 	if cur := st.UserData.Value().Metadata.Index; snap.Metadata.Index <= cur {
@@ -73,6 +86,9 @@ func (s *Storage) applySnapshot(snap pb.Snapshot) error {
 	}
 	id := raftlog.Some(raftlog.LogID{Term: snap.Metadata.Term, Index: snap.Metadata.Index})
 	st.Last, st.Purged, st.UserData = id, id, raftlog.Some(snap)
+	if st.Committed.Value().Index < snap.Metadata.Index {
+		st.Committed = id
+	}
 	if _, err := s.log.UpdateState(st); err != nil {
 		return fmt.Errorf("etcdraft: apply snapshot at %d: %w", snap.Metadata.Index, err)
 	}
@@ -113,27 +129,33 @@ func (s *Storage) appendEntries(entries []pb.Entry) error {
 	return nil
 }
 
-// saveHardState saves what changed of hs since prev: the vote (term and
-// node) and the commit point, as the log id of the committed entry.
-func (s *Storage) saveHardState(hs, prev pb.HardState) (bool, error) {
-	wrote := false
-	if hs.Term != prev.Term || hs.Vote != prev.Vote {
-		if _, err := s.log.SaveVote(Vote{Term: hs.Term, Node: hs.Vote}); err != nil {
-			return false, fmt.Errorf("etcdraft: save hard state %v: %w", hs, err)
-		}
-		wrote = true
+// saveVote saves hs's term and vote if they changed since prev.
+func (s *Storage) saveVote(hs, prev pb.HardState) (bool, error) {
+	if hs.Term == prev.Term && hs.Vote == prev.Vote {
+		return false, nil
 	}
-	if hs.Commit != prev.Commit {
-		id, err := s.log.LogIDAt(hs.Commit)
-		if err == nil {
-			_, err = s.log.Commit(id)
-		}
-		if err != nil {
-			return false, fmt.Errorf("etcdraft: save commit index %d (was %d): %w", hs.Commit, prev.Commit, err)
-		}
-		wrote = true
+	if _, err := s.log.SaveVote(Vote{Term: hs.Term, Node: hs.Vote}); err != nil {
+		return false, fmt.Errorf("etcdraft: save hard state %v: %w", hs, err)
 	}
-	return wrote, nil
+	return true, nil
+}
+
+// saveCommit saves hs's commit index, as the log id of the committed
+// entry, if it differs from the saved one (a snapshot may have raised that
+// already).
+func (s *Storage) saveCommit(hs pb.HardState) (bool, error) {
+	cur := hardState(s.log.State()).Commit
+	if hs.Commit == cur {
+		return false, nil
+	}
+	id, err := s.log.LogIDAt(hs.Commit)
+	if err == nil {
+		_, err = s.log.Commit(id)
+	}
+	if err != nil {
+		return false, fmt.Errorf("etcdraft: save commit index %d (was %d): %w", hs.Commit, cur, err)
+	}
+	return true, nil
 }
 
 // CreateSnapshot records a snapshot of the state machine as of applied
