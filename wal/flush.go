@@ -22,23 +22,27 @@ func (w *WAL[R]) Flush(sync bool, cb func(error)) error {
 }
 
 // enqueueLocked queues a flush request and wakes the worker, unless the
-// WAL is poisoned.
+// WAL is poisoned or a gathering round will serve the request.
 func (w *WAL[R]) enqueueLocked(r request) error {
-	if err := w.queueLocked(r); err != nil {
+	served, err := w.queueLocked(r)
+	if err != nil {
 		return err
 	}
-	w.kickWorker()
+	if !served {
+		w.kickWorker()
+	}
 	return nil
 }
 
-// queueLocked queues a flush request, unless the WAL is poisoned.
-func (w *WAL[R]) queueLocked(r request) error {
+// queueLocked queues a flush request, unless the WAL is poisoned. It
+// reports whether a round that is gathering (see gather) will take the
+// request: then nobody need wake the worker for it.
+func (w *WAL[R]) queueLocked(r request) (served bool, err error) {
 	if w.failed != nil {
-		return w.failed
+		return false, w.failed
 	}
 	w.reqs = append(w.reqs, r)
-	w.gathered()
-	return nil
+	return w.gathered(), nil
 }
 
 // Sync flushes with sync and waits for the result. From a flush callback it
@@ -60,9 +64,9 @@ func (w *WAL[R]) flushWait(sync, public bool) error {
 	wt := waiters.Get().(*waiter)
 	defer waiters.Put(wt)
 	w.mu.Lock()
-	err := ErrClosed
+	served, err := false, ErrClosed
 	if !public || !w.closed {
-		err = w.queueLocked(request{sync: sync, wt: wt})
+		served, err = w.queueLocked(request{sync: sync, wt: wt})
 	}
 	w.mu.Unlock()
 	if err != nil {
@@ -71,6 +75,11 @@ func (w *WAL[R]) flushWait(sync, public bool) error {
 	switch {
 	case w.cfg.ManualWorker:
 		w.Step()
+	case served:
+		// A round gathering requests takes this one: under a steady
+		// load of G appenders, G-1 of them queue while it gathers, and
+		// waking the worker for each would only have it wait for
+		// stepMu, then find its work done.
 	case w.stepMu.TryLock():
 		// No round is under way: run this one here rather than hand it
 		// to the worker goroutine and wait to be handed the result

@@ -75,16 +75,21 @@ func (w *WAL[R]) gather() {
 }
 
 // gathered is called with WAL.mu held after a request is queued: it wakes a
-// gathering round once the queue is long enough.
-func (w *WAL[R]) gathered() {
+// gathering round once the queue is long enough, and reports whether a
+// round is gathering, which will take the request with the queue.
+func (w *WAL[R]) gathered() bool {
 	g := &w.gathering
-	if g.want > 0 && len(w.reqs) >= g.want {
+	if g.want == 0 {
+		return false
+	}
+	if len(w.reqs) >= g.want {
 		g.want = 0
 		select {
 		case g.ready <- struct{}{}:
 		default:
 		}
 	}
+	return true
 }
 
 // roundServed records what a round did, for the next one's gathering: it

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -10,13 +11,16 @@ import (
 )
 
 // queue adds a flush request the way Flush does, without waking the worker,
-// so that the test alone decides when a round runs.
-func queue(w *WAL[string]) {
+// so that the test alone decides when a round runs. It returns whether a
+// gathering round will take the request.
+func queue(w *WAL[string]) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.queueLocked(request{sync: true}); err != nil {
+	served, err := w.queueLocked(request{sync: true})
+	if err != nil {
 		panic(err)
 	}
+	return served
 }
 
 // TestGatherWaitsForTheLastRoundsSize: a round that follows one which
@@ -99,5 +103,44 @@ func TestGatherCountsTheRequestsQueuedDuringARound(t *testing.T) {
 
 	l.sync() // serves the 3 and the new one: 4 without a request queued meanwhile
 	require.Equal(t, 4, w.gathering.last)
+	l.close()
+}
+
+// TestARequestQueuedWhileARoundGathersIsItsOwn: a request queued while a
+// round gathers is one that round takes, and queueLocked says so, so that
+// Sync and Flush do not wake the worker for it (the worker would only wait
+// for the round to end and find nothing left to do); one queued when no
+// round gathers is not.
+func TestARequestQueuedWhileARoundGathersIsItsOwn(t *testing.T) {
+	l := openTest(t, fs.NewMem(), Config{})
+	w := l.w
+	g := &w.gathering
+	g.max = time.Hour // only the queue ends the wait
+	g.fsync = time.Hour
+	g.last = 3
+	require.False(t, queue(w), "no round is gathering")
+	done := make(chan struct{})
+	go func() {
+		w.gather()
+		close(done)
+	}()
+	for {
+		w.mu.Lock()
+		waiting := g.want > 0
+		w.mu.Unlock()
+		if waiting {
+			break
+		}
+		runtime.Gosched()
+	}
+	require.True(t, queue(w), "queued while the round gathers")
+	require.True(t, queue(w), "queued while the round gathers, ending its wait")
+	<-done
+	require.False(t, queue(w), "queued once the round stopped gathering")
+
+	w.mu.Lock()
+	w.reqs = w.reqs[:0]
+	w.mu.Unlock()
+	g.last = 0 // Close's round must not gather
 	l.close()
 }
