@@ -10,9 +10,10 @@ import (
 	"testing"
 )
 
-// TestHeldLog: with the log held by another process, dump and stat still
-// work (they take no lock) and stat names the holder; a command that needs
-// the lock fails with a message naming the holder.
+// TestHeldLog: with the log held by another process, dump, verify and stat
+// still work (they take no lock); dump and verify warn that the holder may
+// be writing, stat names it; a command that needs the lock fails with a
+// message naming the holder.
 func TestHeldLog(t *testing.T) {
 	dir := makeLog(t)
 	pid := holdLog(t, dir)
@@ -23,6 +24,11 @@ func TestHeldLog(t *testing.T) {
 	r.wantCode(t, exitOK, "dump of a held log")
 	if !strings.Contains(r.stdout, "{Term:2 Index:7} \"set k7=v7\"") || !strings.Contains(r.stderr, holder) {
 		t.Errorf("dump of a held log: stdout %q, stderr %q; want the entries and a note naming %q", r.stdout, r.stderr, holder)
+	}
+	r = runCLI(t, "verify", dir)
+	r.wantCode(t, exitOK, "verify of a held log")
+	if !strings.Contains(r.stderr, holder) {
+		t.Errorf("verify of a held log: stderr %q; want a note naming %q", r.stderr, holder)
 	}
 	r = runCLI(t, "stat", dir)
 	r.wantCode(t, exitOK, "stat of a held log")

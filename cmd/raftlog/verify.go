@@ -20,7 +20,9 @@ var verifyCommand = &command{
 	about: `
 Checks the log in DIR as Open would, and reads back every entry, verifying
 every checksum. It never modifies anything, not even a torn tail that Open
-would cut, and takes no lock.
+would cut, and takes no lock. When another process holds the log, verify
+names it on standard error: that process may be writing, and its newest
+writes may look cut or damaged; verify a closed log to be sure.
 
 Exit status 0 when the log is healthy. Exit status 1 when Open would refuse
 it (damage to data that was durable: the file, offset, reason and the index
@@ -146,13 +148,28 @@ type verifyReport struct {
 	First   uint64                                              `json:"first"`
 	End     uint64                                              `json:"end"`
 	Entries uint64                                              `json:"entries_read"`
+	// Lock names the process holding the log, if any: a live one may
+	// have been writing while verify read, and what looks like damage
+	// may be its work in progress.
+	Lock *holder `json:"lock,omitempty"`
 }
 
 func verify(e *env, dir string, asJSON bool) error {
 	r := verifyReport{Dir: dir, Cuts: []cutReport{}}
+	h, held := lockHolder(dir)
+	if held {
+		r.Lock = &h
+	}
+	live := held && h.live()
+	if live {
+		fmt.Fprintf(e.stderr, "raftlog verify: %s is %s: it may be writing while verify reads, and its newest writes may look cut or damaged; verify a closed log\n", dir, h)
+	}
 	l, err := openDryRun(dir, nil)
 	if err != nil {
 		if !errors.Is(err, raftlog.ErrCorrupt) && !errors.Is(err, raftlog.ErrVersion) {
+			if live {
+				return fmt.Errorf("%w (%s is %s and may have changed while being read)", err, dir, h)
+			}
 			return err
 		}
 		d := damageOf(err)
