@@ -91,7 +91,9 @@ func (c cutReport) String() string {
 		s = fmt.Sprintf("%s: %s", c.File, c.Reason) // no chunk, no bytes of the log
 	}
 	if c.First != nil {
-		s += fmt.Sprintf("; entries %d to %d were in them", *c.First, *c.Last)
+		// Found by resynchronising at each write batch after the damage:
+		// entries of a damaged batch are not among them.
+		s += fmt.Sprintf("; intact entries %d to %d were found in them", *c.First, *c.Last)
 	}
 	if c.Backup != "" {
 		s += "; backup " + c.Backup
@@ -282,5 +284,8 @@ func repair(e *env, dir string, asJSON bool) error {
 	}
 	p("state     %v\n", st)
 	p("entries   [%d, %d)\n", s.First, s.End)
+	if len(r.Cuts) > 0 {
+		p("every entry the log held from index %d on is gone from it (the backups keep the bytes): a Raft node fetches them again from its peers\n", s.End)
+	}
 	return nil
 }

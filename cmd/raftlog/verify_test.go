@@ -101,6 +101,16 @@ func TestVerifyAndRepair(t *testing.T) {
 				t.Fatal("verify changed the log")
 			}
 
+			copied := t.TempDir()
+			if err := os.CopyFS(copied, os.DirFS(dir)); err != nil {
+				t.Fatal(err)
+			}
+			r = runCLI(t, "repair", copied)
+			r.wantCode(t, exitOK, "repair of a copy")
+			if !strings.Contains(r.stdout, "repaired") || !strings.Contains(r.stdout, "is gone from it") {
+				t.Fatalf("repair of a copy says:\n%s\nwant the cuts and what is gone", r.stdout)
+			}
+
 			r = runCLI(t, "repair", "--json", dir)
 			r.wantCode(t, exitOK, "repair")
 			var rr repairReport
