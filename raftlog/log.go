@@ -85,23 +85,24 @@ func OpenWith[L, P, V, U any](dir string, t Types[L, P, V, U], cfg Config) (*Log
 	if err := ensureDir(cfg.FS, dir, cfg.MustExist); err != nil {
 		return nil, err
 	}
-	l := &Log[L, P, V, U]{t: t, cfg: cfg, dir: dir}
-	l.idx.withIndex = t.WithIndex
-	l.idx.same = func(a, b L) bool { return t.CompareLogID(a, b) == 0 }
-	l.cache = cache[P]{sizeOf: t.PayloadSize, maxItems: cfg.CacheMaxItems, maxBytes: cfg.CacheMaxBytes}
-
-	l.replaying = true
-	w, err := wal.Open(cfg.wal(dir), recordCodec[L, P, V, U]{t: &l.t}, machine[L, P, V, U]{l})
-	l.replaying = false
+	l, err := replay(dir, t, cfg, false)
+	var rw *wal.CheckpointRewriteError
+	if errors.As(err, &rw) {
+		// A repair found a damaged checkpoint that does not take the state
+		// before it: open again, cutting the log there. What the first
+		// repair cut or replaced stays so, and is reported with the rest.
+		earlier := l.recoveryReport(wal.Report{Cuts: rw.Cuts}).Cuts
+		if l, err = replay(dir, t, cfg, true); err == nil {
+			l.report.Cuts = append(earlier, l.report.Cuts...)
+		}
+	}
 	if err != nil {
 		if errors.Is(err, wal.ErrCorrupt) {
 			return nil, l.corruption(err)
 		}
 		return nil, err
 	}
-	l.wal = w
-	l.report = l.recoveryReport(w.Report())
-	l.dropped = nil
+	w := l.wal
 	for _, c := range l.report.Cuts {
 		if f, ok := c.First.Get(); ok {
 			cfg.Logger.Warn("raftlog: recovery cut entries", "file", c.File, "offset", c.Offset,
@@ -114,6 +115,29 @@ func OpenWith[L, P, V, U any](dir string, t Types[L, P, V, U], cfg Config) (*Log
 		w.Close()
 		return nil, err
 	}
+	return l, nil
+}
+
+// replay builds a Log over dir's WAL, replaying it, with Repair cutting
+// at damaged checkpoints rather than rewriting them if cutCheckpoints. On
+// an error it returns the Log as the replay left it, which says what the
+// error makes unreadable.
+func replay[L, P, V, U any](dir string, t Types[L, P, V, U], cfg Config, cutCheckpoints bool) (*Log[L, P, V, U], error) {
+	l := &Log[L, P, V, U]{t: t, cfg: cfg, dir: dir}
+	l.idx.withIndex = t.WithIndex
+	l.idx.same = func(a, b L) bool { return t.CompareLogID(a, b) == 0 }
+	l.cache = cache[P]{sizeOf: t.PayloadSize, maxItems: cfg.CacheMaxItems, maxBytes: cfg.CacheMaxBytes}
+	wcfg := cfg.wal(dir)
+	wcfg.CutDamagedCheckpoints = cutCheckpoints
+	l.replaying = true
+	w, err := wal.Open(wcfg, recordCodec[L, P, V, U]{t: &l.t}, machine[L, P, V, U]{l})
+	l.replaying = false
+	if err != nil {
+		return l, err
+	}
+	l.wal = w
+	l.report = l.recoveryReport(w.Report())
+	l.dropped = nil
 	return l, nil
 }
 

@@ -53,7 +53,7 @@ func (l *Log[L, P, V, U]) recoveryReport(r wal.Report) RecoveryReport[L, V, U] {
 	for _, c := range r.Cuts {
 		cut := Cut{Cut: c}
 		for _, d := range l.dropped {
-			if !c.OfMeta() && d.pos.Chunk == c.Chunk && int64(d.pos.Offset-c.Chunk) >= c.Offset {
+			if !c.OfMeta() && !c.Rewritten && d.pos.Chunk == c.Chunk && int64(d.pos.Offset-c.Chunk) >= c.Offset {
 				cut.First, cut.Last = widen(cut.First, cut.Last, d.index)
 			}
 		}

@@ -39,6 +39,10 @@ func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
 		"META removed": func(m *fs.Mem, _ map[uint64]wal.Position, _ Stat[LogID]) {
 			require.NoError(t, m.Remove(filepath.Join("/log", wal.MetaFileName)))
 		},
+		"the checkpoint of a closed chunk": func(m *fs.Mem, pos map[uint64]wal.Position, _ Stat[LogID]) {
+			p := pos[firstEntries(pos)[1]] // its record follows the checkpoint
+			require.NoError(t, m.Corrupt(filepath.Join("/log", wal.ChunkName(p.Chunk)), int64(p.Offset-p.Chunk)-10, 0x04))
+		},
 		"the newest chunk removed": func(m *fs.Mem, _ map[uint64]wal.Position, st Stat[LogID]) {
 			require.NoError(t, m.Remove(filepath.Join("/log", wal.ChunkName(st.WAL.Open.ID))))
 		},

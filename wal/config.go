@@ -99,6 +99,10 @@ type Config struct {
 	PreallocateBytes int64
 	// Recovery chooses what Open does with damage.
 	Recovery RecoveryMode
+	// CutDamagedCheckpoints makes a Repair cut the log at a damaged chunk
+	// checkpoint, as at any other damage, rather than rewrite it from the
+	// chunks before it (see CheckpointRewriteError).
+	CutDamagedCheckpoints bool
 	// ReadAll makes Open read and verify every chunk in full, ignoring the
 	// index files that let it skip sealed chunks (see Summarizer): what a
 	// full check of a log at rest needs. Repair mode implies it.

@@ -91,6 +91,28 @@ func (e *GapError) Error() string {
 // gap is damage to the log at rest.
 func (e *GapError) Is(target error) bool { return target == ErrGap || target == ErrCorrupt }
 
+// CheckpointRewriteError is what Open returns in Repair mode when a damaged
+// chunk checkpoint that the repair meant to rewrite does not take the state
+// the chunks before it end with: that state encodes to Encoded bytes, where
+// the checkpoint, as far as the record found after it shows, held Held. The
+// damage then reaches past the checkpoint. Nothing was rewritten; Cuts is
+// what the repair had already cut or replaced (they stay done). Opening
+// again with Config.CutDamagedCheckpoints cuts the log at that checkpoint
+// instead, as raftlog's Open does.
+type CheckpointRewriteError struct {
+	File          string
+	Chunk         uint64
+	Offset        int64
+	Held, Encoded int64
+	Cuts          []Cut
+}
+
+// Error describes the failure with the values it carries.
+func (e *CheckpointRewriteError) Error() string {
+	return fmt.Sprintf("wal: the damaged checkpoint of %s at offset %d held %d bytes, and the state before it encodes to %d: not rewritten",
+		e.File, e.Offset, e.Held, e.Encoded)
+}
+
 // MissingChunkError reports a chunk file the log needs that is gone: Want
 // is the missing chunk's id. Reason says how Open knows it existed; when it
 // is empty, the missing chunk is the log's first (a purge's trim record or

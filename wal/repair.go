@@ -47,6 +47,11 @@ func (w *WAL[R]) repair() error {
 		if res[i], err = w.peek(f); err != nil {
 			return err
 		}
+		if i > 0 && !w.cfg.CutDamagedCheckpoints {
+			if err := w.readPastDamagedCheckpoint(files, res, i); err != nil {
+				return err
+			}
+		}
 		start = max(start, res[i].trim)
 		if res[i].seal != nil {
 			start = max(start, res[i].seal.start)
@@ -55,6 +60,16 @@ func (w *WAL[R]) repair() error {
 	k := 0
 	for k < len(files) && files[k].id < start {
 		k++ // obsolete: recovery finishes their removal
+	}
+	if k < len(files) {
+		if _, ok := w.rebuilds[files[k].id]; ok {
+			// Recovery starts from this chunk's checkpoint: no replayed
+			// chunk before it restates it.
+			delete(w.rebuilds, files[k].id)
+			if res[k], err = w.peek(files[k]); err != nil {
+				return err
+			}
+		}
 	}
 	if k == len(files) || files[k].id != start || !res[k].checkpoint {
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: start, First: files[min(k, len(files)-1)].id,
@@ -108,6 +123,21 @@ func (w *WAL[R]) repair() error {
 	}
 	w.repaired = changed
 	return nil
+}
+
+// readPastDamagedCheckpoint registers chunk i's checkpoint for a rewrite
+// when damagedCheckpoint allows one, and reads the chunk again past it.
+func (w *WAL[R]) readPastDamagedCheckpoint(files []chunkFile, res []replayed, i int) error {
+	e, ok, err := w.damagedCheckpoint(files, res, i)
+	if err != nil || !ok {
+		return err
+	}
+	if w.rebuilds == nil {
+		w.rebuilds = map[uint64]rebuild{}
+	}
+	w.rebuilds[files[i].id] = e
+	res[i], err = w.peek(files[i])
+	return err
 }
 
 // startSurvivesCut refuses, before anything changes, a cut at file offset

@@ -90,6 +90,21 @@ func (w *WAL[R]) replay(c *chunk, size int64, mode replayMode) (replayed, error)
 			if !isFramingError(err) {
 				return res, fmt.Errorf("wal: reading %s at offset %d: %w", c.path, at, err)
 			}
+			if e, ok := w.rebuilds[c.id]; ok && at == e.at && !res.checkpoint {
+				// A damaged checkpoint that Repair rewrites: it restates the
+				// state replayed up to it (see rebuild).
+				if mode == replayApply {
+					if err := w.rebuildCheckpoint(c, e); err != nil {
+						return res, err
+					}
+					c.records++
+				}
+				res.checkpoint = true
+				res.records++
+				sc.off = e.end
+				c.end = c.id + uint64(sc.off)
+				continue
+			}
 			var ok bool
 			if bugs.On(bugs.AcceptTornRecord) && errors.Is(err, codec.ErrChecksum) {
 				kind, body, ok = sc.rawBody()

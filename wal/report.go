@@ -43,6 +43,11 @@ type Cut struct {
 	// Backup is the path of the copy of the file as it was before the
 	// cut (Repair mode), or "".
 	Backup string
+	// Rewritten says the bytes were rewritten in place rather than
+	// removed (Repair mode): a chunk's damaged checkpoint, rebuilt from
+	// the state the sealed chunk before it ends with. Nothing after them
+	// goes, and no entry was in them.
+	Rewritten bool
 }
 
 // OfMeta reports whether the cut is of the META file rather than a chunk:
@@ -52,6 +57,9 @@ func (c Cut) OfMeta() bool { return isMetaPath(c.File) }
 // String describes the cut on one line.
 func (c Cut) String() string {
 	s := fmt.Sprintf("%s: cut %d bytes at offset %d: %s", c.File, c.Bytes, c.Offset, c.Reason)
+	if c.Rewritten {
+		s = fmt.Sprintf("%s: rewrote %d bytes at offset %d: %s", c.File, c.Bytes, c.Offset, c.Reason)
+	}
 	if c.OfMeta() {
 		s = fmt.Sprintf("%s: %s", c.File, c.Reason)
 	}

@@ -120,6 +120,9 @@ type WAL[R any] struct {
 	observing bool
 	// repaired: a Repair cut the log, so recovery starts a new chunk.
 	repaired bool
+	// rebuilds are the damaged checkpoints a Repair rewrites, by chunk id:
+	// replay reads on past them, and recovery rewrites them.
+	rebuilds map[uint64]rebuild
 	// inCallback knows the goroutine running flush callbacks.
 	inCallback callbackGoroutine
 	// closeDone is closed once Close has released everything.

@@ -1,0 +1,142 @@
+package wal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/raftlog/raftlog/codec"
+)
+
+// A chunk's checkpoint restates the state that the chunk before it ends
+// with. When that chunk is whole and sealed naming this one, a damaged
+// checkpoint (version 2, behind an intact marker) holds nothing the log
+// lacks: Repair rewrites it from the state replayed up to it rather than
+// cutting the chunk, and every later one, with their intact entries.
+
+// rebuild is a damaged checkpoint to rewrite: file offsets [at, end) in its
+// chunk, end being where the next record starts.
+type rebuild struct{ at, end int64 }
+
+// checkpointAt is the file offset of a version 2 chunk's checkpoint: after
+// the header and the synced marker in front of it.
+const checkpointAt = ChunkHeaderSize + markerSize
+
+// damagedCheckpoint reports whether chunk i of files (res as peek found
+// them) has a checkpoint Repair can rewrite, and its extent: the chunk is
+// of version 2 with an intact header and marker, its first damage is the
+// checkpoint, the chunk before it is whole and its seal names this chunk
+// and its salt, and an intact record starts where the checkpoint ends.
+func (w *WAL[R]) damagedCheckpoint(files []chunkFile, res []replayed, i int) (rebuild, bool, error) {
+	r, p := res[i], res[i-1]
+	switch {
+	case r.version < 2 || r.checkpoint || r.damage == nil || r.damage.at != checkpointAt:
+		return rebuild{}, false, nil
+	case p.damage != nil || p.seal == nil || p.seal.next != files[i].id || p.seal.salt != r.salt:
+		return rebuild{}, false, nil
+	}
+	c, err := w.openRead(files[i])
+	if err != nil {
+		return rebuild{}, false, err
+	}
+	defer c.f.Close()
+	sc := newChunkScan(c.f, c.id, files[i].size, readLimit)
+	sc.h = header{version: r.version, salt: r.salt}
+	end, ok, err := checkpointEnd(sc, checkpointAt)
+	return rebuild{at: checkpointAt, end: end}, ok, err
+}
+
+// checkpointEnd finds where the damaged record at file offset at ends: at
+// the length it states, or at one of the 1,020 lengths one damaged byte of
+// that field could hide, the nearest at which an intact record starts
+// (a farther one is a later record's start). Records of version 2 are
+// bound to their position, so a stray one does not verify inside the
+// checkpoint (odds 2^-32 a length); a wrong end also fails the rewrite's
+// own check, that the state encodes to exactly its length.
+func checkpointEnd(sc *chunkScan, at int64) (int64, bool, error) {
+	var hdr [codec.HeaderSize]byte
+	if _, err := sc.f.ReadAt(hdr[:], at); errors.Is(err, io.EOF) {
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, err
+	}
+	nearest, found := int64(0), false
+	try := func(n uint32) error {
+		end := at + int64(n) + codec.Overhead
+		if end >= sc.size || found && end >= nearest {
+			return nil
+		}
+		sc.off = end
+		_, _, _, err := sc.next()
+		switch {
+		case isFramingError(err):
+			return nil
+		case err != nil:
+			return err
+		}
+		nearest, found = end, true
+		return nil
+	}
+	// The length is read raw: a damaged one may be over any limit.
+	if err := try(binary.LittleEndian.Uint32(hdr[:])); err != nil {
+		return 0, false, err
+	}
+	for b := range 4 {
+		for v := range 256 {
+			if byte(v) == hdr[b] {
+				continue
+			}
+			n := hdr
+			n[b] = byte(v)
+			if err := try(binary.LittleEndian.Uint32(n[:])); err != nil {
+				return 0, false, err
+			}
+		}
+	}
+	return nearest, found, nil
+}
+
+// rebuildCheckpoint rewrites chunk c's damaged checkpoint e with the state
+// machine's checkpoint of the state replayed so far, the state the chunk
+// before it ends with, after a durable copy of the file; the rewrite is
+// reported as a Cut that Rewritten marks. A checkpoint that does not encode
+// to exactly e's length is not written (*CheckpointRewriteError): the
+// damage reaches past the checkpoint, where damagedCheckpoint could not
+// see it.
+func (w *WAL[R]) rebuildCheckpoint(c *chunk, e rebuild) error {
+	cp := w.sm.Checkpoint(nil)
+	buf, start := codec.StartRecord(nil, kindCheckpoint)
+	buf, err := w.codec.Append(buf, cp)
+	if err != nil {
+		return fmt.Errorf("wal: encoding the checkpoint to rewrite in %s: %w", c.path, err)
+	}
+	buf = codec.FinishRecordSeed(buf, start, c.seed(c.id+uint64(e.at)))
+	if int64(len(buf)) != e.end-e.at {
+		return &CheckpointRewriteError{File: c.path, Chunk: c.id, Offset: e.at, Held: e.end - e.at, Encoded: int64(len(buf)),
+			Cuts: slices.Clone(w.report.Cuts)}
+	}
+	backup, err := w.copyAside(c.path)
+	if err != nil {
+		return err
+	}
+	f, err := w.fs.OpenFile(c.path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(buf, e.at)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("wal: rewriting the checkpoint of %s at offset %d: %w", c.path, e.at, err)
+	}
+	w.cut(Cut{File: c.path, Chunk: c.id, Offset: e.at, Bytes: e.end - e.at, Durable: true, Backup: backup, Rewritten: true,
+		Reason: "the chunk's checkpoint was damaged: rewritten from the state the sealed chunk before it ends with"})
+	return nil
+}
