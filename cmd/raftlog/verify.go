@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/raftlog/raftlog/fs"
 	"github.com/raftlog/raftlog/raftlog"
@@ -44,9 +45,12 @@ var repairCommand = &command{
 Opens the log in DIR in repair mode: it keeps the log up to its first
 damaged record, keeps a backup (FILE.broken) of every file it changes or
 moves aside, and prints every cut: the file, offset and bytes, the backup,
-and the index range of the entries dropped, which a Raft node must refetch
-from its peers, then the state as recovered. A log with no damage is left
-as it is. The log must not be open elsewhere (repair takes its lock).
+and the index range of the entries found in them, which a Raft node must
+refetch from its peers with every later one, then the state as recovered.
+A damaged chunk checkpoint that the sealed chunk before it restates is
+rewritten rather than cut. A log with no damage is left as it is (a
+version 1 log is upgraded, as Open upgrades it). The log must not be open
+elsewhere (repair takes its lock).
 
 Exit status 0 when the log opens (repaired or not), 1 when it cannot be
 repaired (the start of the log is gone).`,
@@ -64,6 +68,9 @@ type cutReport struct {
 	Reason  string `json:"reason"`
 	Durable bool   `json:"durable"`
 	Backup  string `json:"backup,omitempty"`
+	// Rewritten: the bytes were rewritten in place, not removed (a damaged
+	// checkpoint rebuilt, wal.Cut.Rewritten).
+	Rewritten bool `json:"rewritten,omitempty"`
 	// First and Last bound the entries found in the bytes cut; null when
 	// none was found.
 	First *uint64 `json:"first_index"`
@@ -75,7 +82,8 @@ type cutReport struct {
 func cutReports(cuts []raftlog.Cut) []cutReport {
 	out := []cutReport{}
 	for _, c := range cuts {
-		r := cutReport{File: c.File, Offset: c.Offset, Bytes: c.Bytes, Reason: c.Reason, Durable: c.Durable, Backup: c.Backup, ofMeta: c.OfMeta()}
+		r := cutReport{File: c.File, Offset: c.Offset, Bytes: c.Bytes, Reason: c.Reason, Durable: c.Durable, Backup: c.Backup,
+			Rewritten: c.Rewritten, ofMeta: c.OfMeta()}
 		if f, ok := c.First.Get(); ok {
 			l := c.Last.Value()
 			r.First, r.Last = &f, &l
@@ -87,6 +95,9 @@ func cutReports(cuts []raftlog.Cut) []cutReport {
 
 func (c cutReport) String() string {
 	s := fmt.Sprintf("%s: %d bytes at offset %d: %s", c.File, c.Bytes, c.Offset, c.Reason)
+	if c.Rewritten {
+		s = fmt.Sprintf("%s: %d bytes rewritten at offset %d: %s", c.File, c.Bytes, c.Offset, c.Reason)
+	}
 	if c.ofMeta {
 		s = fmt.Sprintf("%s: %s", c.File, c.Reason) // no chunk, no bytes of the log
 	}
@@ -284,7 +295,7 @@ func repair(e *env, dir string, asJSON bool) error {
 	}
 	p("state     %v\n", st)
 	p("entries   [%d, %d)\n", s.First, s.End)
-	if len(r.Cuts) > 0 {
+	if slices.ContainsFunc(r.Cuts, func(c cutReport) bool { return !c.Rewritten && !c.ofMeta }) {
 		p("every entry the log held from index %d on is gone from it (the backups keep the bytes): a Raft node fetches them again from its peers\n", s.End)
 	}
 	return nil

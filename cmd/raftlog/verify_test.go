@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	encbin "encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/raftlog/raftlog/codec"
+	"github.com/raftlog/raftlog/wal"
 )
 
 // snapshotDir returns every file in dir with its content.
@@ -27,9 +31,10 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// TestVerifyAndRepair damages a log three ways (a bit flip in a closed
-// chunk, the last chunk cut short, the newest chunk removed): verify exits
-// 1 naming the damage and writes nothing; repair cuts the log, keeps a
+// TestVerifyAndRepair damages a log four ways (a bit flip in a record of a
+// closed chunk, one in the checkpoint of a closed chunk, the last chunk cut
+// short, the newest chunk removed): verify exits 1 naming the damage and
+// writes nothing; repair cuts the log (or rewrites the checkpoint), keeps a
 // backup of every file it changes or moves aside, and reports each cut;
 // verify then exits 0.
 func TestVerifyAndRepair(t *testing.T) {
@@ -44,6 +49,9 @@ func TestVerifyAndRepair(t *testing.T) {
 		name   string
 		damage func(t *testing.T, dir string) string // returns the damaged file
 		keep   string                                // the entries left, as printed
+		// rewrite: the repair rewrites the damage (a chunk's checkpoint)
+		// rather than cutting entries.
+		rewrite bool
 	}{
 		{"bit flip in a closed chunk", func(t *testing.T, dir string) string {
 			first := chunkFiles(t, dir)[0]
@@ -60,7 +68,20 @@ func TestVerifyAndRepair(t *testing.T) {
 				t.Fatal(err)
 			}
 			return first
-		}, "entries   [1, 3)"},
+		}, "entries   [1, 3)", false},
+		{"checkpoint of a closed chunk", func(t *testing.T, dir string) string {
+			second := chunkFiles(t, dir)[1]
+			b, err := os.ReadFile(second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			marker := int(encbin.LittleEndian.Uint32(b[wal.ChunkHeaderSize:]))
+			b[wal.ChunkHeaderSize+codec.Overhead+marker+10] ^= 0x04 // in the checkpoint's body
+			if err := os.WriteFile(second, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return second
+		}, "entries   [1, 10)", true},
 		{"last chunk cut", func(t *testing.T, dir string) string {
 			chunks := chunkFiles(t, dir)
 			last := chunks[len(chunks)-1]
@@ -72,14 +93,14 @@ func TestVerifyAndRepair(t *testing.T) {
 				t.Fatal(err)
 			}
 			return last
-		}, ""},
+		}, "", false},
 		{"newest chunk removed", func(t *testing.T, dir string) string {
 			chunks := chunkFiles(t, dir)
 			if err := os.Remove(chunks[len(chunks)-1]); err != nil {
 				t.Fatal(err)
 			}
 			return chunks[len(chunks)-2] // its seal is cut
-		}, ""},
+		}, "", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := makeLog(t)
@@ -107,8 +128,9 @@ func TestVerifyAndRepair(t *testing.T) {
 			}
 			r = runCLI(t, "repair", copied)
 			r.wantCode(t, exitOK, "repair of a copy")
-			if !strings.Contains(r.stdout, "repaired") || !strings.Contains(r.stdout, "is gone from it") {
-				t.Fatalf("repair of a copy says:\n%s\nwant the cuts and what is gone", r.stdout)
+			if !strings.Contains(r.stdout, "repaired") || strings.Contains(r.stdout, "is gone from it") == c.rewrite ||
+				strings.Contains(r.stdout, "bytes rewritten") != c.rewrite {
+				t.Fatalf("repair of a copy says:\n%s\nwant the cuts, and what is gone unless a rewrite lost nothing", r.stdout)
 			}
 
 			r = runCLI(t, "repair", "--json", dir)
