@@ -13,16 +13,16 @@ import (
 	"github.com/raftlog/raftlog/wal"
 )
 
-// checkpointOf returns the file offset of the checkpoint of the chunk
-// holding entry i, which must be that chunk's first entry, and the offset
-// where that entry's record (the checkpoint's end) starts.
-func checkpointOf(t *testing.T, m *fs.Mem, p wal.Position) (path string, at, end int64) {
+// checkpointOf returns the path of chunk id and the file offsets where its
+// checkpoint starts and ends.
+func checkpointOf(t *testing.T, m *fs.Mem, id uint64) (path string, at, end int64) {
 	t.Helper()
-	path = filepath.Join("/log", wal.ChunkName(p.Chunk))
+	path = filepath.Join("/log", wal.ChunkName(id))
 	b, err := fs.ReadFile(m, path)
 	require.NoError(t, err)
 	marker := int64(binary.LittleEndian.Uint32(b[wal.ChunkHeaderSize:]))
-	return path, wal.ChunkHeaderSize + codec.Overhead + marker, int64(p.Offset - p.Chunk)
+	at = wal.ChunkHeaderSize + codec.Overhead + marker
+	return path, at, at + codec.Overhead + int64(binary.LittleEndian.Uint32(b[at:]))
 }
 
 // firstEntries returns the indexes of the entries that start a chunk,
@@ -62,10 +62,11 @@ func TestRepairRewritesADamagedCheckpoint(t *testing.T) {
 		{"length of a closed chunk's checkpoint", starts[1], func(at, _ int64) int64 { return at + 1 }, 0x02},
 		{"kind of a closed chunk's checkpoint", starts[0], func(at, _ int64) int64 { return at + 4 }, 0x01},
 		{"body of the newest chunk's checkpoint", starts[len(starts)-1], func(_, end int64) int64 { return end - 10 }, 0x40},
+		{"body of the first chunk's checkpoint, the empty state", 1, func(_, end int64) int64 { return end - 6 }, 0x01},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := fixture.Crash(nil, fs.CrashProcess)
-			path, at, end := checkpointOf(t, m, pos[c.entry])
+			path, at, end := checkpointOf(t, m, pos[c.entry].Chunk)
 			whole, err := fs.ReadFile(m, path)
 			require.NoError(t, err)
 			require.NoError(t, m.Corrupt(path, c.at(at, end), c.mask))
@@ -111,15 +112,16 @@ func TestRepairRewritesADamagedCheckpoint(t *testing.T) {
 // makes it longer than the state encodes to, and Repair cuts the log at
 // the chunk (the simulator's seed 21000412 zeroed such a range, and the
 // Repair failed). With the record before the seal damaged as well, Repair
-// cuts at that record, as before; with the log's first chunk's checkpoint
-// damaged, nothing before it restates the state, and Repair refuses.
+// cuts at that record, as before; with the checkpoint of the first chunk
+// of a purged log damaged, nothing before it restates the state, and
+// Repair refuses.
 func TestRepairCutsAtADamagedCheckpointNothingRestates(t *testing.T) {
 	fixture, pos, _ := repairFixture(t)
 	starts := firstEntries(pos)
 
 	for _, next := range []int64{6, 30} { // the record after the checkpoint: its header, its payload
 		m := fixture.Crash(nil, fs.CrashProcess)
-		path, _, end := checkpointOf(t, m, pos[starts[1]])
+		path, _, end := checkpointOf(t, m, pos[starts[1]].Chunk)
 		require.NoError(t, m.Corrupt(path, end-10, 0x04))
 		require.NoError(t, m.Corrupt(path, end+next, 0x04))
 		l, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
@@ -135,7 +137,7 @@ func TestRepairCutsAtADamagedCheckpointNothingRestates(t *testing.T) {
 	}
 
 	m := fixture.Crash(nil, fs.CrashProcess)
-	path, _, end := checkpointOf(t, m, pos[starts[1]])
+	path, _, end := checkpointOf(t, m, pos[starts[1]].Chunk)
 	require.NoError(t, m.Corrupt(path, end-10, 0x04))
 	before := pos[starts[1]-1]
 	require.NoError(t, m.Corrupt(filepath.Join("/log", wal.ChunkName(before.Chunk)), int64(before.Offset-before.Chunk)+20, 0x10))
@@ -148,11 +150,17 @@ func TestRepairCutsAtADamagedCheckpointNothingRestates(t *testing.T) {
 	require.NoError(t, l.Close())
 
 	m = fixture.Crash(nil, fs.CrashProcess)
-	first := filepath.Join("/log", wal.ChunkName(0))
-	b, err := fs.ReadFile(m, first)
+	l, err = Open("/log", Config{FS: m})
 	require.NoError(t, err)
-	marker := int64(binary.LittleEndian.Uint32(b[wal.ChunkHeaderSize:]))
-	require.NoError(t, m.Corrupt(first, wal.ChunkHeaderSize+codec.Overhead+marker+8, 0x04))
+	_, err = l.Purge(LogID{Term: 3, Index: starts[1]})
+	require.NoError(t, err)
+	require.NoError(t, l.Sync())
+	require.NoError(t, l.Close())
+	first := pos[starts[1]].Chunk // the chunks before it are gone
+	_, err = m.Stat(filepath.Join("/log", wal.ChunkName(pos[1].Chunk)))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	path, _, end = checkpointOf(t, m, first)
+	require.NoError(t, m.Corrupt(path, end-10, 0x04))
 	_, err = Open("/log", Config{FS: m, Recovery: wal.Repair})
 	var missing *wal.MissingChunkError
 	require.True(t, errors.As(err, &missing), "%v", err)

@@ -47,7 +47,7 @@ func (w *WAL[R]) repair() error {
 		if res[i], err = w.peek(f); err != nil {
 			return err
 		}
-		if i > 0 && !w.cfg.CutDamagedCheckpoints {
+		if !w.cfg.CutDamagedCheckpoints {
 			if err := w.readPastDamagedCheckpoint(files, res, i); err != nil {
 				return err
 			}
@@ -61,7 +61,7 @@ func (w *WAL[R]) repair() error {
 	for k < len(files) && files[k].id < start {
 		k++ // obsolete: recovery finishes their removal
 	}
-	if k < len(files) {
+	if k < len(files) && files[k].id != 0 {
 		if _, ok := w.rebuilds[files[k].id]; ok {
 			// Recovery starts from this chunk's checkpoint: no replayed
 			// chunk before it restates it.

@@ -12,10 +12,11 @@ import (
 )
 
 // A chunk's checkpoint restates the state that the chunk before it ends
-// with. When that chunk is whole and sealed naming this one, a damaged
-// checkpoint (version 2, behind an intact marker) holds nothing the log
-// lacks: Repair rewrites it from the state replayed up to it rather than
-// cutting the chunk, and every later one, with their intact entries.
+// with (chunk 0's, the empty state of a new log). When that chunk is whole
+// and sealed naming this one, a damaged checkpoint (version 2, behind an
+// intact marker) holds nothing the log lacks: Repair rewrites it from the
+// state replayed up to it rather than cutting the chunk, and every later
+// one, with their intact entries.
 
 // rebuild is a damaged checkpoint to rewrite: file offsets [at, end) in its
 // chunk, end being where the next record starts.
@@ -28,15 +29,22 @@ const checkpointAt = ChunkHeaderSize + markerSize
 // damagedCheckpoint reports whether chunk i of files (res as peek found
 // them) has a checkpoint Repair can rewrite, and its extent: the chunk is
 // of version 2 with an intact header and marker, its first damage is the
-// checkpoint, the chunk before it is whole and its seal names this chunk
-// and its salt, and an intact record starts where the checkpoint ends.
+// checkpoint, and either the chunk before it is whole and its seal names
+// this chunk and its salt, or it is the log's first chunk, 0, whose
+// checkpoint is the empty state a new log starts with; and an intact
+// record starts where the checkpoint ends.
 func (w *WAL[R]) damagedCheckpoint(files []chunkFile, res []replayed, i int) (rebuild, bool, error) {
-	r, p := res[i], res[i-1]
+	r := res[i]
 	switch {
 	case r.version < 2 || r.checkpoint || r.damage == nil || r.damage.at != checkpointAt:
 		return rebuild{}, false, nil
-	case p.damage != nil || p.seal == nil || p.seal.next != files[i].id || p.seal.salt != r.salt:
+	case files[i].id == 0:
+	case i == 0:
 		return rebuild{}, false, nil
+	default:
+		if p := res[i-1]; p.damage != nil || p.seal == nil || p.seal.next != files[i].id || p.seal.salt != r.salt {
+			return rebuild{}, false, nil
+		}
 	}
 	c, err := w.openRead(files[i])
 	if err != nil {
