@@ -3,6 +3,7 @@ package raftlog
 import (
 	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
@@ -164,4 +165,74 @@ func TestRepairCutsAtADamagedCheckpointNothingRestates(t *testing.T) {
 	_, err = Open("/log", Config{FS: m, Recovery: wal.Repair})
 	var missing *wal.MissingChunkError
 	require.True(t, errors.As(err, &missing), "%v", err)
+}
+
+// TestRepairOfAHiddenPurgeCutsAsBefore: a purge to the newest chunk's first
+// entry records its trim in that chunk, after the checkpoint; a power loss
+// after the trim is durable and before any obsolete chunk is removed, then
+// a flipped bit in that checkpoint. Read past the checkpoint, the trim makes
+// the damaged chunk the log's first, whose checkpoint nothing replayed
+// before it restates: Repair cuts the chunk as it did before rewrites
+// existed (the purge undone, every earlier entry kept). A first version of
+// the rewrite refused this log (a review's find).
+func TestRepairOfAHiddenPurgeCutsAsBefore(t *testing.T) {
+	fixture, pos, _ := repairFixture(t)
+	starts := firstEntries(pos)
+	last := starts[len(starts)-1]
+	var img *fs.Mem
+	for k := uint64(0); k < 100 && img == nil; k++ {
+		m := fixture.Crash(nil, fs.CrashProcess)
+		l, err := Open("/log", Config{FS: m})
+		require.NoError(t, err)
+		_, err = l.Purge(LogID{Term: 3, Index: last})
+		require.NoError(t, err)
+		m.HaltAfter(k)
+		_ = l.Sync() // fails once the machine has halted
+		after := m.Crash(rand.New(rand.NewPCG(k, 1)), fs.CrashOrdered)
+		_ = l.Close()
+		if _, err := after.Stat(filepath.Join("/log", wal.ChunkName(0))); err != nil {
+			break // the removals began
+		}
+		o, err := Open("/log", Config{FS: after.Crash(nil, fs.CrashProcess)})
+		require.NoError(t, err)
+		if o.State().Purged.IsSome() {
+			img = after // the trim is durable, every obsolete chunk still there
+		}
+		require.NoError(t, o.Close())
+	}
+	require.NotNil(t, img, "no crash point between the purge's trim and the removals")
+
+	path, _, end := checkpointOf(t, img, pos[last].Chunk)
+	require.NoError(t, img.Corrupt(path, end-10, 0x04))
+	l, err := Open("/log", Config{FS: img, Recovery: wal.Repair})
+	require.NoError(t, err)
+	for _, c := range l.Recovery().Cuts {
+		require.False(t, c.Rewritten, "%+v", c)
+	}
+	require.False(t, l.State().Purged.IsSome(), "the purge is undone with its chunk")
+	require.Equal(t, last, l.Stat().End, "every entry before the damaged chunk kept")
+	require.NoError(t, l.Close())
+}
+
+// TestARefusedRepairOfADamagedFirstCheckpointChangesNothing: chunk 0's
+// checkpoint and the record after it are damaged, and an entry of a later
+// chunk too. The empty state chunk 0 starts with does not reach the record
+// found farther on, so nothing restates the checkpoint, and Repair refuses
+// the log, changing nothing, as the refusal comes before every change. A
+// first version of the rewrite planned it, cut the later damage, found the
+// length wrong in recovery and only then refused, leaving a shorter log
+// that a plain Open served without a word (a review's find).
+func TestARefusedRepairOfADamagedFirstCheckpointChangesNothing(t *testing.T) {
+	fixture, pos, _ := repairFixture(t)
+	m := fixture.Crash(nil, fs.CrashProcess)
+	path, _, end := checkpointOf(t, m, 0)
+	require.NoError(t, m.Corrupt(path, end-6, 0x01))
+	require.NoError(t, m.Corrupt(path, end+12, 0x04))
+	p := pos[40]
+	require.NoError(t, m.Corrupt(filepath.Join("/log", wal.ChunkName(p.Chunk)), int64(p.Offset-p.Chunk)+20, 0x10))
+	before := contents(t, m)
+	_, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+	var missing *wal.MissingChunkError
+	require.True(t, errors.As(err, &missing), "%v", err)
+	require.Equal(t, before, contents(t, m), "a refused Repair leaves every file as it was")
 }

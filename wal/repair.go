@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/raftlog/raftlog/fs"
@@ -42,33 +43,15 @@ func (w *WAL[R]) repair() error {
 		return nil
 	}
 	res := make([]replayed, len(files))
-	start := uint64(0)
 	for i, f := range files {
 		if res[i], err = w.peek(f); err != nil {
 			return err
 		}
-		if !w.cfg.CutDamagedCheckpoints {
-			if err := w.readPastDamagedCheckpoint(files, res, i); err != nil {
-				return err
-			}
-		}
-		start = max(start, res[i].trim)
-		if res[i].seal != nil {
-			start = max(start, res[i].seal.start)
-		}
 	}
-	k := 0
-	for k < len(files) && files[k].id < start {
-		k++ // obsolete: recovery finishes their removal
-	}
-	if k < len(files) && files[k].id != 0 {
-		if _, ok := w.rebuilds[files[k].id]; ok {
-			// Recovery starts from this chunk's checkpoint: no replayed
-			// chunk before it restates it.
-			delete(w.rebuilds, files[k].id)
-			if res[k], err = w.peek(files[k]); err != nil {
-				return err
-			}
+	start, k := logStart(files, res)
+	if !w.cfg.CutDamagedCheckpoints {
+		if start, k, err = w.planRewrites(files, res, start, k); err != nil {
+			return err
 		}
 	}
 	if k == len(files) || files[k].id != start || !res[k].checkpoint {
@@ -125,19 +108,79 @@ func (w *WAL[R]) repair() error {
 	return nil
 }
 
-// readPastDamagedCheckpoint registers chunk i's checkpoint for a rewrite
-// when damagedCheckpoint allows one, and reads the chunk again past it.
-func (w *WAL[R]) readPastDamagedCheckpoint(files []chunkFile, res []replayed, i int) error {
-	e, ok, err := w.damagedCheckpoint(files, res, i)
-	if err != nil || !ok {
-		return err
+// logStart returns where the log starts, as the trims and seals in res
+// say, and the index in files of its first live chunk (len(files) if
+// none is left); the chunks before it are obsolete, their removal cut
+// short, and recovery finishes it.
+func logStart(files []chunkFile, res []replayed) (uint64, int) {
+	start := uint64(0)
+	for _, r := range res {
+		start = max(start, r.trim)
+		if r.seal != nil {
+			start = max(start, r.seal.start)
+		}
 	}
-	if w.rebuilds == nil {
-		w.rebuilds = map[uint64]rebuild{}
+	k := 0
+	for k < len(files) && files[k].id < start {
+		k++
 	}
-	w.rebuilds[files[i].id] = e
-	res[i], err = w.peek(files[i])
-	return err
+	return start, k
+}
+
+// planRewrites registers the damaged checkpoints this repair rewrites
+// rather than cuts (see rebuild) and reads their chunks again past them,
+// into res; it returns the log's start and first live chunk as res then
+// shows them. A checkpoint qualifies in chunk 0 when the empty state a new
+// log starts with encodes to exactly its length. After the log's first
+// live chunk, it qualifies when the cut it spares would be allowed: the
+// state it is rewritten with is known only to recovery, once the repair
+// has made its other changes, and a checkpoint that the state does not fit
+// is then cut after all (*CheckpointRewriteError); that cut must not be
+// refused. A chunk that reading past its checkpoint shows to be the log's
+// first live chunk (a purge recorded in it) is read as it was, and cut:
+// recovery would start from that very checkpoint.
+func (w *WAL[R]) planRewrites(files []chunkFile, res []replayed, start uint64, k int) (uint64, int, error) {
+	orig := slices.Clone(res)
+	for i := range files {
+		want := int64(-1)
+		switch {
+		case files[i].id == 0:
+			n, err := w.checkpointLen()
+			if err != nil {
+				return 0, 0, err
+			}
+			want = n
+		case i <= k || w.startSurvivesCut(files, orig, i, 0, start) != nil:
+			continue
+		}
+		e, ok, err := w.damagedCheckpoint(files, res, i, want)
+		if err != nil {
+			return 0, 0, err
+		}
+		if !ok {
+			continue
+		}
+		if w.rebuilds == nil {
+			w.rebuilds = map[uint64]rebuild{}
+		}
+		w.rebuilds[files[i].id] = e
+		if res[i], err = w.peek(files[i]); err != nil {
+			return 0, 0, err
+		}
+	}
+	for {
+		start, k := logStart(files, res)
+		undone := false
+		for j := 0; j < len(files) && j <= k; j++ {
+			if _, ok := w.rebuilds[files[j].id]; ok && files[j].id != 0 {
+				delete(w.rebuilds, files[j].id)
+				res[j], undone = orig[j], true
+			}
+		}
+		if !undone {
+			return start, k, nil
+		}
+	}
 }
 
 // startSurvivesCut refuses, before anything changes, a cut at file offset

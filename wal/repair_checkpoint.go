@@ -30,10 +30,10 @@ const checkpointAt = ChunkHeaderSize + markerSize
 // them) has a checkpoint Repair can rewrite, and its extent: the chunk is
 // of version 2 with an intact header and marker, its first damage is the
 // checkpoint, and either the chunk before it is whole and its seal names
-// this chunk and its salt, or it is the log's first chunk, 0, whose
-// checkpoint is the empty state a new log starts with; and an intact
-// record starts where the checkpoint ends.
-func (w *WAL[R]) damagedCheckpoint(files []chunkFile, res []replayed, i int) (rebuild, bool, error) {
+// this chunk and its salt, or it is the log's first chunk, 0; and an
+// intact record starts where the checkpoint ends: want bytes after its
+// start when want is known (not negative), else where checkpointEnd says.
+func (w *WAL[R]) damagedCheckpoint(files []chunkFile, res []replayed, i int, want int64) (rebuild, bool, error) {
 	r := res[i]
 	switch {
 	case r.version < 2 || r.checkpoint || r.damage == nil || r.damage.at != checkpointAt:
@@ -53,8 +53,25 @@ func (w *WAL[R]) damagedCheckpoint(files []chunkFile, res []replayed, i int) (re
 	defer c.f.Close()
 	sc := newChunkScan(c.f, c.id, files[i].size, readLimit)
 	sc.h = header{version: r.version, salt: r.salt}
+	if want >= 0 {
+		ok, err := recordStartsAt(sc, checkpointAt+want)
+		return rebuild{at: checkpointAt, end: checkpointAt + want}, ok, err
+	}
 	end, ok, err := checkpointEnd(sc, checkpointAt)
 	return rebuild{at: checkpointAt, end: end}, ok, err
+}
+
+// recordStartsAt reports whether an intact record starts at file offset at.
+func recordStartsAt(sc *chunkScan, at int64) (bool, error) {
+	if at >= sc.size {
+		return false, nil
+	}
+	sc.off = at
+	_, _, _, err := sc.next()
+	if isFramingError(err) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // checkpointEnd finds where the damaged record at file offset at ends: at
@@ -74,19 +91,14 @@ func checkpointEnd(sc *chunkScan, at int64) (int64, bool, error) {
 	nearest, found := int64(0), false
 	try := func(n uint32) error {
 		end := at + int64(n) + codec.Overhead
-		if end >= sc.size || found && end >= nearest {
+		if found && end >= nearest {
 			return nil
 		}
-		sc.off = end
-		_, _, _, err := sc.next()
-		switch {
-		case isFramingError(err):
-			return nil
-		case err != nil:
-			return err
+		ok, err := recordStartsAt(sc, end)
+		if ok {
+			nearest, found = end, true
 		}
-		nearest, found = end, true
-		return nil
+		return err
 	}
 	// The length is read raw: a damaged one may be over any limit.
 	if err := try(binary.LittleEndian.Uint32(hdr[:])); err != nil {
@@ -115,13 +127,10 @@ func checkpointEnd(sc *chunkScan, at int64) (int64, bool, error) {
 // damage reaches past the checkpoint, where damagedCheckpoint could not
 // see it.
 func (w *WAL[R]) rebuildCheckpoint(c *chunk, e rebuild) error {
-	cp := w.sm.Checkpoint(nil)
-	buf, start := codec.StartRecord(nil, kindCheckpoint)
-	buf, err := w.codec.Append(buf, cp)
+	buf, err := w.encodeCheckpoint(c.seed(c.id + uint64(e.at)))
 	if err != nil {
 		return fmt.Errorf("wal: encoding the checkpoint to rewrite in %s: %w", c.path, err)
 	}
-	buf = codec.FinishRecordSeed(buf, start, c.seed(c.id+uint64(e.at)))
 	if int64(len(buf)) != e.end-e.at {
 		return &CheckpointRewriteError{File: c.path, Chunk: c.id, Offset: e.at, Held: e.end - e.at, Encoded: int64(len(buf)),
 			Cuts: slices.Clone(w.report.Cuts)}
@@ -147,4 +156,23 @@ func (w *WAL[R]) rebuildCheckpoint(c *chunk, e rebuild) error {
 	w.cut(Cut{File: c.path, Chunk: c.id, Offset: e.at, Bytes: e.end - e.at, Durable: true, Backup: backup, Rewritten: true,
 		Reason: "the chunk's checkpoint was damaged: rewritten from the state the sealed chunk before it ends with"})
 	return nil
+}
+
+// encodeCheckpoint frames the state machine's checkpoint of its state now
+// as a checkpoint record with the given seed.
+func (w *WAL[R]) encodeCheckpoint(seed uint32) ([]byte, error) {
+	buf, start := codec.StartRecord(nil, kindCheckpoint)
+	buf, err := w.codec.Append(buf, w.sm.Checkpoint(nil))
+	if err != nil {
+		return nil, err
+	}
+	return codec.FinishRecordSeed(buf, start, seed), nil
+}
+
+// checkpointLen is the framed length of the state machine's checkpoint of
+// its state now: before recovery applies anything, the empty state that
+// chunk 0 of every log starts with.
+func (w *WAL[R]) checkpointLen() (int64, error) {
+	buf, err := w.encodeCheckpoint(0)
+	return int64(len(buf)), err
 }
