@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path"
@@ -383,15 +385,32 @@ func (r *runner[L, P, V, U]) patch(p string, off int64, b []byte) {
 // at least one cut of durable data, and open again in the default mode with
 // nothing to cut. The run then goes on from the repaired log. It reports
 // whether it did.
+// dirContents is every file in the log's directory, by name; a file that
+// cannot be read maps to nil.
+func (r *runner[L, P, V, U]) dirContents() map[string][]byte {
+	names, _ := r.mem.ReadDir(r.dir)
+	out := make(map[string][]byte, len(names))
+	for _, n := range names {
+		b, _ := fs.ReadFile(r.mem, path.Join(r.dir, n))
+		out[n] = b
+	}
+	return out
+}
+
 func (r *runner[L, P, V, U]) repairDamage(what string) bool {
 	cfg := r.cfg
 	cfg.FS = r.mem
 	cfg.Recovery = wal.Repair
+	before := r.dirContents()
 	l, err := r.openLog(cfg)
 	r.epoch++
 	if err != nil {
 		if errors.Is(err, raftlog.ErrMissingChunk) {
 			r.logf("Repair -> %v (the start of the log is gone)", errText(err))
+			if after := r.dirContents(); !maps.EqualFunc(before, after, bytes.Equal) {
+				r.fail("after %s, a Repair that refused the log changed its directory", what)
+				return true
+			}
 			return false
 		}
 		r.fail("after %s, Repair failed: %v", what, err)
