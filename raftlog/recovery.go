@@ -19,7 +19,9 @@ type RecoveryReport[L, V, U any] struct {
 
 // Cut is one region that recovery removed from the log (a torn tail, the
 // head of an interrupted rotation, or in wal.Repair mode damage and
-// everything after it), with the entries found in it.
+// everything after it), with the entries found in it, or, in wal.Repair
+// mode, a damaged chunk checkpoint it rewrote (wal.Cut.Rewritten), which
+// held no entry.
 type Cut struct {
 	wal.Cut
 	// First and Last bound the indexes of the intact entries recovery
