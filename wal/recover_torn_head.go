@@ -90,51 +90,21 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 // A record and a frame that verify by chance (odds 2^-64) only make
 // recovery refuse a chunk it would have removed.
 func recordAfterCheckpoint(sc *chunkScan, cp int64) (bool, error) {
-	var hdr [codec.HeaderSize]byte
-	if _, err := sc.f.ReadAt(hdr[:], cp); errors.Is(err, io.EOF) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	// The length is read raw: a damaged one may be over any limit.
-	stated := binary.LittleEndian.Uint32(hdr[:])
-	recordAt := func(n uint32) (bool, error) {
-		end := cp + int64(n) + codec.Overhead
-		if end >= sc.size {
-			return false, nil
+	found := false
+	err := eachLength(sc, cp, func(n uint32, kind byte, stated bool) (bool, error) {
+		ok, err := recordStartsAt(sc, cp+int64(n)+codec.Overhead)
+		if !ok || err != nil {
+			return false, err
 		}
-		sc.off = end
-		_, _, _, err := sc.next()
-		if errors.Is(err, codec.ErrIncomplete) || errors.Is(err, codec.ErrChecksum) || errors.Is(err, codec.ErrTooLarge) {
-			return false, nil
+		if !stated {
+			ok, err = frameVerifies(sc, cp, n, kind)
 		}
-		return err == nil, err
-	}
-	if ok, err := recordAt(stated); ok || err != nil {
-		return ok, err // the length is intact; the damage is elsewhere in the head
-	}
-	for b := range 4 {
-		for v := range 256 {
-			if byte(v) == hdr[b] {
-				continue
-			}
-			var n [4]byte
-			copy(n[:], hdr[:4])
-			n[b] = byte(v)
-			l := binary.LittleEndian.Uint32(n[:])
-			ok, err := recordAt(l)
-			if err != nil {
-				return false, err
-			}
-			if !ok {
-				continue
-			}
-			if ok, err := frameVerifies(sc, cp, l, hdr[4]); ok || err != nil {
-				return ok, err
-			}
-		}
-	}
-	return false, nil
+		// The stated length reaching a record: the length is intact, and
+		// the damage elsewhere in the head.
+		found = ok
+		return ok, err
+	})
+	return found, err
 }
 
 // frameVerifies reports whether the record frame at file offset cp, read as

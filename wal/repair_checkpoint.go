@@ -1,10 +1,7 @@
 package wal
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 
@@ -61,19 +58,6 @@ func (w *WAL[R]) damagedCheckpoint(files []chunkFile, res []replayed, i int, wan
 	return rebuild{at: checkpointAt, end: end}, ok, err
 }
 
-// recordStartsAt reports whether an intact record starts at file offset at.
-func recordStartsAt(sc *chunkScan, at int64) (bool, error) {
-	if at >= sc.size {
-		return false, nil
-	}
-	sc.off = at
-	_, _, _, err := sc.next()
-	if isFramingError(err) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // checkpointEnd finds where the damaged record at file offset at ends: at
 // the length it states, or at one of the 1,020 lengths one damaged byte of
 // that field could hide, the nearest at which an intact record starts
@@ -82,41 +66,19 @@ func recordStartsAt(sc *chunkScan, at int64) (bool, error) {
 // checkpoint (odds 2^-32 a length); a wrong end also fails the rewrite's
 // own check, that the state encodes to exactly its length.
 func checkpointEnd(sc *chunkScan, at int64) (int64, bool, error) {
-	var hdr [codec.HeaderSize]byte
-	if _, err := sc.f.ReadAt(hdr[:], at); errors.Is(err, io.EOF) {
-		return 0, false, nil
-	} else if err != nil {
-		return 0, false, err
-	}
 	nearest, found := int64(0), false
-	try := func(n uint32) error {
+	err := eachLength(sc, at, func(n uint32, _ byte, _ bool) (bool, error) {
 		end := at + int64(n) + codec.Overhead
 		if found && end >= nearest {
-			return nil
+			return false, nil
 		}
 		ok, err := recordStartsAt(sc, end)
 		if ok {
 			nearest, found = end, true
 		}
-		return err
-	}
-	// The length is read raw: a damaged one may be over any limit.
-	if err := try(binary.LittleEndian.Uint32(hdr[:])); err != nil {
-		return 0, false, err
-	}
-	for b := range 4 {
-		for v := range 256 {
-			if byte(v) == hdr[b] {
-				continue
-			}
-			n := hdr
-			n[b] = byte(v)
-			if err := try(binary.LittleEndian.Uint32(n[:])); err != nil {
-				return 0, false, err
-			}
-		}
-	}
-	return nearest, found, nil
+		return false, err
+	})
+	return nearest, found, err
 }
 
 // rebuildCheckpoint rewrites chunk c's damaged checkpoint e with the state
