@@ -23,6 +23,17 @@ func queue(w *WAL[string]) bool {
 	return served
 }
 
+// gatherInBackground runs a round's gathering on another goroutine, as the
+// worker would; the channel closes when the round would take the queue.
+func gatherInBackground(w *WAL[string]) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		w.gather()
+		close(done)
+	}()
+	return done
+}
+
 // TestGatherWaitsForTheLastRoundsSize: a round that follows one which
 // served several requests does not start until as many are queued (group
 // commit then serves nearly every waiter with one fsync), and one that
@@ -36,11 +47,7 @@ func TestGatherWaitsForTheLastRoundsSize(t *testing.T) {
 
 	g.last = 3
 	queue(w)
-	done := make(chan struct{})
-	go func() {
-		w.gather()
-		close(done)
-	}()
+	done := gatherInBackground(w)
 	queue(w)
 	select {
 	case <-done:
@@ -119,11 +126,7 @@ func TestARequestQueuedWhileARoundGathersIsItsOwn(t *testing.T) {
 	g.fsync = time.Hour
 	g.last = 3
 	require.False(t, queue(w), "no round is gathering")
-	done := make(chan struct{})
-	go func() {
-		w.gather()
-		close(done)
-	}()
+	done := gatherInBackground(w)
 	for {
 		w.mu.Lock()
 		waiting := g.want > 0
