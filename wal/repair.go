@@ -433,6 +433,14 @@ func (w *WAL[R]) copyAside(path string) (string, error) {
 // truncateWithBackup copies path to a backup, makes the copy durable, then
 // truncates path to size and makes that durable.
 func (w *WAL[R]) truncateWithBackup(path string, size int64) (string, error) {
+	return w.changeWithBackup(path, func(f fs.File) error { return f.Truncate(size) },
+		fmt.Sprintf("cutting %s at offset %d", path, size))
+}
+
+// changeWithBackup copies path to a backup and makes the copy durable, then
+// makes change to the file and makes that durable; it returns the backup's
+// path. A failed change is reported as what failed.
+func (w *WAL[R]) changeWithBackup(path string, change func(fs.File) error, what string) (string, error) {
 	backup, err := w.copyAside(path)
 	if err != nil {
 		return "", err
@@ -441,7 +449,7 @@ func (w *WAL[R]) truncateWithBackup(path string, size int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	err = f.Truncate(size)
+	err = change(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -449,7 +457,7 @@ func (w *WAL[R]) truncateWithBackup(path string, size int64) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		return "", fmt.Errorf("wal: cutting %s at offset %d: %w", path, size, err)
+		return "", fmt.Errorf("wal: %s: %w", what, err)
 	}
 	return backup, nil
 }

@@ -2,10 +2,10 @@ package wal
 
 import (
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/raftlog/raftlog/codec"
+	"github.com/raftlog/raftlog/fs"
 )
 
 // A chunk's checkpoint restates the state that the chunk before it ends
@@ -97,23 +97,12 @@ func (w *WAL[R]) rebuildCheckpoint(c *chunk, e rebuild) error {
 		return &CheckpointRewriteError{File: c.path, Chunk: c.id, Offset: e.at, Held: e.end - e.at, Encoded: int64(len(buf)),
 			Cuts: slices.Clone(w.report.Cuts)}
 	}
-	backup, err := w.copyAside(c.path)
+	backup, err := w.changeWithBackup(c.path, func(f fs.File) error {
+		_, err := f.WriteAt(buf, e.at)
+		return err
+	}, fmt.Sprintf("rewriting the checkpoint of %s at offset %d", c.path, e.at))
 	if err != nil {
 		return err
-	}
-	f, err := w.fs.OpenFile(c.path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteAt(buf, e.at)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("wal: rewriting the checkpoint of %s at offset %d: %w", c.path, e.at, err)
 	}
 	w.cut(Cut{File: c.path, Chunk: c.id, Offset: e.at, Bytes: e.end - e.at, Durable: true, Backup: backup, Rewritten: true,
 		Reason: "the chunk's checkpoint was damaged: rewritten from the state the sealed chunk before it ends with"})
