@@ -96,9 +96,12 @@ func (w *WAL[R]) repair() error {
 			changed = true
 		}
 	}
-	if changed || m.clean && hasMeta {
+	if changed {
 		// The log no longer ends where META says: recovery must treat it
-		// as a log that may have been written since.
+		// as a log that may have been written since. An unchanged log
+		// keeps its META: should this open fail later on, a cleanly
+		// closed log must still say where it ended, or a later loss of
+		// its last bytes would pass for a torn write.
 		if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
 			return err
 		}

@@ -1,0 +1,73 @@
+package raftlog
+
+import (
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftlog/raftlog/faultinject"
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/wal"
+)
+
+// TestAFailedOpenKeepsTheEvidenceOfACleanClose: META of a cleanly closed log
+// says where the log ends, which is how a later Open tells damage to
+// acknowledged entries from a torn write. An Open that fails part-way, in
+// any recovery mode and at any file operation, must leave that evidence:
+// when the log's last bytes are lost afterwards, the next Open must refuse
+// the log, not cut the entries as a tail that was never acknowledged. (A
+// Repair of an undamaged log used to mark META open before it failed.)
+func TestAFailedOpenKeepsTheEvidenceOfACleanClose(t *testing.T) {
+	base, _, _ := repairFixture(t)
+	ops := []faultinject.Op{faultinject.OpOpen, faultinject.OpCreate, faultinject.OpRead, faultinject.OpWrite,
+		faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpRename,
+		faultinject.OpSyncDir, faultinject.OpMkdir, faultinject.OpReadDir, faultinject.OpLock}
+	failures := 0
+	for _, mode := range []wal.RecoveryMode{wal.TolerateTornTail, wal.Strict, wal.Repair} {
+		for _, op := range ops {
+			for n := 1; ; n++ {
+				m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
+				view := faultinject.New(m, faultinject.Options{}, faultinject.Rule{Op: op, Nth: n})
+				l, err := Open("/log", Config{FS: view, Recovery: mode})
+				if err == nil {
+					require.NoError(t, l.Close())
+					break
+				}
+				failures++
+				what := mode.String() + ": " + view.Injected()[0].String()
+				chunk := newestChunk(t, m)
+				cutEnd(t, m, chunk, 30)
+
+				_, err = Open("/log", Config{FS: m})
+				require.ErrorIs(t, err, ErrCorrupt, "%s: after the failed open, the loss of the log's last bytes goes unnoticed", what)
+			}
+		}
+	}
+	require.Greater(t, failures, 30, "the faults reached the opens")
+}
+
+// cutEnd cuts n bytes off the end of the file at path, durably: damage at
+// rest.
+func cutEnd(t *testing.T, m *fs.Mem, path string, n int64) {
+	t.Helper()
+	info, err := m.Stat(path)
+	require.NoError(t, err)
+	f, err := m.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(info.Size()-n))
+	require.NoError(t, f.Sync())
+	require.NoError(t, f.Close())
+}
+
+// newestChunk returns the path of the newest chunk file in m's /log.
+func newestChunk(t *testing.T, m *fs.Mem) string {
+	t.Helper()
+	names := slices.DeleteFunc(files(t, m), func(n string) bool { return !strings.HasSuffix(n, ".wal") })
+	require.NotEmpty(t, names)
+	slices.Sort(names)
+	return "/log/" + names[len(names)-1]
+}
