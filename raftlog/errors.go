@@ -3,6 +3,7 @@ package raftlog
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/raftlog/raftlog/wal"
 )
@@ -257,6 +258,34 @@ func (e *CorruptionError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrCorrupt) true.
 func (e *CorruptionError) Is(target error) bool { return target == ErrCorrupt }
+
+// RepairFailedError: Open in wal.Repair mode had already cut or replaced
+// parts of the log (Cuts, each with its backup and the entries found in it)
+// when it failed with Err. The cuts stay made, and a later Open finds the
+// log as they left it without reporting them again: a Raft node must
+// refetch the entries named here. errors.Is and errors.As see Err through
+// it (a *CorruptionError when the rest of the log was refused).
+type RepairFailedError struct {
+	Dir  string
+	Cuts []Cut
+	Err  error
+}
+
+// Error lists the cuts with their entries, then the failure.
+func (e *RepairFailedError) Error() string {
+	s := make([]string, len(e.Cuts))
+	for i, c := range e.Cuts {
+		s[i] = c.Cut.String()
+		if c.First.IsSome() {
+			s[i] += " (" + strings.TrimSuffix(strings.TrimSuffix(indexRange(c.First, c.Last), " is"), " are") + " found in it)"
+		}
+	}
+	return fmt.Sprintf("raftlog: the repair of %s made %d cut(s) and then failed; they stay made: %s: %v",
+		e.Dir, len(e.Cuts), strings.Join(s, "; "), e.Err)
+}
+
+// Unwrap returns the failure.
+func (e *RepairFailedError) Unwrap() error { return e.Err }
 
 // IndexLimitError: an entry, purge or state at log index Index (2^64-1),
 // after which no index is left.

@@ -1,6 +1,7 @@
 package raftlog
 
 import (
+	"errors"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -50,6 +51,17 @@ func TestAFailedOpenKeepsTheEvidenceOfACleanClose(t *testing.T) {
 	require.Greater(t, failures, 30, "the faults reached the opens")
 }
 
+// nameCut marks the entries found in cuts.
+func nameCut(named map[uint64]bool, cuts []Cut) {
+	for _, c := range cuts {
+		if f, ok := c.First.Get(); ok {
+			for i := f; i <= c.Last.Value(); i++ {
+				named[i] = true
+			}
+		}
+	}
+}
+
 // cutEnd cuts n bytes off the end of the file at path, durably: damage at
 // rest.
 func cutEnd(t *testing.T, m *fs.Mem, path string, n int64) {
@@ -70,4 +82,63 @@ func newestChunk(t *testing.T, m *fs.Mem) string {
 	require.NotEmpty(t, names)
 	slices.Sort(names)
 	return "/log/" + names[len(names)-1]
+}
+
+// TestARepairThatFailsAfterCuttingSaysWhatItCut: a Repair that had cut a
+// damaged log (its later chunks moved to backups) and then failed, at any
+// file operation, leaves the cuts made, and a later Open finds the log as
+// they left it without reporting them again. The failed Open's error is
+// then the only word of the entries gone: it must name them, so that every
+// entry the log no longer serves was reported by one Open or another.
+func TestARepairThatFailsAfterCuttingSaysWhatItCut(t *testing.T) {
+	base, pos, st := repairFixture(t)
+	k := uint64(0) // the first entry of the second closed chunk, damaged
+	for i := uint64(1); i <= 60; i++ {
+		if pos[i].Chunk == st.WAL.Closed[1].ID {
+			k = i
+			break
+		}
+	}
+	path := "/log/" + wal.ChunkName(pos[k].Chunk)
+	require.NoError(t, base.Corrupt(path, int64(pos[k].Offset-pos[k].Chunk)+20, 0x10))
+	ops := []faultinject.Op{faultinject.OpOpen, faultinject.OpCreate, faultinject.OpRead, faultinject.OpWrite,
+		faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpRename,
+		faultinject.OpSyncDir, faultinject.OpReadDir}
+	failedAfterCuts := 0
+	for _, op := range ops {
+		for n := 1; ; n++ {
+			m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
+			view := faultinject.New(m, faultinject.Options{}, faultinject.Rule{Op: op, Nth: n})
+			l, err := Open("/log", Config{FS: view, Recovery: wal.Repair})
+			err0 := err
+			named := map[uint64]bool{}
+			var firstCuts []Cut
+			if err == nil {
+				firstCuts = l.Recovery().Cuts
+				nameCut(named, l.Recovery().Cuts)
+				l.Close() // a fault may still fail it: the log is reopened below
+				if len(view.Injected()) == 0 {
+					break
+				}
+			}
+			what := view.Injected()[0].String()
+			var rf *RepairFailedError
+			if errors.As(err, &rf) {
+				failedAfterCuts++
+				require.NotEmpty(t, rf.Cuts, what)
+				nameCut(named, rf.Cuts)
+			}
+			// A repair run again finishes the job and reports what it cuts.
+			r, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+			require.NoError(t, err, what)
+			nameCut(named, r.Recovery().Cuts)
+			last := r.State().Last.Value().Index
+			require.Equal(t, k-1, last, what)
+			require.NoError(t, r.Close())
+			for i := k + 1; i <= 60; i++ {
+				require.True(t, named[i], "%s: entry %d is gone, and no Open named it; first: %v; then: %+v; first open cut %+v", what, i, err0, r.Recovery().Cuts, firstCuts)
+			}
+		}
+	}
+	require.Greater(t, failedAfterCuts, 5, "the faults came after cuts")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/raftlog/raftlog/fs"
@@ -86,21 +87,19 @@ func OpenWith[L, P, V, U any](dir string, t Types[L, P, V, U], cfg Config) (*Log
 		return nil, err
 	}
 	l, err := replay(dir, t, cfg, false)
+	var earlier []Cut
 	var rw *wal.CheckpointRewriteError
 	if errors.As(err, &rw) {
 		// A repair found a damaged checkpoint that does not take the state
 		// before it: open again, cutting the log there. What the first
 		// repair cut or replaced stays so, and is reported with the rest.
-		earlier := l.recoveryReport(wal.Report{Cuts: rw.Cuts}).Cuts
+		earlier = l.recoveryReport(wal.Report{Cuts: rw.Cuts}).Cuts
 		if l, err = replay(dir, t, cfg, true); err == nil {
 			l.report.Cuts = append(earlier, l.report.Cuts...)
 		}
 	}
 	if err != nil {
-		if errors.Is(err, wal.ErrCorrupt) {
-			return nil, l.corruption(err)
-		}
-		return nil, err
+		return nil, l.openError(err, earlier)
 	}
 	w := l.wal
 	for _, c := range l.report.Cuts {
@@ -113,9 +112,29 @@ func OpenWith[L, P, V, U any](dir string, t Types[L, P, V, U], cfg Config) (*Log
 	// their removal go now.
 	if err := l.removeObsoleteChunks(); err != nil {
 		w.Close()
-		return nil, err
+		return nil, l.openError(err, l.report.Cuts)
 	}
 	return l, nil
+}
+
+// openError is what Open returns for err, the failure of the replay that
+// left l (earlier: the cuts a first repair had made): a refused log's
+// *CorruptionError naming the entries it makes unreadable, inside a
+// *RepairFailedError when a repair had cut the log before it failed.
+func (l *Log[L, P, V, U]) openError(err error, earlier []Cut) error {
+	cuts := earlier
+	var rf *wal.RepairFailedError
+	if errors.As(err, &rf) {
+		cuts = append(slices.Clip(cuts), l.recoveryReport(wal.Report{Cuts: rf.Cuts}).Cuts...)
+		err = rf.Err
+	}
+	if errors.Is(err, wal.ErrCorrupt) {
+		err = l.corruption(err)
+	}
+	if len(cuts) == 0 || l.cfg.Recovery != wal.Repair {
+		return err
+	}
+	return &RepairFailedError{Dir: l.dir, Cuts: cuts, Err: err}
 }
 
 // replay builds a Log over dir's WAL, replaying it, with Repair cutting

@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinels for errors.Is; the typed errors below match them.
@@ -111,6 +112,35 @@ type CheckpointRewriteError struct {
 func (e *CheckpointRewriteError) Error() string {
 	return fmt.Sprintf("wal: the damaged checkpoint of %s at offset %d held %d bytes, and the state before it encodes to %d: not rewritten",
 		e.File, e.Offset, e.Held, e.Encoded)
+}
+
+// RepairFailedError is what Open returns in Repair mode when the repair
+// had already cut or replaced parts of the log (Cuts, each with its backup)
+// and the open then failed with Err. The cuts stay made, and a later Open
+// finds the log as they left it without reporting them again: this error is
+// where they are said. errors.Is and errors.As see Err through it.
+type RepairFailedError struct {
+	Dir  string
+	Cuts []Cut
+	Err  error
+}
+
+// Error lists the cuts, then the failure.
+func (e *RepairFailedError) Error() string {
+	return fmt.Sprintf("wal: the repair of %s made %d cut(s) and then failed; they stay made: %s: %v",
+		e.Dir, len(e.Cuts), joinCuts(e.Cuts), e.Err)
+}
+
+// Unwrap returns the failure.
+func (e *RepairFailedError) Unwrap() error { return e.Err }
+
+// joinCuts describes cuts on one line.
+func joinCuts(cuts []Cut) string {
+	s := make([]string, len(cuts))
+	for i, c := range cuts {
+		s[i] = c.String()
+	}
+	return strings.Join(s, "; ")
 }
 
 // MissingChunkError reports a chunk file the log needs that is gone: Want

@@ -426,7 +426,9 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 		if w.cfg.Recovery == Strict {
 			return fmt.Errorf("%w: %s at offset %d of %s (%d bytes to drop)", ErrTornTail, d, d.at, c.path, tornEnd-d.at)
 		}
-		w.salvage(c, size, d.at)
+		if err := w.salvage(c, size, d.at); err != nil {
+			return err
+		}
 		w.cut(Cut{File: c.path, Chunk: c.id, Offset: d.at, Bytes: tornEnd - d.at, Reason: "torn write past the durable point: " + d.String()})
 		rc.cutAt = d.at
 		c.end = c.id + uint64(d.at)
@@ -527,16 +529,13 @@ func (rc *recovery[R]) install(last replayed) error {
 func (rc *recovery[R]) corrupt(j int, at int64, reason string, cause error) error {
 	w := rc.w
 	c := rc.live[j]
-	w.salvage(c, rc.file(j).size, at)
+	if err := w.salvage(c, rc.file(j).size, at); err != nil {
+		return err
+	}
 	for _, f := range rc.files[rc.r+j+1:] {
-		lc := &chunk{id: f.id, path: w.chunkPath(f.id), end: f.id}
-		if w.openChunkFile(lc, false) != nil {
-			continue
+		if err := w.observeWhole(f); err != nil {
+			return err
 		}
-		w.observing = true
-		w.replay(lc, f.size, replayPeek)
-		w.observing = false
-		lc.f.Close()
 	}
 	return &CorruptionError{File: c.path, Chunk: c.id, Offset: at, Reason: reason, Err: cause}
 }

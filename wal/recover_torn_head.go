@@ -51,7 +51,11 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 	}
 	for _, h := range seeds {
 		sc.h = h
-		if herr != nil && sc.nextMarker(ChunkHeaderSize) != ChunkHeaderSize {
+		head, err := sc.nextMarker(ChunkHeaderSize)
+		if err != nil {
+			return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
+		}
+		if herr != nil && head != ChunkHeaderSize {
 			// Neither the header nor the head's marker (which names its
 			// place) is this chunk's: the head's first sector never
 			// landed, and what follows may be any file's stale bytes,
@@ -66,7 +70,7 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 		if found {
 			return false, nil
 		}
-		found, err := recordAfterCheckpoint(sc, cp)
+		found, err = recordAfterCheckpoint(sc, cp)
 		if err != nil {
 			return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
 		}

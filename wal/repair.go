@@ -298,36 +298,51 @@ func (w *WAL[R]) interrupted(files []chunkFile, res []replayed, i int) bool {
 func (w *WAL[R]) cutAt(files []chunkFile, res []replayed, i int, at int64, reason string) error {
 	f := files[i]
 	path := w.chunkPath(f.id)
-	if c, err := w.openRead(f); err == nil {
-		w.salvage(c, f.size, at)
+	// What the cut drops is read before anything changes: a read that
+	// fails fails the repair, which could not say what it drops.
+	if at > 0 {
+		c, err := w.openRead(f)
+		if err != nil {
+			return err
+		}
+		err = w.salvage(c, f.size, at)
 		c.f.Close()
+		if err != nil {
+			return err
+		}
+	} else if err := w.observeWhole(f); err != nil {
+		return err
 	}
 	for _, later := range files[i+1:] {
-		w.observeWhole(later)
+		if err := w.observeWhole(later); err != nil {
+			return err
+		}
 	}
 	for j := len(files) - 1; j > i; j-- {
 		lp := w.chunkPath(files[j].id)
 		backup, err := w.moveAside(lp)
+		if backup != "" {
+			w.cut(Cut{File: lp, Chunk: files[j].id, Bytes: files[j].size, Durable: true, Backup: backup,
+				Reason: fmt.Sprintf("follows the damage in %s: %s", ChunkName(f.id), reason)})
+		}
 		if err != nil {
 			return err
 		}
-		w.cut(Cut{File: lp, Chunk: files[j].id, Bytes: files[j].size, Durable: true, Backup: backup,
-			Reason: fmt.Sprintf("follows the damage in %s: %s", ChunkName(f.id), reason)})
 	}
 	if at > 0 {
 		backup, err := w.truncateWithBackup(path, at)
-		if err != nil {
-			return err
+		if backup != "" {
+			w.cut(Cut{File: path, Chunk: f.id, Offset: at, Bytes: f.size - at, Durable: true, Backup: backup, Reason: reason})
 		}
-		w.cut(Cut{File: path, Chunk: f.id, Offset: at, Bytes: f.size - at, Durable: true, Backup: backup, Reason: reason})
-		return nil
+		return err
 	}
-	w.observeWhole(f)
 	backup, err := w.moveAside(path)
+	if backup != "" {
+		w.cut(Cut{File: path, Chunk: f.id, Bytes: f.size, Durable: true, Backup: backup, Reason: reason})
+	}
 	if err != nil {
 		return err
 	}
-	w.cut(Cut{File: path, Chunk: f.id, Bytes: f.size, Durable: true, Backup: backup, Reason: reason})
 	// The chunk before it is sealed and names it: cut its seal too.
 	prev, pres := files[i-1], res[i-1]
 	if pres.seal == nil {
@@ -335,25 +350,29 @@ func (w *WAL[R]) cutAt(files []chunkFile, res []replayed, i int, at int64, reaso
 	}
 	ppath := w.chunkPath(prev.id)
 	backup, err = w.truncateWithBackup(ppath, pres.valid-sealSize)
-	if err != nil {
-		return err
+	if backup != "" {
+		w.cut(Cut{File: ppath, Chunk: prev.id, Offset: pres.valid - sealSize, Bytes: sealSize, Durable: true, Backup: backup,
+			Reason: "the seal naming " + ChunkName(f.id) + ", which was removed"})
 	}
-	w.cut(Cut{File: ppath, Chunk: prev.id, Offset: pres.valid - sealSize, Bytes: sealSize, Durable: true, Backup: backup,
-		Reason: "the seal naming " + ChunkName(f.id) + ", which was removed"})
-	return nil
+	return err
 }
 
 // observeWhole tells the DropObserver about every intact record of a chunk
-// file that a repair removes.
-func (w *WAL[R]) observeWhole(f chunkFile) {
+// file that recovery does not keep (a repair removes it, or damage before
+// it makes it unreachable). The error is a failed read.
+func (w *WAL[R]) observeWhole(f chunkFile) error {
+	if _, ok := w.sm.(DropObserver[R]); !ok {
+		return nil
+	}
 	c, err := w.openRead(f)
 	if err != nil {
-		return
+		return err
 	}
 	defer c.f.Close()
 	w.observing = true
-	w.replay(c, f.size, replayPeek)
+	_, err = w.replay(c, f.size, replayPeek)
 	w.observing = false
+	return err
 }
 
 func (w *WAL[R]) openRead(f chunkFile) (*chunk, error) {
@@ -362,7 +381,9 @@ func (w *WAL[R]) openRead(f chunkFile) (*chunk, error) {
 }
 
 // moveAside renames path to a backup name in the same directory (which
-// listChunks ignores) and makes the rename durable.
+// listChunks ignores) and makes the rename durable. It returns the backup's
+// name once the rename is done, with the error of a failed sync after it:
+// the file may then be gone from the log, and the caller reports it so.
 func (w *WAL[R]) moveAside(path string) (string, error) {
 	backup, err := w.backupName(path)
 	if err != nil {
@@ -372,7 +393,7 @@ func (w *WAL[R]) moveAside(path string) (string, error) {
 		return "", fmt.Errorf("wal: moving %s aside: %w", path, err)
 	}
 	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
-		return "", fmt.Errorf("wal: syncing directory after moving %s aside: %w", path, err)
+		return backup, fmt.Errorf("wal: syncing directory after moving %s aside: %w", path, err)
 	}
 	return backup, nil
 }
@@ -442,7 +463,9 @@ func (w *WAL[R]) truncateWithBackup(path string, size int64) (string, error) {
 
 // changeWithBackup copies path to a backup and makes the copy durable, then
 // makes change to the file and makes that durable; it returns the backup's
-// path. A failed change is reported as what failed.
+// path. A failed change is reported as what failed, with the backup's path
+// if the change was attempted: it may have landed, and the caller reports
+// it so.
 func (w *WAL[R]) changeWithBackup(path string, change func(fs.File) error, what string) (string, error) {
 	backup, err := w.copyAside(path)
 	if err != nil {
@@ -460,7 +483,7 @@ func (w *WAL[R]) changeWithBackup(path string, change func(fs.File) error, what 
 		err = cerr
 	}
 	if err != nil {
-		return "", fmt.Errorf("wal: %s: %w", what, err)
+		return backup, fmt.Errorf("wal: %s: %w", what, err)
 	}
 	return backup, nil
 }

@@ -101,12 +101,11 @@ func (w *WAL[R]) rebuildCheckpoint(c *chunk, e rebuild) error {
 		_, err := f.WriteAt(buf, e.at)
 		return err
 	}, fmt.Sprintf("rewriting the checkpoint of %s at offset %d", c.path, e.at))
-	if err != nil {
-		return err
+	if backup != "" {
+		w.cut(Cut{File: c.path, Chunk: c.id, Offset: e.at, Bytes: e.end - e.at, Durable: true, Backup: backup, Rewritten: true,
+			Reason: "the chunk's checkpoint was damaged: rewritten from the state the sealed chunk before it ends with"})
 	}
-	w.cut(Cut{File: c.path, Chunk: c.id, Offset: e.at, Bytes: e.end - e.at, Durable: true, Backup: backup, Rewritten: true,
-		Reason: "the chunk's checkpoint was damaged: rewritten from the state the sealed chunk before it ends with"})
-	return nil
+	return err
 }
 
 // encodeCheckpoint frames the state machine's checkpoint of its state now

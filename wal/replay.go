@@ -212,26 +212,37 @@ func (w *WAL[R]) replayRecord(c *chunk, res *replayed, kind codec.Kind, body []b
 // are what a cut there drops. It resynchronises at each intact synced
 // marker (the start of a write batch) and reads on from there, so it finds
 // most records that a torn write or a damaged region left behind, without
-// ever mistaking stray bytes for a record.
-func (w *WAL[R]) salvage(c *chunk, size, from int64) {
+// ever mistaking stray bytes for a record. The error is a failed read: the
+// caller must then not cut, since it could not say what the cut drops.
+func (w *WAL[R]) salvage(c *chunk, size, from int64) error {
 	if _, ok := w.sm.(DropObserver[R]); !ok || c.f == nil {
-		return
+		return nil
 	}
 	sc := newChunkScan(c.f, c.id, size, readLimit)
-	if herr, err := sc.header(); err != nil || herr != nil {
-		return
+	herr, err := sc.header()
+	if err != nil {
+		return fmt.Errorf("wal: reading the header of %s: %w", c.path, err)
+	}
+	if herr != nil {
+		return nil // no record of it checks out without its header
 	}
 	w.observing = true
 	defer func() { w.observing = false }()
 	res := replayed{checkpoint: true}
 	for at := max(from, ChunkHeaderSize); at < size; {
-		m := sc.nextMarker(at)
+		m, err := sc.nextMarker(at)
+		if err != nil {
+			return fmt.Errorf("wal: reading %s past offset %d: %w", c.path, at, err)
+		}
 		if m < 0 {
-			return
+			return nil
 		}
 		sc.off = m
 		for {
 			kind, body, rat, err := sc.next()
+			if err != nil && !errors.Is(err, io.EOF) && !isFramingError(err) {
+				return fmt.Errorf("wal: reading %s at offset %d: %w", c.path, rat, err)
+			}
 			if err != nil {
 				at = rat + 1
 				break
@@ -242,6 +253,7 @@ func (w *WAL[R]) salvage(c *chunk, size, from int64) {
 			}
 		}
 	}
+	return nil
 }
 
 func isFramingError(err error) bool {

@@ -167,14 +167,14 @@ func (s *chunkScan) durableClaim(from int64) (uint64, error) {
 }
 
 // nextMarker returns the file offset of the first intact synced marker at
-// or after from, or -1.
-func (s *chunkScan) nextMarker(from int64) int64 {
+// or after from, or -1; the error is a failed read.
+func (s *chunkScan) nextMarker(from int64) (int64, error) {
 	found := int64(-1)
-	s.markers(from, func(off int64, _ uint64) bool {
+	err := s.markers(from, func(off int64, _ uint64) bool {
 		found = off
 		return false
 	})
-	return found
+	return found, err
 }
 
 // markers calls fn with the file offset and value of every intact synced

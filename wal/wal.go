@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -215,7 +216,7 @@ func Open[R any](cfg Config, c codec.Codec[R], sm StateMachine[R]) (*WAL[R], err
 	if err := w.recover(); err != nil {
 		w.closeFiles()
 		lock.Close()
-		return nil, err
+		return nil, w.failedAfterCuts(err)
 	}
 	if !cfg.ManualWorker {
 		go w.run()
@@ -223,6 +224,17 @@ func Open[R any](cfg Config, c codec.Codec[R], sm StateMachine[R]) (*WAL[R], err
 		close(w.done)
 	}
 	return w, nil
+}
+
+// failedAfterCuts returns err, the failure of recovery, as a
+// *RepairFailedError when a repair had cut the log first: the cuts stay
+// made, and the caller must learn of them from this error.
+func (w *WAL[R]) failedAfterCuts(err error) error {
+	var rw *CheckpointRewriteError
+	if w.cfg.Recovery != Repair || len(w.report.Cuts) == 0 || errors.As(err, &rw) {
+		return err // a CheckpointRewriteError carries its cuts itself
+	}
+	return &RepairFailedError{Dir: w.cfg.Dir, Cuts: w.report.Cuts, Err: err}
 }
 
 func (w *WAL[R]) chunkPath(id uint64) string { return filepath.Join(w.cfg.Dir, ChunkName(id)) }
