@@ -142,3 +142,54 @@ func TestARepairThatFailsAfterCuttingSaysWhatItCut(t *testing.T) {
 	}
 	require.Greater(t, failedAfterCuts, 5, "the faults came after cuts")
 }
+
+// TestAFileAfterACleanCloseIsNotTakenForAnInterruptedRotation: Close
+// finishes every rotation, and a rotation after a reopen marks META open
+// before it creates a file. So a chunk file past the last chunk of a log
+// that META says was closed cleanly is damage (a file copied in, bytes
+// added at rest): Open must refuse the log and leave the file, not delete
+// it as the head of a rotation that a crash interrupted.
+func TestAFileAfterACleanCloseIsNotTakenForAnInterruptedRotation(t *testing.T) {
+	base, _, st := repairFixture(t)
+	last := st.WAL.Open
+	middle, err := fs.ReadFile(base, "/log/"+wal.ChunkName(st.WAL.Closed[1].ID))
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{
+		{"a copy of another chunk", middle},
+		{"garbage", []byte("not a chunk at all, but bytes someone left here")},
+		{"zeros", make([]byte, 4096)},
+		{"empty", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
+			path := "/log/" + wal.ChunkName(last.ID+1_000_000)
+			f, err := m.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
+			require.NoError(t, err)
+			_, err = f.Write(c.data)
+			require.NoError(t, err)
+			require.NoError(t, f.Sync())
+			require.NoError(t, f.Close())
+			require.NoError(t, m.SyncDir("/log"))
+
+			_, err = Open("/log", Config{FS: m})
+			require.ErrorIs(t, err, ErrCorrupt)
+			got, err := fs.ReadFile(m, path)
+			require.NoError(t, err, "the file is still there")
+			require.Equal(t, len(c.data), len(got))
+
+			// A repair moves it aside and keeps every entry.
+			l, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+			require.NoError(t, err)
+			require.Equal(t, uint64(60), l.State().Last.Value().Index)
+			moved := false
+			for _, cut := range l.Recovery().Cuts {
+				moved = moved || cut.File == path && cut.Backup != ""
+			}
+			require.True(t, moved, "%+v", l.Recovery().Cuts)
+			require.NoError(t, l.Close())
+		})
+	}
+}

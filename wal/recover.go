@@ -61,11 +61,18 @@ func (w *WAL[R]) recover() error {
 	default:
 		w.meta = metaOpen
 	}
+	if newest := files[len(files)-1]; m.clean && newest.id > m.last {
+		// Close finishes every rotation, and a rotation after a reopen
+		// marks META open before it creates its file: this file is not
+		// the log's.
+		return &CorruptionError{File: w.chunkPath(newest.id), Chunk: newest.id,
+			Reason: fmt.Sprintf("the log was closed cleanly with %s as its last chunk, but this file follows it", ChunkName(m.last))}
+	}
 	interrupted := false
-	if len(files) > 1 && !(m.clean && files[len(files)-1].id == m.last) {
+	if len(files) > 1 && !m.clean {
 		// The last chunk of a log closed cleanly is not one a rotation
-		// cut short began: Close finishes every rotation. Not reading it
-		// twice is what lets a reopen use its index file alone.
+		// cut short began (see above). Not reading it twice is what lets
+		// a reopen use its index file alone.
 		if interrupted, err = w.dropInterruptedRotation(files); err != nil {
 			return err
 		}

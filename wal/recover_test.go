@@ -280,7 +280,8 @@ func closedLog(t *testing.T, cfg Config, n int) (*fs.Mem, *testLog, []string, []
 
 // TestEmptyLastChunk: a crash right after a rotation can leave a last chunk
 // with no bytes, a header only, or a torn first write. Open drops it, keeps
-// the records of the earlier chunks, and the log works again.
+// the records of the earlier chunks, and the log works again. (The log was
+// reopened after its Close, which marked META open before the rotation.)
 func TestEmptyLastChunk(t *testing.T) {
 	m, l, in, pos, st := closedLog(t, Config{ChunkMaxRecords: 4, ManualWorker: true}, 10)
 	closedEnd := st.Open.End + markerSize // Close appended its marker
@@ -305,6 +306,7 @@ func TestEmptyLastChunk(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			img := clone(m)
+			require.NoError(t, writeMeta(img, l.cfg.Dir, meta{}))
 			require.NoError(t, fs.WriteFile(img, nextPath, tc.content, 0o644))
 			require.NoError(t, img.SyncDir(l.cfg.Dir))
 			c := l.on(t, img)

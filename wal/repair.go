@@ -258,6 +258,8 @@ func (w *WAL[R]) firstDamage(files []chunkFile, res []replayed, i int, m meta) (
 	if !last {
 		next, nres := files[i+1], res[i+1]
 		switch {
+		case m.clean && f.id == m.last:
+			return r.valid, fmt.Sprintf("the log was closed cleanly with this chunk as its last, but %s follows it", ChunkName(next.id))
 		case r.seal == nil && r.version >= 2 && i == len(files)-2 && w.interrupted(files, res, i):
 			return -1, "" // an interrupted rotation: recovery drops the new chunk
 		case r.seal == nil && r.version >= 2:
