@@ -221,9 +221,12 @@ func (e *ChangedError) Is(target error) bool { return target == ErrChanged }
 // the entry indexes the damage makes unreadable, as far as the log can
 // tell: First is absent when the first entry affected is unknown (damage in
 // a log that held no entry before it, whose first entry may have any
-// index), Last when the damage hides how far the entries went. From Read,
-// First and Last are the entry read. A Raft node can refetch those entries
-// from a peer. It matches ErrCorrupt and unwraps to the wal's error that
+// index), Last when the damage hides how far the entries went. When chunk
+// files are missing, cut short or not the log's before the newest ones
+// (*wal.GapError, *wal.MissingChunkError), the range is every entry before
+// the first one in the chunks after them, back to the purge point: the
+// intact chunks before the damage were not read. From Read, First and Last
+// are the entry read. A Raft node can refetch those entries from a peer. It matches ErrCorrupt and unwraps to the wal's error that
 // names the chunk file and offset (*wal.CorruptionError, *wal.GapError or
 // *wal.MissingChunkError).
 type CorruptionError struct {

@@ -1,6 +1,8 @@
 package raftlog
 
 import (
+	"errors"
+
 	"github.com/raftlog/raftlog/wal"
 )
 
@@ -71,6 +73,11 @@ func (l *Log[L, P, V, U]) recoveryReport(r wal.Report) RecoveryReport[L, V, U] {
 // (unknown when none was found).
 func (l *Log[L, P, V, U]) corruption(err error) *CorruptionError {
 	ce := &CorruptionError{Err: err}
+	var gap *wal.GapError
+	var missing *wal.MissingChunkError
+	if errors.As(err, &gap) || errors.As(err, &missing) && missing.Want < missing.First {
+		return l.lostBeforeReplay(ce)
+	}
 	if last, ok := l.state.Last.Get(); ok {
 		ce.First = Some(l.t.Index(last) + 1)
 	}
@@ -80,6 +87,30 @@ func (l *Log[L, P, V, U]) corruption(err error) *CorruptionError {
 	if f, ok := ce.First.Get(); ok {
 		if la, ok := ce.Last.Get(); ok && la < f {
 			ce.Last = None[uint64]()
+		}
+	}
+	return ce
+}
+
+// lostBeforeReplay fills in ce for chunks missing (or cut short, or not
+// the log's) before the run of chunks the WAL replayed, which it reports
+// once it has replayed them: the entries lost are among those before the
+// first one replayed, back to the log's purge point (the first unknown
+// when none was recorded). The entries in intact chunks before the gap are
+// among them: the log did not read those chunks.
+func (l *Log[L, P, V, U]) lostBeforeReplay(ce *CorruptionError) *CorruptionError {
+	if p, ok := l.state.Purged.Get(); ok {
+		ce.First = Some(l.t.Index(p) + 1)
+	}
+	switch last, ok := l.state.Last.Get(); {
+	case l.idx.n > 0:
+		ce.Last = Some(l.idx.first - 1)
+	case ok:
+		ce.Last = Some(l.t.Index(last))
+	}
+	if f, ok := ce.First.Get(); ok {
+		if la, ok := ce.Last.Get(); ok && la < f {
+			ce.First, ce.Last = None[uint64](), None[uint64]()
 		}
 	}
 	return ce
