@@ -24,11 +24,11 @@ func (l *Log[L, P, V, U]) Dump(w io.Writer) error {
 //
 //	r-00_000_000_000_000_000_000.wal
 //	  R-00000: [000_000_032, 000_000_057) Size(25): Synced(0)
-//	  R-00001: [000_000_057, 000_000_073) Size(16): Checkpoint(State{...})
-//	  R-00002: [000_000_073, 000_000_102) Size(29): Append((1, 0), "hi")
+//	  R-00001: [000_000_057, 000_000_073) Size(16): Checkpoint({Vote:<none> Last:<none> Committed:<none> Purged:<none> UserData:<none>})
+//	  R-00002: [000_000_073, 000_000_103) Size(30): Append({Term:1 Index:1}, "one")
 //
 // with offsets inside the file. Damage prints "  Error: ..." and ends that
-// chunk's listing.
+// chunk's listing. A nil fsys is fs.OS().
 func DumpDir[L, P, V, U any](fsys fs.FS, dir string, t Types[L, P, V, U], w io.Writer) error {
 	if err := t.validate(); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/raftlog/raftlog/codec"
 	"github.com/raftlog/raftlog/faultinject"
 	"github.com/raftlog/raftlog/fs"
 	"github.com/raftlog/raftlog/wal"
@@ -192,4 +193,26 @@ func TestAFileAfterACleanCloseIsNotTakenForAnInterruptedRotation(t *testing.T) {
 			require.NoError(t, l.Close())
 		})
 	}
+}
+
+// TestANilFileSystemIsTheOSOne: the functions that read a log without
+// opening it take a file system, and nil is the OS one, as Config.FS's zero
+// value is (DumpDir panicked on nil).
+func TestANilFileSystemIsTheOSOne(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir, Config{})
+	require.NoError(t, err)
+	_, err = l.Append(Entry[LogID, []byte]{ID: LogID{Term: 1, Index: 1}, Payload: []byte("one")})
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+
+	var out strings.Builder
+	require.NoError(t, DumpDir(nil, dir, DefaultTypes, &out))
+	require.Contains(t, out.String(), `Append({Term:1 Index:1}, "one")`)
+	ok, err := wal.Exists(nil, dir)
+	require.NoError(t, err)
+	require.True(t, ok)
+	records := 0
+	require.NoError(t, wal.Scan(nil, dir, codec.Bytes, func(wal.Found[[]byte]) error { records++; return nil }))
+	require.Positive(t, records)
 }

@@ -104,8 +104,11 @@ func readMeta(fsys fs.FS, dir string) (m meta, ok bool, err error) {
 }
 
 // Exists reports whether dir holds a log: a META file or a chunk file. A
-// directory that does not exist holds none.
+// directory that does not exist holds none. A nil fsys is fs.OS().
 func Exists(fsys fs.FS, dir string) (bool, error) {
+	if fsys == nil {
+		fsys = fs.OS()
+	}
 	names, err := fsys.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil

@@ -48,7 +48,11 @@ type Found[R any] struct {
 // file (written ahead, Config.PreallocateBytes) end its scan as the end of
 // the file would: whether they are damage depends on how the log was closed,
 // which only Open judges. An error from fn stops the scan and is returned.
+// A nil fsys is fs.OS().
 func Scan[R any](fsys fs.FS, dir string, c codec.Codec[R], fn func(Found[R]) error) error {
+	if fsys == nil {
+		fsys = fs.OS()
+	}
 	names, err := fsys.ReadDir(dir)
 	if err != nil {
 		return err
