@@ -113,8 +113,10 @@ func (e *VoteReversalError[V]) Error() string {
 // Is makes errors.Is(err, ErrVoteReversal) true.
 func (e *VoteReversalError[V]) Is(target error) bool { return target == ErrVoteReversal }
 
-// LogIDReversalError: an append, commit or purge past the end whose id is
-// below the current one. When says which ("append", "commit" or "purge").
+// LogIDReversalError: an append whose id does not sort above the last id,
+// a commit whose id or index is below the commit point's, or a purge past
+// the end whose id is below the last one. When says which ("append",
+// "commit" or "purge").
 type LogIDReversalError[L any] struct {
 	When      string
 	Current   L
@@ -123,6 +125,12 @@ type LogIDReversalError[L any] struct {
 
 // Error describes the failure with the values it carries.
 func (e *LogIDReversalError[L]) Error() string {
+	switch e.When {
+	case "append":
+		return fmt.Sprintf("raftlog: append of %v refused: it does not sort above the last id %v", e.Attempted, e.Current)
+	case "commit":
+		return fmt.Sprintf("raftlog: commit of %v refused: it goes back from the commit point %v", e.Attempted, e.Current)
+	}
 	return fmt.Sprintf("raftlog: %s of %v refused: it sorts below the current %v", e.When, e.Attempted, e.Current)
 }
 

@@ -224,6 +224,18 @@ func TestRejectChangesNothing(t *testing.T) {
 			check:    reversalErr("commit", LogID{1, 3}, LogID{1, 2}),
 		},
 		{
+			// A higher term at a lower index sorts above in id order, but
+			// a Raft commit index never goes back.
+			name: "commit of a higher term at a lower index",
+			setup: func(t *testing.T, l *DefaultLog) {
+				cxAppendEach(t, l, cxEnts(1, 1, 3)...)
+				cxMust(t)(l.Commit(LogID{1, 3}))
+			},
+			reject:   func(l *DefaultLog) error { _, err := l.Commit(LogID{2, 1}); return err },
+			sentinel: ErrLogIDReversal,
+			check:    reversalErr("commit", LogID{1, 3}, LogID{2, 1}),
+		},
+		{
 			name:     "truncate past the end",
 			setup:    ents(1, 1, 3),
 			reject:   func(l *DefaultLog) error { _, err := l.Truncate(10); return err },

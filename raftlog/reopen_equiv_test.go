@@ -79,7 +79,7 @@ func (g *cxGen) step() {
 			return
 		}
 		id := g.idAt(stat.First + rng.Uint64N(stat.End-stat.First))
-		if c, ok := st.Committed.Get(); ok && id.Compare(c) < 0 {
+		if c, ok := st.Committed.Get(); ok && (id.Compare(c) < 0 || id.Index < c.Index) {
 			id = c
 		}
 		g.did("Commit(%v)", id)

@@ -80,15 +80,17 @@ func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
 	return poss[len(poss)-1], nil
 }
 
-// Commit saves the commit point. It must not go below the saved one
-// (*LogIDReversalError). It is not bounded by the last id: a follower may
-// learn a commit point beyond the entries it holds.
+// Commit saves the commit point. It must not go below the saved one, in id
+// order nor in index (*LogIDReversalError): a Raft commit index never
+// decreases, and along one log a higher term never comes at a lower index.
+// It is not bounded by the last id: a follower may learn a commit point
+// beyond the entries it holds.
 func (l *Log[L, P, V, U]) Commit(id L) (wal.Position, error) {
 	if err := l.begin(); err != nil {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()
-	if cur, ok := l.state.Committed.Get(); ok && l.t.CompareLogID(id, cur) < 0 {
+	if cur, ok := l.state.Committed.Get(); ok && (l.t.CompareLogID(id, cur) < 0 || l.t.Index(id) < l.t.Index(cur)) {
 		return wal.Position{}, &LogIDReversalError[L]{When: "commit", Current: cur, Attempted: id}
 	}
 	return l.write(record[L, P, V, U]{op: opCommit, id: id})

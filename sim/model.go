@@ -115,7 +115,7 @@ func (m *model[L, P, V, U]) appendEntries(es []ment[L, P], maxBody int) outcome 
 }
 
 func (m *model[L, P, V, U]) commit(id L) outcome {
-	if cur, ok := m.st.Committed.Get(); ok && m.ts.t.CompareLogID(id, cur) < 0 {
+	if cur, ok := m.st.Committed.Get(); ok && (m.ts.t.CompareLogID(id, cur) < 0 || m.ts.t.Index(id) < m.ts.t.Index(cur)) {
 		return outcome{err: raftlog.ErrLogIDReversal, why: fmt.Sprintf("commit %v after %v", id, cur)}
 	}
 	s := m.st
