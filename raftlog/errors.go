@@ -202,6 +202,9 @@ type RangeError struct {
 
 // Error describes the failure with the values it carries.
 func (e *RangeError) Error() string {
+	if e.To-e.From == 1 { // one entry (To wraps past the last index)
+		return fmt.Sprintf("%v: read entry %d, the log holds [%d, %d)", e.Err, e.From, e.First, e.End)
+	}
 	return fmt.Sprintf("%v: read [%d, %d), the log holds [%d, %d)", e.Err, e.From, e.To, e.First, e.End)
 }
 

@@ -12,7 +12,9 @@ package raftlog
 // cb runs in a flush round: it should return quickly. Writers and Flush
 // are fine in a callback; the calls that wait for the worker (Sync,
 // WaitIdle, Dump, Step, Close of the same log) would wait for the callback
-// itself, so from a callback they fail at once with ErrInCallback.
+// itself, so from a callback they fail at once with ErrInCallback. A
+// callback that panics ends the process, as any goroutine's panic does: the
+// round it runs in may be on the worker goroutine.
 func (l *Log[L, P, V, U]) Flush(sync bool, cb func(error)) error {
 	if err := l.begin(); err != nil {
 		return err
@@ -44,11 +46,17 @@ func (l *Log[L, P, V, U]) WaitIdle() error {
 
 // Step runs one round of the flush worker when the log was opened with
 // Config.ManualFlush, and reports whether there was work. See wal.WAL.Step.
-// From a flush callback it fails with ErrInCallback.
+// From a flush callback it fails with ErrInCallback, after Close with
+// ErrClosed.
 func (l *Log[L, P, V, U]) Step() (bool, error) {
 	if l.wal.InCallback() {
 		return false, ErrInCallback
 	}
+	// Not held while stepping: the round's callbacks may write.
+	if err := l.begin(); err != nil {
+		return false, err
+	}
+	l.writeMu.Unlock()
 	return l.wal.Step(), nil
 }
 

@@ -199,8 +199,9 @@ func (l *Log[L, P, V, U]) purgedAtOrAfter(i uint64) bool {
 // payload (the index holds every id in memory). At the index of the purge
 // point it returns the purged id: the id of the last entry removed, which a
 // Raft engine needs as the term of its snapshot's last entry. Any other
-// index outside the entries held is a *RangeError matching ErrPurged or
-// ErrPastEnd.
+// index outside the entries held is a *RangeError matching ErrPurged (at or
+// below the purge point), ErrBeforeStart (below the first entry of a log
+// that was not purged that far) or ErrPastEnd.
 func (l *Log[L, P, V, U]) LogIDAt(i uint64) (L, error) {
 	var zero L
 	l.mu.RLock()

@@ -212,6 +212,9 @@ func (l *Log[L, P, V, U]) SaveUserData(u Option[U]) (wal.Position, error) {
 // id (so the entries always end at the last id). Purged must be at or below
 // Last, in id order and by index (*InvalidStateError). Replacing the state
 // without fitting the entries to it would let an index be appended twice.
+// It is the one write not held to the order of the saved state: the vote
+// and the commit point may go back (a snapshot's install or a rebuild
+// decides them), so a caller must check them itself.
 func (l *Log[L, P, V, U]) UpdateState(s State[L, V, U]) (wal.Position, error) {
 	if err := l.begin(); err != nil {
 		return wal.Position{}, err
