@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -80,4 +81,15 @@ func TestTheEntriesOfAMissingChunkAreNamed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestACorruptionSaysItsCauseOnce: the message of damage in a cleanly
+// closed log gave the checksum mismatch twice.
+func TestACorruptionSaysItsCauseOnce(t *testing.T) {
+	m, pos, _ := repairFixture(t)
+	p := pos[30]
+	require.NoError(t, m.Corrupt("/log/"+wal.ChunkName(p.Chunk), int64(p.Offset-p.Chunk)+20, 0x10))
+	_, err := Open("/log", Config{FS: m, ReadAll: true})
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.Equal(t, 1, strings.Count(err.Error(), "checksum mismatch"), err.Error())
 }

@@ -413,7 +413,7 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 		d := res.damage
 		if rc.meta.clean {
 			return rc.corrupt(i, d.at, fmt.Sprintf("%s in a log that was closed cleanly at offset %d of %s",
-				d, rc.meta.end-rc.meta.last, ChunkName(rc.meta.last)), d.cause)
+				d.reason, rc.meta.end-rc.meta.last, ChunkName(rc.meta.last)), d.cause)
 		}
 		sc := newChunkScan(c.f, c.id, size, readLimit)
 		sc.h = header{version: res.version, salt: res.salt}
