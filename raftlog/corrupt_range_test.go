@@ -87,7 +87,7 @@ func TestTheEntriesOfAMissingChunkAreNamed(t *testing.T) {
 // closed log gave the checksum mismatch twice.
 func TestACorruptionSaysItsCauseOnce(t *testing.T) {
 	m, pos, _ := repairFixture(t)
-	p := pos[30]
+	p := pos[60] // in the newest chunk
 	require.NoError(t, m.Corrupt("/log/"+wal.ChunkName(p.Chunk), int64(p.Offset-p.Chunk)+20, 0x10))
 	_, err := Open("/log", Config{FS: m, ReadAll: true})
 	require.ErrorIs(t, err, ErrCorrupt)
