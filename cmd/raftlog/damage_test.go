@@ -127,6 +127,16 @@ func TestExitStatus(t *testing.T) {
 		})
 	}
 
+	// The torn tail's cut is said in words, not as the log line recovery
+	// writes.
+	for _, cmd := range []string{"dump", "stat"} {
+		r := runCLI(t, cmd, torn)
+		out := r.stdout + r.stderr
+		if !strings.Contains(out, "7 bytes at offset") || strings.Contains(out, "msg=") {
+			t.Errorf("%s of a torn log: %q", cmd, out)
+		}
+	}
+
 	// The corruption names the file and the first entry affected.
 	r := runCLI(t, "dump", corrupt)
 	for _, want := range []string{filepath.Base(first), "entries 2 to 9 are unreadable"} {
@@ -180,5 +190,17 @@ func TestNotALog(t *testing.T) {
 		if _, err := os.Stat(missing); err == nil {
 			t.Fatalf("%s created %s", cmd, missing)
 		}
+	}
+	// An empty directory holds no log: it is not a damaged one, and dump
+	// suggests no listing of its records.
+	empty := t.TempDir()
+	r := runCLI(t, "dump", empty)
+	r.wantCode(t, exitFailure, "dump of an empty directory")
+	if !strings.Contains(r.stderr, "holds no log") || strings.Contains(r.stderr, "damaged") || strings.Contains(r.stderr, "--records") {
+		t.Errorf("dump of an empty directory: stderr %q", r.stderr)
+	}
+	r = runCLI(t, "stat", empty)
+	if !strings.Contains(r.stdout, "no log here") {
+		t.Errorf("stat of an empty directory: stdout %q", r.stdout)
 	}
 }

@@ -43,6 +43,9 @@ cut a torn tail from it.`,
 			if o.records && (set["json"] || set["from"] || set["to"] || set["payload"]) {
 				return usagef("--records takes none of --json, --from, --to, --payload")
 			}
+			if set["to"] && o.to == 0 {
+				return usagef("--to 0 selects no entry: it is the index after the last one to print")
+			}
 			return dump(e, args[0], o)
 		}
 	},
@@ -86,7 +89,7 @@ func dump(e *env, dir string, o dumpOptions) error {
 	}
 	if rec.damaged() {
 		reportDamage(e.stderr, "dump", dir, rec, h, held)
-		if !o.records && l == nil {
+		if !o.records && l == nil && !rec.noLog {
 			fmt.Fprintf(e.stderr, "raftlog dump: 'raftlog dump --records %s' lists the records up to the damage\n", dir)
 		}
 		return errReported
@@ -97,12 +100,16 @@ func dump(e *env, dir string, o dumpOptions) error {
 // reportDamage says what recovery would do to the damaged log in dir, and,
 // when a live process holds it, that the damage may be its writes in flight.
 func reportDamage(w io.Writer, cmd, dir string, rec recovery, h holder, held bool) {
-	if rec.Error != "" {
+	switch {
+	case rec.noLog:
+		fmt.Fprintf(w, "raftlog %s: %s holds no log: no chunk file and no META file\n", cmd, dir)
+		return
+	case rec.Error != "":
 		fmt.Fprintf(w, "raftlog %s: %s is damaged: recovery would refuse it: %s\n", cmd, dir, rec.Error)
-	} else {
+	default:
 		fmt.Fprintf(w, "raftlog %s: %s is damaged: recovery would cut %d bytes from its tail\n", cmd, dir, rec.CutBytes)
 	}
-	for _, r := range rec.Reports {
+	for _, r := range rec.lines() {
 		fmt.Fprintf(w, "  recovery: %s\n", r)
 	}
 	if held && h.live() {

@@ -69,6 +69,7 @@ func TestUsageErrors(t *testing.T) {
 		{"dump", dir, dir},
 		{"dump", "--payload=base64", dir},
 		{"dump", "--from=5", "--to=3", dir},
+		{"dump", "--to=0", dir},
 		{"dump", "--records", "--json", dir},
 		{"dump", "--nosuch", dir},
 		{"stat"},

@@ -110,7 +110,7 @@ func (r statReport) print(w io.Writer) error {
 	if r.State != nil {
 		p("state     %v\n", *r.State)
 		p("entries   [%d, %d): %d\n", r.First, r.End, r.End-r.First)
-	} else {
+	} else if !r.Recovery.noLog {
 		p("state     unknown: recovery would refuse the log\n")
 	}
 	p("chunks    %d, %d bytes on disk\n", len(r.Chunks), r.BytesOnDisk)
@@ -122,6 +122,8 @@ func (r statReport) print(w io.Writer) error {
 		}
 	}
 	switch {
+	case r.Recovery.noLog:
+		p("recovery  no log here: no chunk file and no META file\n")
 	case r.Recovery.Error != "":
 		p("recovery  would refuse the log: %s\n", r.Recovery.Error)
 	case r.Recovery.CutBytes > 0:
@@ -129,7 +131,7 @@ func (r statReport) print(w io.Writer) error {
 	default:
 		p("recovery  nothing to cut\n")
 	}
-	for _, rep := range r.Recovery.Reports {
+	for _, rep := range r.Recovery.lines() {
 		p("  %s\n", rep)
 	}
 	if r.Lock != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,10 +23,27 @@ type recovery struct {
 	// Error is why it would refuse to open the log (corruption, a missing
 	// chunk, ...), empty when it would open it.
 	Error string `json:"error,omitempty"`
+	// cuts are the cuts of a recovery that opened the log, for people.
+	cuts []cutReport
+	// noLog: the directory holds no log at all.
+	noLog bool
 }
 
 // damaged reports whether recovery would refuse the log or cut from it.
 func (r recovery) damaged() bool { return r.Error != "" || r.CutBytes > 0 }
+
+// lines says what recovery would cut, one line each: the cuts when it
+// opens the log, else the warnings it logged before it refused.
+func (r recovery) lines() []string {
+	if len(r.cuts) == 0 {
+		return r.Reports
+	}
+	out := make([]string, len(r.cuts))
+	for i, c := range r.cuts {
+		out[i] = c.String()
+	}
+	return out
+}
 
 // dryRunRecovery opens dir as raftlog.Open would, recovery included,
 // through an overlayFS: nothing is written to the disk and no lock is taken.
@@ -57,9 +75,11 @@ func dryRunRecovery(dir string) (*raftlog.DefaultLog, recovery, error) {
 	}
 	if err != nil {
 		rec.Error = err.Error()
+		rec.noLog = errors.Is(err, raftlog.ErrNoLog)
 		return nil, rec, nil
 	}
 	rec.CutBytes = l.Stat().WAL.Dropped
+	rec.cuts = cutReports(l.Recovery().Cuts)
 	return l, rec, nil
 }
 
