@@ -93,7 +93,7 @@ type NoLogError struct{ Dir string }
 
 // Error describes the failure with the values it carries.
 func (e *NoLogError) Error() string {
-	return fmt.Sprintf("raftlog: %s holds no log (no chunk file and no META file)", e.Dir)
+	return fmt.Sprintf("raftlog: %s holds no log, and Config.MustExist says it must", e.Dir)
 }
 
 // Is makes errors.Is(err, ErrNoLog) true.

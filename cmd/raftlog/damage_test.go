@@ -203,4 +203,11 @@ func TestNotALog(t *testing.T) {
 	if !strings.Contains(r.stdout, "no log here") {
 		t.Errorf("stat of an empty directory: stdout %q", r.stdout)
 	}
+	for _, cmd := range []string{"verify", "repair"} {
+		r = runCLI(t, cmd, empty)
+		r.wantCode(t, exitFailure, cmd+" of an empty directory")
+		if !strings.Contains(r.stderr, "holds no log") || strings.Contains(r.stderr, "MustExist") {
+			t.Errorf("%s of an empty directory: stderr %q", cmd, r.stderr)
+		}
+	}
 }

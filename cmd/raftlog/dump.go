@@ -102,7 +102,7 @@ func dump(e *env, dir string, o dumpOptions) error {
 func reportDamage(w io.Writer, cmd, dir string, rec recovery, h holder, held bool) {
 	switch {
 	case rec.noLog:
-		fmt.Fprintf(w, "raftlog %s: %s holds no log: no chunk file and no META file\n", cmd, dir)
+		fmt.Fprintf(w, "raftlog %s: %v\n", cmd, errNoLog(dir))
 		return
 	case rec.Error != "":
 		fmt.Fprintf(w, "raftlog %s: %s is damaged: recovery would refuse it: %s\n", cmd, dir, rec.Error)

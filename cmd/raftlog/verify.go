@@ -179,6 +179,9 @@ func verify(e *env, dir string, asJSON bool) error {
 	}
 	l, err := openDryRun(dir, nil)
 	if err != nil {
+		if errors.Is(err, raftlog.ErrNoLog) {
+			return errNoLog(dir)
+		}
 		if !errors.Is(err, raftlog.ErrCorrupt) && !errors.Is(err, raftlog.ErrVersion) {
 			if live {
 				return fmt.Errorf("%w (%s is %s and may have changed while being read)", err, dir, h)
@@ -272,6 +275,9 @@ func repair(e *env, dir string, asJSON bool) error {
 		var le *fs.LockedError
 		if errors.As(err, &le) {
 			return fmt.Errorf("%s is open in another process (%v): stop it first", dir, err)
+		}
+		if errors.Is(err, raftlog.ErrNoLog) {
+			return errNoLog(dir)
 		}
 		return err
 	}

@@ -45,6 +45,11 @@ func (r recovery) lines() []string {
 	return out
 }
 
+// errNoLog says, in the tool's words, that dir holds no log.
+func errNoLog(dir string) error {
+	return fmt.Errorf("%s holds no log: no chunk file and no META file", dir)
+}
+
 // dryRunRecovery opens dir as raftlog.Open would, recovery included,
 // through an overlayFS: nothing is written to the disk and no lock is taken.
 // It returns the opened log (nil when recovery refuses it) and what
