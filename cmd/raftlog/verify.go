@@ -234,7 +234,7 @@ func (r verifyReport) print(w io.Writer, asJSON bool) error {
 		p("entries   %s\n", indexRange(r.Damage.First, r.Damage.Last))
 		p("error     %s\n", r.Damage.Error)
 	case len(r.Cuts) > 0:
-		p("torn      %s: Open would cut %d region(s) that were never acknowledged\n", r.Dir, len(r.Cuts))
+		p("torn      %s: Open would cut %d region(s) past the last point the log recorded as durable: a write a crash tore, or, if the log's last batch was acknowledged, damage the format cannot tell from one\n", r.Dir, len(r.Cuts))
 		for _, c := range r.Cuts {
 			p("  %s\n", c)
 		}
