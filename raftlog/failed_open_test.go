@@ -90,58 +90,79 @@ func newestChunk(t *testing.T, m *fs.Mem) string {
 // file operation, leaves the cuts made, and a later Open finds the log as
 // they left it without reporting them again. The failed Open's error is
 // then the only word of the entries gone: it must name them, so that every
-// entry the log no longer serves was reported by one Open or another.
+// entry the log no longer serves was reported by one Open or another (but
+// the damaged entry itself, and those of a chunk that is gone, which no
+// Open can find).
 func TestARepairThatFailsAfterCuttingSaysWhatItCut(t *testing.T) {
-	base, pos, st := repairFixture(t)
-	k := uint64(0) // the first entry of the second closed chunk, damaged
+	_, pos, st := repairFixture(t)
+	second := st.WAL.Closed[1].ID // holds entries k to the third chunk's first - 1
+	k := uint64(0)
 	for i := uint64(1); i <= 60; i++ {
-		if pos[i].Chunk == st.WAL.Closed[1].ID {
+		if pos[i].Chunk == second && k == 0 {
 			k = i
-			break
 		}
 	}
-	path := "/log/" + wal.ChunkName(pos[k].Chunk)
-	require.NoError(t, base.Corrupt(path, int64(pos[k].Offset-pos[k].Chunk)+20, 0x10))
-	ops := []faultinject.Op{faultinject.OpOpen, faultinject.OpCreate, faultinject.OpRead, faultinject.OpWrite,
-		faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpRename,
-		faultinject.OpSyncDir, faultinject.OpReadDir}
+	chunk := func(id uint64) string { return "/log/" + wal.ChunkName(id) }
 	failedAfterCuts := 0
-	for _, op := range ops {
-		for n := 1; ; n++ {
-			m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
-			view := faultinject.New(m, faultinject.Options{}, faultinject.Rule{Op: op, Nth: n})
-			l, err := Open("/log", Config{FS: view, Recovery: wal.Repair})
-			err0 := err
-			named := map[uint64]bool{}
-			var firstCuts []Cut
-			if err == nil {
-				firstCuts = l.Recovery().Cuts
-				nameCut(named, l.Recovery().Cuts)
-				l.Close() // a fault may still fail it: the log is reopened below
-				if len(view.Injected()) == 0 {
-					break
+	for _, c := range []struct {
+		name   string
+		damage func(m *fs.Mem)
+		unseen func(i uint64) bool // entries no Open can name
+	}{
+		{"an entry of a closed chunk", func(m *fs.Mem) {
+			require.NoError(t, m.Corrupt(chunk(second), int64(pos[k].Offset-pos[k].Chunk)+20, 0x10))
+		}, func(i uint64) bool { return i == k }},
+		{"a closed chunk's checkpoint", func(m *fs.Mem) {
+			require.NoError(t, m.Corrupt(chunk(second), 65, 0x10))
+		}, func(uint64) bool { return false }},
+		{"the newest chunk's entry", func(m *fs.Mem) {
+			require.NoError(t, m.Corrupt(chunk(st.WAL.Open.ID), int64(pos[60].Offset-pos[60].Chunk)+20, 0x10))
+		}, func(i uint64) bool { return i == 60 }},
+		{"a missing closed chunk", func(m *fs.Mem) {
+			require.NoError(t, m.Remove(chunk(second)))
+		}, func(i uint64) bool { return pos[i].Chunk == second }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			base, _, _ := repairFixture(t)
+			c.damage(base)
+			ops := []faultinject.Op{faultinject.OpOpen, faultinject.OpCreate, faultinject.OpRead, faultinject.OpWrite,
+				faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpRename,
+				faultinject.OpSyncDir, faultinject.OpReadDir}
+			for _, op := range ops {
+				for n := 1; ; n++ {
+					m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
+					view := faultinject.New(m, faultinject.Options{}, faultinject.Rule{Op: op, Nth: n})
+					l, first := Open("/log", Config{FS: view, Recovery: wal.Repair})
+					named := map[uint64]bool{}
+					if first == nil {
+						nameCut(named, l.Recovery().Cuts)
+						l.Close() // a fault may still fail it: the log is reopened below
+						if len(view.Injected()) == 0 {
+							break
+						}
+					}
+					what := view.Injected()[0].String()
+					var rf *RepairFailedError
+					if errors.As(first, &rf) {
+						failedAfterCuts++
+						require.NotEmpty(t, rf.Cuts, what)
+						nameCut(named, rf.Cuts)
+					}
+					// A repair run again finishes the job and reports what
+					// it cuts.
+					r, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+					require.NoError(t, err, what)
+					nameCut(named, r.Recovery().Cuts)
+					last := r.State().Last.Value().Index
+					require.NoError(t, r.Close())
+					for i := last + 1; i <= 60; i++ {
+						require.True(t, named[i] || c.unseen(i), "%s: entry %d is gone, and no Open named it (the first: %v)", what, i, first)
+					}
 				}
 			}
-			what := view.Injected()[0].String()
-			var rf *RepairFailedError
-			if errors.As(err, &rf) {
-				failedAfterCuts++
-				require.NotEmpty(t, rf.Cuts, what)
-				nameCut(named, rf.Cuts)
-			}
-			// A repair run again finishes the job and reports what it cuts.
-			r, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
-			require.NoError(t, err, what)
-			nameCut(named, r.Recovery().Cuts)
-			last := r.State().Last.Value().Index
-			require.Equal(t, k-1, last, what)
-			require.NoError(t, r.Close())
-			for i := k + 1; i <= 60; i++ {
-				require.True(t, named[i], "%s: entry %d is gone, and no Open named it; first: %v; then: %+v; first open cut %+v", what, i, err0, r.Recovery().Cuts, firstCuts)
-			}
-		}
+		})
 	}
-	require.Greater(t, failedAfterCuts, 5, "the faults came after cuts")
+	require.Greater(t, failedAfterCuts, 10, "the faults came after cuts")
 }
 
 // TestAFileAfterACleanCloseIsNotTakenForAnInterruptedRotation: Close
