@@ -72,9 +72,12 @@ func Open(dir string, cfg Config) (*DefaultLog, error) {
 // *CorruptionError when data that was durable is damaged or missing (it
 // names the entries affected and wraps the wal's error naming the file and
 // offset: *wal.CorruptionError, *wal.GapError or *wal.MissingChunkError);
-// *wal.VersionError for a file of an unknown format; with Config.Recovery
-// set to wal.Strict, an error matching ErrTornTail; or the file system's
-// error.
+// *wal.InterruptedRepairError (matching ErrCorrupt) for a log that a repair
+// cut and that was neither written nor closed since, whose report may have
+// reached no one: open it with wal.Repair; *wal.VersionError for a file of an
+// unknown format; with Config.Recovery set to wal.Strict, an error matching
+// ErrTornTail; with wal.Repair, *RepairFailedError when the repair had cut
+// the log before the open failed; or the file system's error.
 func OpenWith[L, P, V, U any](dir string, t Types[L, P, V, U], cfg Config) (*Log[L, P, V, U], error) {
 	if err := t.validate(); err != nil {
 		return nil, err
@@ -128,7 +131,10 @@ func (l *Log[L, P, V, U]) openError(err error, earlier []Cut) error {
 		cuts = append(slices.Clip(cuts), l.recoveryReport(wal.Report{Cuts: rf.Cuts}).Cuts...)
 		err = rf.Err
 	}
-	if errors.Is(err, wal.ErrCorrupt) {
+	var interrupted *wal.InterruptedRepairError
+	if errors.Is(err, wal.ErrCorrupt) && !errors.As(err, &interrupted) {
+		// (An interrupted repair's log was refused before any entry was
+		// read, none of them damaged: it names the cut itself.)
 		err = l.corruption(err)
 	}
 	if len(cuts) == 0 || l.cfg.Recovery != wal.Repair {

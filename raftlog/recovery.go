@@ -30,7 +30,10 @@ type Cut struct {
 	// found in the bytes it removed (found by resynchronising at each
 	// write batch after damage, so a damaged entry is not among them);
 	// both are absent when it found none. A Raft node refetches these
-	// from a peer when Cut.Durable says they had been durable.
+	// from a peer when Cut.Durable says they had been durable. A cut of
+	// an earlier repair (wal.Cut.Earlier), whose bytes are no longer in
+	// the log, has First only: every entry past the log's last may have
+	// been in it.
 	First, Last Option[uint64]
 }
 
@@ -56,8 +59,11 @@ func (l *Log[L, P, V, U]) recoveryReport(r wal.Report) RecoveryReport[L, V, U] {
 	out := RecoveryReport[L, V, U]{Mode: r.Mode, State: l.state}
 	for _, c := range r.Cuts {
 		cut := Cut{Cut: c}
+		if c.Earlier {
+			cut.First = Some(max(1, l.nextIndex(l.state.Last)))
+		}
 		for _, d := range l.dropped {
-			if !c.OfMeta() && !c.Rewritten && d.pos.Chunk == c.Chunk && int64(d.pos.Offset-c.Chunk) >= c.Offset {
+			if !c.OfMeta() && !c.Rewritten && !c.Earlier && d.pos.Chunk == c.Chunk && int64(d.pos.Offset-c.Chunk) >= c.Offset {
 				cut.First, cut.Last = widen(cut.First, cut.Last, d.index)
 			}
 		}

@@ -134,6 +134,33 @@ func (e *RepairFailedError) Error() string {
 // Unwrap returns the failure.
 func (e *RepairFailedError) Unwrap() error { return e.Err }
 
+// InterruptedRepairError is what Open returns, outside Repair mode, for a
+// log that a repair cut and that was neither written nor closed since: the
+// repair stopped part-way (a crash, a power loss, an I/O error), or it
+// finished and the process stopped before it wrote to the log or closed
+// it. Either way the repair's report (what it cut, and the entries in it)
+// may have reached no one, and the log as it is now would open without a
+// word of what it lost. The repair had begun to cut the log at global
+// offset From; the log then ended at End; the bytes it cut are in the
+// backups it left beside the chunks (FILE.broken). Open the log in Repair
+// mode: the repair is finished and reported again (a Cut with Earlier
+// set), and the log opens.
+type InterruptedRepairError struct {
+	Dir       string
+	From, End uint64
+}
+
+// Error describes the failure with the values it carries.
+func (e *InterruptedRepairError) Error() string {
+	return fmt.Sprintf("wal: a repair of %s cut the log from offset %d (it ended at %d), and the log was neither written nor closed since: "+
+		"what the repair cut may have been reported to no one; open it in Repair mode (raftlog repair DIR) to finish the repair and report the cut again "+
+		"(the bytes cut are in the .broken backups beside the chunks)", e.Dir, e.From, e.End)
+}
+
+// Is makes errors.Is(err, ErrCorrupt) true: the log is missing durable
+// bytes that no one may have been told of.
+func (e *InterruptedRepairError) Is(target error) bool { return target == ErrCorrupt }
+
 // joinCuts describes cuts on one line.
 func joinCuts(cuts []Cut) string {
 	s := make([]string, len(cuts))
@@ -177,6 +204,9 @@ type VersionError struct {
 
 // Error describes the failure with the values it carries.
 func (e *VersionError) Error() string {
+	if isMetaPath(e.File) {
+		return fmt.Sprintf("wal: %s has version %d, this code reads versions %d and %d", e.File, e.Version, metaVersion, metaVersionRepair)
+	}
 	return fmt.Sprintf("wal: chunk %s has format version %d, this code reads version %d", e.File, e.Version, FormatVersion)
 }
 

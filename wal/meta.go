@@ -20,16 +20,23 @@ import (
 //
 // It is written whole, through a temporary file renamed over it, and holds
 // either "open" (the log may be written; after a crash its end is whatever
-// recovery finds) or "closed at end E in chunk C with salt S". The first
-// write after Open marks it open before touching any chunk; Close marks it
-// closed once everything is durable.
+// recovery finds), "closed at end E in chunk C with salt S", or "a repair
+// cut the log from offset F, where it ended at E" (see
+// InterruptedRepairError). The first write after Open marks it open before
+// touching any chunk; Close marks it closed once everything is durable.
 const MetaFileName = "META"
 
 const (
-	metaTemp      = MetaFileName + ".tmp"
-	metaVersion   = 1
-	metaSize      = 44
-	metaFlagClean = 1
+	metaTemp = MetaFileName + ".tmp"
+	// metaVersion is the version of a META file that says open or
+	// closed; metaVersionRepair that of one that says a repair cut the
+	// log: code that reads version 1 only refuses it rather than taking
+	// the log for one that was merely open.
+	metaVersion       = 1
+	metaVersionRepair = 2
+	metaSize          = 44
+	metaFlagClean     = 1
+	metaFlagRepair    = 2
 )
 
 var metaMagic = [8]byte{'R', 'A', 'F', 'T', 'M', 'E', 'T', 'A'}
@@ -38,26 +45,37 @@ var metaMagic = [8]byte{'R', 'A', 'F', 'T', 'M', 'E', 'T', 'A'}
 type metaState int
 
 const (
-	metaNone  metaState = iota // no META file (a new log, or one from before version 2)
-	metaOpen                   // the log may have been written since its last clean Close
-	metaClean                  // the log was closed cleanly and not written since
+	metaNone   metaState = iota // no META file (a new log, or one from before version 2)
+	metaOpen                    // the log may have been written since its last clean Close
+	metaClean                   // the log was closed cleanly and not written since
+	metaRepair                  // a repair cut the log, and it was not written or closed since
 )
 
 // meta is the content of the META file.
 type meta struct {
 	clean bool
-	last  uint64 // id of the last chunk (clean only)
-	salt  uint64 // its salt
-	end   uint64 // global offset where the log ends
+	// repair: a repair cut the log from global offset last, where it
+	// ended at end, and it was not written or closed since.
+	repair bool
+	last   uint64 // id of the last chunk (clean), where the cut began (repair)
+	salt   uint64 // its salt (clean)
+	end    uint64 // global offset where the log ends (clean), ended (repair)
 }
 
 func (m meta) encode() []byte {
 	b := make([]byte, 0, metaSize)
 	b = append(b, metaMagic[:]...)
-	b = binary.LittleEndian.AppendUint16(b, metaVersion)
+	version := uint16(metaVersion)
+	if m.repair {
+		version = metaVersionRepair
+	}
+	b = binary.LittleEndian.AppendUint16(b, version)
 	var flags uint16
 	if m.clean {
 		flags |= metaFlagClean
+	}
+	if m.repair {
+		flags |= metaFlagRepair
 	}
 	b = binary.LittleEndian.AppendUint16(b, flags)
 	b = binary.LittleEndian.AppendUint32(b, 0)
@@ -91,14 +109,22 @@ func readMeta(fsys fs.FS, dir string) (m meta, ok bool, err error) {
 		return meta{}, false, bad("bad magic")
 	case binary.LittleEndian.Uint32(b[40:]) != codec.Checksum(b[:40]):
 		return meta{}, false, bad("checksum mismatch")
-	case binary.LittleEndian.Uint16(b[8:]) != metaVersion:
-		return meta{}, false, &VersionError{File: path, Version: binary.LittleEndian.Uint16(b[8:])}
+	}
+	version, flags := binary.LittleEndian.Uint16(b[8:]), binary.LittleEndian.Uint16(b[10:])
+	switch {
+	case version != metaVersion && version != metaVersionRepair:
+		return meta{}, false, &VersionError{File: path, Version: version}
+	case flags&^(metaFlagClean|metaFlagRepair) != 0, flags == metaFlagClean|metaFlagRepair,
+		(version == metaVersionRepair) != (flags&metaFlagRepair != 0),
+		binary.LittleEndian.Uint32(b[12:]) != 0:
+		return meta{}, false, bad(fmt.Sprintf("version %d with flags %#x, reserved %#x", version, flags, binary.LittleEndian.Uint32(b[12:])))
 	}
 	m = meta{
-		clean: binary.LittleEndian.Uint16(b[10:])&metaFlagClean != 0,
-		last:  binary.LittleEndian.Uint64(b[16:]),
-		salt:  binary.LittleEndian.Uint64(b[24:]),
-		end:   binary.LittleEndian.Uint64(b[32:]),
+		clean:  flags&metaFlagClean != 0,
+		repair: flags&metaFlagRepair != 0,
+		last:   binary.LittleEndian.Uint64(b[16:]),
+		salt:   binary.LittleEndian.Uint64(b[24:]),
+		end:    binary.LittleEndian.Uint64(b[32:]),
 	}
 	return m, true, nil
 }

@@ -36,6 +36,9 @@ func (w *WAL[R]) recover() error {
 	if err != nil {
 		return err
 	}
+	if m.repair && w.cfg.Recovery != Repair {
+		return &InterruptedRepairError{Dir: w.cfg.Dir, From: m.last, End: m.end}
+	}
 	files, err := w.listChunks()
 	if err != nil {
 		return err
@@ -58,6 +61,8 @@ func (w *WAL[R]) recover() error {
 		w.meta = metaNone
 	case m.clean:
 		w.meta = metaClean
+	case m.repair:
+		w.meta = metaRepair
 	default:
 		w.meta = metaOpen
 	}

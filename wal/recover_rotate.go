@@ -27,8 +27,10 @@ import (
 // which the next recovery removes (an interrupted rotation) before doing
 // all of this again.
 func (w *WAL[R]) rotateAtRecovery() error {
-	if err := w.markOpen(); err != nil {
-		return err
+	if w.meta != metaRepair { // a repair's META stays until its caller writes
+		if err := w.markOpen(); err != nil {
+			return err
+		}
 	}
 	old := w.open
 	salt, err := w.newSalt()

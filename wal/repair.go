@@ -78,37 +78,76 @@ func (w *WAL[R]) repair() error {
 	if err := w.repairMeta(merr != nil, hasMeta, files, res[len(res)-1]); err != nil {
 		return err
 	}
-	changed := false
+	last := files[len(files)-1]
+	end := last.id + uint64(last.size)
+	short := cut < 0 && m.clean && end < m.end
+	if cut >= 0 || short || m.repair {
+		// Before the first cut, META says that a repair cut the log, from
+		// where and where it ended: until the log is written or closed
+		// again, after its caller had this repair's report, any other
+		// Open refuses it (InterruptedRepairError), so that a crash that
+		// loses the report cannot leave a shorter log that opens without
+		// a word. An earlier repair's range stays in it.
+		p := meta{repair: true, last: end, end: end}
+		switch {
+		case cut >= 0:
+			p.last = cutFrom(files, res, cut, at)
+		case short:
+			p.end = m.end
+		}
+		if m.clean {
+			p.end = max(p.end, m.end)
+		}
+		if m.repair {
+			p.last, p.end = min(p.last, m.last), max(p.end, m.end)
+			w.cut(w.earlierCut(files, m))
+		}
+		if err := writeMeta(w.fs, w.cfg.Dir, p); err != nil {
+			return err
+		}
+		w.meta = metaRepair
+	}
 	if cut >= 0 {
 		if err := w.cutAt(files, res, cut, at, reason); err != nil {
 			return err
 		}
-		changed = true
+		w.repaired = true
 	}
-	if last := files[len(files)-1]; !changed && m.clean {
+	if short {
 		// No damage, yet the log ends short of where it was closed: the
 		// bytes between are gone, with no file left to cut. Say so.
-		end := last.id + uint64(last.size)
-		if end < m.end {
-			w.cut(Cut{File: w.chunkPath(m.last), Chunk: m.last, Offset: int64(end - min(end, m.last)),
-				Bytes: int64(m.end - end), Durable: true,
-				Reason: fmt.Sprintf("the log was closed cleanly at offset %d, but its files end at %d: those bytes are gone", m.end, end)})
-			changed = true
-		}
+		w.cut(Cut{File: w.chunkPath(m.last), Chunk: m.last, Offset: int64(end - min(end, m.last)),
+			Bytes: int64(m.end - end), Durable: true,
+			Reason: fmt.Sprintf("the log was closed cleanly at offset %d, but its files end at %d: those bytes are gone", m.end, end)})
 	}
-	if changed {
-		// The log no longer ends where META says: recovery must treat it
-		// as a log that may have been written since. An unchanged log
-		// keeps its META: should this open fail later on, a cleanly
-		// closed log must still say where it ended, or a later loss of
-		// its last bytes would pass for a torn write.
-		if err := writeMeta(w.fs, w.cfg.Dir, meta{}); err != nil {
-			return err
-		}
-		w.meta = metaOpen
-	}
-	w.repaired = changed
+	// A log with nothing cut keeps its META: should this open fail later
+	// on, a cleanly closed log must still say where it ended, or a later
+	// loss of its last bytes would pass for a torn write.
 	return nil
+}
+
+// cutFrom is the global offset where a cut at file offset at of chunk i
+// begins: at the seal of the chunk before when chunk i goes whole.
+func cutFrom(files []chunkFile, res []replayed, i int, at int64) uint64 {
+	if at == 0 && i > 0 && res[i-1].seal != nil {
+		return files[i-1].id + uint64(res[i-1].valid-sealSize)
+	}
+	return files[i].id + uint64(at)
+}
+
+// earlierCut is the report of the cut of an earlier repair that META
+// still records (m.repair): the log was neither written nor closed after
+// it, so its own report may have reached no one.
+func (w *WAL[R]) earlierCut(files []chunkFile, m meta) Cut {
+	c := Cut{File: filepath.Join(w.cfg.Dir, MetaFileName), Bytes: int64(m.end - min(m.end, m.last)), Durable: true, Earlier: true,
+		Reason: fmt.Sprintf("an earlier repair cut the log from offset %d, where it ended at %d, and the log was neither written nor closed since: "+
+			"that repair's report may have reached no one; the bytes it cut are in the .broken backups beside the chunks", m.last, m.end)}
+	for _, f := range files {
+		if f.id <= m.last {
+			c.File, c.Chunk, c.Offset = w.chunkPath(f.id), f.id, int64(m.last-f.id)
+		}
+	}
+	return c
 }
 
 // logStart returns where the log starts, as the trims and seals in res

@@ -48,6 +48,13 @@ type Cut struct {
 	// the state the sealed chunk before it ends with. Nothing after them
 	// goes, and no entry was in them.
 	Rewritten bool
+	// Earlier says an earlier repair made this cut, and the log was
+	// neither written nor closed after it, so that repair's report may
+	// have reached no one (see InterruptedRepairError): every byte from
+	// global offset Chunk+Offset on, Bytes of them, was cut; they are in
+	// the backups that repair left beside the chunks. File is the chunk
+	// the cut began in, or META's path when no chunk before it is left.
+	Earlier bool
 }
 
 // OfMeta reports whether the cut is of the META file rather than a chunk:

@@ -96,7 +96,10 @@ func (w *WAL[R]) step() bool {
 	}
 
 	var err error
-	if !w.fresh && (len(segs) > 0 || removable) {
+	// A repair's META stays until the caller writes: removals alone
+	// (scheduled by recovery, or by the caller's reading of the report)
+	// leave it.
+	if !w.fresh && (len(segs) > 0 || removable && w.meta != metaRepair) {
 		err = w.markOpen()
 	}
 	if err == nil {

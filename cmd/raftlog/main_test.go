@@ -27,7 +27,16 @@ const holdEnv = "RAFTLOG_CLI_TEST_HOLD"
 // leaves without closing (see crashedLog).
 const crashEnv = "RAFTLOG_CLI_TEST_CRASH"
 
+// repairEnv names the log directory that TestMain, run as a child,
+// opens in Repair mode and leaves without writing or closing it (see
+// TestAnInterruptedRepair).
+const repairEnv = "RAFTLOG_CLI_TEST_REPAIR"
+
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(repairEnv); dir != "" {
+		repairedLogChild(dir)
+		return
+	}
 	if dir := os.Getenv(holdEnv); dir != "" {
 		holdLogChild(dir)
 		return

@@ -72,9 +72,12 @@ type cutReport struct {
 	// checkpoint rebuilt, wal.Cut.Rewritten).
 	Rewritten bool `json:"rewritten,omitempty"`
 	// First and Last bound the entries found in the bytes cut; null when
-	// none was found.
-	First *uint64 `json:"first_index"`
-	Last  *uint64 `json:"last_index"`
+	// none was found. A cut of an earlier repair (Earlier), whose bytes
+	// are no longer in the log, has a First only: every entry from there
+	// on may have been in them.
+	First   *uint64 `json:"first_index"`
+	Last    *uint64 `json:"last_index"`
+	Earlier bool    `json:"earlier,omitempty"`
 	// ofMeta: the cut is of the META file (wal.Cut.OfMeta).
 	ofMeta bool
 }
@@ -83,10 +86,12 @@ func cutReports(cuts []raftlog.Cut) []cutReport {
 	out := []cutReport{}
 	for _, c := range cuts {
 		r := cutReport{File: c.File, Offset: c.Offset, Bytes: c.Bytes, Reason: c.Reason, Durable: c.Durable, Backup: c.Backup,
-			Rewritten: c.Rewritten, ofMeta: c.OfMeta()}
+			Rewritten: c.Rewritten, Earlier: c.Earlier, ofMeta: c.OfMeta()}
 		if f, ok := c.First.Get(); ok {
-			l := c.Last.Value()
-			r.First, r.Last = &f, &l
+			r.First = &f
+		}
+		if l, ok := c.Last.Get(); ok {
+			r.Last = &l
 		}
 		out = append(out, r)
 	}
@@ -101,7 +106,11 @@ func (c cutReport) String() string {
 	if c.ofMeta {
 		s = fmt.Sprintf("%s: %s", c.File, c.Reason) // no chunk, no bytes of the log
 	}
-	if c.First != nil {
+	switch {
+	case c.First != nil && c.Last == nil:
+		// An earlier repair's cut: its bytes are no longer in the log.
+		s += fmt.Sprintf("; every entry from %d on may have been in them", *c.First)
+	case c.First != nil:
 		// Found by resynchronising at each write batch after the damage:
 		// entries of a damaged batch are not among them.
 		s += fmt.Sprintf("; intact entries %d to %d were found in them", *c.First, *c.Last)
