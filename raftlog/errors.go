@@ -274,11 +274,13 @@ func (e *CorruptionError) Unwrap() error { return e.Err }
 func (e *CorruptionError) Is(target error) bool { return target == ErrCorrupt }
 
 // RepairFailedError: Open in wal.Repair mode had already cut or replaced
-// parts of the log (Cuts, each with its backup and the entries found in it)
-// when it failed with Err. The cuts stay made, and a later Open finds the
-// log as they left it without reporting them again: a Raft node must
-// refetch the entries named here. errors.Is and errors.As see Err through
-// it (a *CorruptionError when the rest of the log was refused).
+// parts of the log (Cuts, the durable ones, each with its backup where it
+// kept one and the entries found in it) when it failed with Err. The cuts
+// stay made: a Raft node must refetch the entries named here. A later Open
+// outside wal.Repair refuses the log (*wal.InterruptedRepairError); a later
+// repair reports where the cuts began (wal.Cut.Earlier). errors.Is and
+// errors.As see Err through it (a *CorruptionError when the rest of the
+// log was refused).
 type RepairFailedError struct {
 	Dir  string
 	Cuts []Cut

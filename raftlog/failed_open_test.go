@@ -1,6 +1,7 @@
 package raftlog
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -87,8 +88,8 @@ func newestChunk(t *testing.T, m *fs.Mem) string {
 
 // TestARepairThatFailsAfterCuttingSaysWhatItCut: a Repair that had cut a
 // damaged log (its later chunks moved to backups) and then failed, at any
-// file operation, leaves the cuts made, and a later Open finds the log as
-// they left it without reporting them again. The failed Open's error is
+// file operation, leaves the cuts made, and a later repair reports only
+// where they began (a Cut with Earlier set). The failed Open's error is
 // then the only word of the entries gone: it must name them, so that every
 // entry the log no longer serves was reported by one Open or another (but
 // the damaged entry itself, and those of a chunk that is gone, which no
@@ -236,4 +237,64 @@ func TestANilFileSystemIsTheOSOne(t *testing.T) {
 	records := 0
 	require.NoError(t, wal.Scan(nil, dir, codec.Bytes, func(wal.Found[[]byte]) error { records++; return nil }))
 	require.Positive(t, records)
+}
+
+// TestARepairFailedErrorListsOnlyCutsMade: in Repair mode, a crashed log
+// with a torn tail (which recovery cuts without a backup, after it has
+// said so) fails at every fault of every file operation in turn. A
+// *RepairFailedError lists cuts that stay made; the torn tail's is made
+// only once the rotation that follows cuts the file, so an Open that fails
+// before then must not list it (it listed it, the file still whole, at 7
+// faults before).
+func TestARepairFailedErrorListsOnlyCutsMade(t *testing.T) {
+	m := fs.NewMem()
+	l, err := Open("/log", Config{FS: m})
+	require.NoError(t, err)
+	for i := uint64(1); i <= 5; i++ {
+		_, err := l.Append(Entry[LogID, []byte]{ID: LogID{Term: 1, Index: i}, Payload: []byte("payload")})
+		require.NoError(t, err)
+		require.NoError(t, l.Sync())
+	}
+	base := m.Crash(nil, fs.CrashProcess)
+	require.NoError(t, l.Close())
+	newest := newestChunk(t, base)
+	b, err := fs.ReadFile(base, newest)
+	require.NoError(t, err)
+	end := len(bytes.TrimRight(b, "\x00"))
+	f, err := base.OpenFile(newest, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteAt([]byte{0x30, 0, 0, 0, 1, 'a', 'b'}, int64(end))
+	require.NoError(t, err)
+	require.NoError(t, f.Sync())
+	require.NoError(t, f.Close())
+	torn, err := base.Stat(newest)
+	require.NoError(t, err)
+
+	listed := 0
+	for _, op := range []faultinject.Op{faultinject.OpOpen, faultinject.OpCreate, faultinject.OpRead, faultinject.OpWrite,
+		faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRename, faultinject.OpSyncDir} {
+		for n := 1; ; n++ {
+			img := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
+			view := faultinject.New(img, faultinject.Options{}, faultinject.Rule{Op: op, Nth: n})
+			l, err := Open("/log", Config{FS: view, Recovery: wal.Repair})
+			if err == nil {
+				l.Close()
+				if len(view.Injected()) == 0 {
+					break
+				}
+				continue
+			}
+			var rf *RepairFailedError
+			if !errors.As(err, &rf) {
+				continue
+			}
+			listed++
+			now, serr := img.Stat(newest)
+			for _, c := range rf.Cuts {
+				require.True(t, c.Durable, "%s: a cut not made is listed as made: %v", view.Injected()[0], c)
+			}
+			require.False(t, serr == nil && now.Size() == torn.Size(), "%s: the torn file is whole, yet: %v", view.Injected()[0], err)
+		}
+	}
+	require.Zero(t, listed, "nothing here is a repair's durable cut")
 }

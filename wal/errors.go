@@ -115,10 +115,12 @@ func (e *CheckpointRewriteError) Error() string {
 }
 
 // RepairFailedError is what Open returns in Repair mode when the repair
-// had already cut or replaced parts of the log (Cuts, each with its backup)
-// and the open then failed with Err. The cuts stay made, and a later Open
-// finds the log as they left it without reporting them again: this error is
-// where they are said. errors.Is and errors.As see Err through it.
+// had already cut or replaced parts of the log (Cuts, the durable ones,
+// each with its backup where it kept one: a missing META has none) and the
+// open then failed with Err. The cuts stay made: this error is where they
+// are said in full. A later Open outside Repair mode refuses the log
+// (*InterruptedRepairError); a later repair reports where they began (a
+// Cut with Earlier set). errors.Is and errors.As see Err through it.
 type RepairFailedError struct {
 	Dir  string
 	Cuts []Cut

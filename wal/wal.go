@@ -230,13 +230,26 @@ func Open[R any](cfg Config, c codec.Codec[R], sm StateMachine[R]) (*WAL[R], err
 
 // failedAfterCuts returns err, the failure of recovery, as a
 // *RepairFailedError when a repair had cut the log first: the cuts stay
-// made, and the caller must learn of them from this error.
+// made, and the caller must learn of them from this error. Those are the
+// durable ones: a repair's, each reported once its change may have landed.
+// The cut of a torn tail or of an interrupted rotation's head is reported
+// before the file is cut, and a failure before then leaves it for the next
+// Open to find and report again.
 func (w *WAL[R]) failedAfterCuts(err error) error {
 	var rw *CheckpointRewriteError
-	if w.cfg.Recovery != Repair || len(w.report.Cuts) == 0 || errors.As(err, &rw) {
+	if w.cfg.Recovery != Repair || errors.As(err, &rw) {
 		return err // a CheckpointRewriteError carries its cuts itself
 	}
-	return &RepairFailedError{Dir: w.cfg.Dir, Cuts: w.report.Cuts, Err: err}
+	var made []Cut
+	for _, c := range w.report.Cuts {
+		if c.Durable {
+			made = append(made, c)
+		}
+	}
+	if len(made) == 0 {
+		return err
+	}
+	return &RepairFailedError{Dir: w.cfg.Dir, Cuts: made, Err: err}
 }
 
 func (w *WAL[R]) chunkPath(id uint64) string { return filepath.Join(w.cfg.Dir, ChunkName(id)) }
