@@ -203,18 +203,46 @@ func TestAFileAfterACleanCloseIsNotTakenForAnInterruptedRotation(t *testing.T) {
 			require.NoError(t, err, "the file is still there")
 			require.Equal(t, len(c.data), len(got))
 
-			// A repair moves it aside and keeps every entry.
+			// A repair moves it aside, says so of it alone (not of the
+			// intact chunk before it: a cut of 0 bytes there, with a
+			// backup, before), and keeps every entry.
 			l, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
 			require.NoError(t, err)
 			require.Equal(t, uint64(60), l.State().Last.Value().Index)
-			moved := false
-			for _, cut := range l.Recovery().Cuts {
-				moved = moved || cut.File == path && cut.Backup != ""
-			}
-			require.True(t, moved, "%+v", l.Recovery().Cuts)
+			cuts := l.Recovery().Cuts
+			require.Len(t, cuts, 1, "%v", cuts)
+			require.Equal(t, path, cuts[0].File)
+			require.Equal(t, int64(0), cuts[0].Offset)
+			require.NotEmpty(t, cuts[0].Backup)
+			require.Contains(t, cuts[0].Reason, "but this file follows it")
 			require.NoError(t, l.Close())
 		})
 	}
+	// Bytes past the clean end of the last chunk as well: they are cut
+	// first, and the file after it with them.
+	m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
+	lastPath := "/log/" + wal.ChunkName(last.ID)
+	info, err := m.Stat(lastPath)
+	require.NoError(t, err)
+	size := info.Size()
+	f, err := m.OpenFile(lastPath, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteAt([]byte("bytes past the end"), int64(size))
+	require.NoError(t, err)
+	require.NoError(t, f.Sync())
+	require.NoError(t, f.Close())
+	path := "/log/" + wal.ChunkName(last.ID+1_000_000)
+	require.NoError(t, fs.WriteFile(m, path, []byte("foreign"), 0o644))
+	l, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+	require.NoError(t, err)
+	require.Equal(t, uint64(60), l.State().Last.Value().Index)
+	cuts := l.Recovery().Cuts
+	require.Len(t, cuts, 2, "%v", cuts)
+	require.Equal(t, path, cuts[0].File)
+	require.Equal(t, lastPath, cuts[1].File)
+	require.Equal(t, size, cuts[1].Offset)
+	require.Equal(t, int64(len("bytes past the end")), cuts[1].Bytes)
+	require.NoError(t, l.Close())
 }
 
 // TestANilFileSystemIsTheOSOne: the functions that read a log without

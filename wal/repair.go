@@ -271,6 +271,12 @@ func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at i
 func (w *WAL[R]) firstDamage(files []chunkFile, res []replayed, i int, m meta) (int64, string) {
 	r, f := res[i], files[i]
 	last := i == len(files)-1
+	if i > 0 && m.clean && files[i-1].id == m.last {
+		// Close finishes every rotation, and a rotation after a reopen
+		// marks META open before it creates its file: this file, whole,
+		// is not the log's.
+		return 0, fmt.Sprintf("the log was closed cleanly with %s as its last chunk, but this file follows it", ChunkName(m.last))
+	}
 	if r.version == 0 {
 		return 0, "the chunk's header is damaged: " + r.damage.reason
 	}
@@ -294,11 +300,9 @@ func (w *WAL[R]) firstDamage(files []chunkFile, res []replayed, i int, m meta) (
 		}
 		return r.damage.at, r.damage.String()
 	}
-	if !last {
+	if !last && !(m.clean && f.id == m.last) { // the last chunk of a clean log is checked as the last
 		next, nres := files[i+1], res[i+1]
 		switch {
-		case m.clean && f.id == m.last:
-			return r.valid, fmt.Sprintf("the log was closed cleanly with this chunk as its last, but %s follows it", ChunkName(next.id))
 		case r.seal == nil && r.version >= 2 && i == len(files)-2 && w.interrupted(files, res, i):
 			return -1, "" // an interrupted rotation: recovery drops the new chunk
 		case r.seal == nil && r.version >= 2:
