@@ -19,7 +19,9 @@ var (
 	ErrPoisoned = wal.ErrPoisoned
 	// ErrCorrupt: data known durable is damaged or missing
 	// (*CorruptionError; Open's also unwraps to a *wal.CorruptionError,
-	// *wal.GapError or *wal.MissingChunkError naming the files).
+	// *wal.GapError or *wal.MissingChunkError naming the files), or Open
+	// refuses a log for what it finds before reading an entry
+	// (*wal.InterruptedRepairError, *wal.StrayChunkError).
 	ErrCorrupt = wal.ErrCorrupt
 	// ErrGap: two chunk files do not meet (a *wal.GapError, under a
 	// *CorruptionError). It also matches ErrCorrupt.

@@ -197,8 +197,15 @@ func TestAFileAfterACleanCloseIsNotTakenForAnInterruptedRotation(t *testing.T) {
 			require.NoError(t, f.Close())
 			require.NoError(t, m.SyncDir("/log"))
 
+			// It says which file is not the log's, not that entries
+			// of unknown indexes are unreadable: none is damaged.
 			_, err = Open("/log", Config{FS: m})
 			require.ErrorIs(t, err, ErrCorrupt)
+			var stray *wal.StrayChunkError
+			require.True(t, errors.As(err, &stray), "%v", err)
+			require.Equal(t, path, stray.File)
+			require.Equal(t, last.ID, stray.Last)
+			require.NotContains(t, err.Error(), "unreadable")
 			got, err := fs.ReadFile(m, path)
 			require.NoError(t, err, "the file is still there")
 			require.Equal(t, len(c.data), len(got))

@@ -74,7 +74,9 @@ func Open(dir string, cfg Config) (*DefaultLog, error) {
 // offset: *wal.CorruptionError, *wal.GapError or *wal.MissingChunkError);
 // *wal.InterruptedRepairError (matching ErrCorrupt) for a log that a repair
 // cut and that was neither written nor closed since, whose report may have
-// reached no one: open it with wal.Repair; *wal.VersionError for a file of an
+// reached no one: open it with wal.Repair; *wal.StrayChunkError (matching
+// ErrCorrupt) for a chunk file past the last chunk of a log that was
+// closed cleanly; *wal.VersionError for a file of an
 // unknown format; with Config.Recovery set to wal.Strict, an error matching
 // ErrTornTail; with wal.Repair, *RepairFailedError when the repair had cut
 // the log before the open failed; or the file system's error.
@@ -132,9 +134,10 @@ func (l *Log[L, P, V, U]) openError(err error, earlier []Cut) error {
 		err = rf.Err
 	}
 	var interrupted *wal.InterruptedRepairError
-	if errors.Is(err, wal.ErrCorrupt) && !errors.As(err, &interrupted) {
-		// (An interrupted repair's log was refused before any entry was
-		// read, none of them damaged: it names the cut itself.)
+	var stray *wal.StrayChunkError
+	if errors.Is(err, wal.ErrCorrupt) && !errors.As(err, &interrupted) && !errors.As(err, &stray) {
+		// (Those two refuse the log before any entry is read, and say
+		// why themselves: no entry is known to be damaged.)
 		err = l.corruption(err)
 	}
 	if len(cuts) == 0 || l.cfg.Recovery != wal.Repair {

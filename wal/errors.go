@@ -136,6 +136,27 @@ func (e *RepairFailedError) Error() string {
 // Unwrap returns the failure.
 func (e *RepairFailedError) Unwrap() error { return e.Err }
 
+// StrayChunkError is what Open returns, outside Repair mode, for a chunk
+// file past the last chunk (Last) of a log that META says was closed
+// cleanly: Close finishes every rotation, and a rotation after a reopen
+// marks META open before it creates its file, so the file (File, chunk id
+// Chunk) is not the log's (one copied in, say). Every entry of the log may
+// be intact; the log is refused, and the file left as it is, so that no
+// one's bytes are lost. Repair moves it aside. It matches ErrCorrupt.
+type StrayChunkError struct {
+	File        string
+	Chunk, Last uint64
+}
+
+// Error describes the failure with the values it carries.
+func (e *StrayChunkError) Error() string {
+	return fmt.Sprintf("wal: %s is not the log's: the log was closed cleanly with %s as its last chunk, and this file follows it "+
+		"(the log's own chunks may be intact; a repair moves the file aside)", e.File, ChunkName(e.Last))
+}
+
+// Is makes errors.Is(err, ErrCorrupt) true.
+func (e *StrayChunkError) Is(target error) bool { return target == ErrCorrupt }
+
 // InterruptedRepairError is what Open returns, outside Repair mode, for a
 // log that a repair cut and that was neither written nor closed since: the
 // repair stopped part-way (a crash, a power loss, an I/O error), or it

@@ -67,11 +67,7 @@ func (w *WAL[R]) recover() error {
 		w.meta = metaOpen
 	}
 	if newest := files[len(files)-1]; m.clean && newest.id > m.last {
-		// Close finishes every rotation, and a rotation after a reopen
-		// marks META open before it creates its file: this file is not
-		// the log's.
-		return &CorruptionError{File: w.chunkPath(newest.id), Chunk: newest.id,
-			Reason: fmt.Sprintf("the log was closed cleanly with %s as its last chunk, but this file follows it", ChunkName(m.last))}
+		return &StrayChunkError{File: w.chunkPath(newest.id), Chunk: newest.id, Last: m.last}
 	}
 	interrupted := false
 	if len(files) > 1 && !m.clean {

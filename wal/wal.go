@@ -195,7 +195,8 @@ type removal struct {
 // chunk into sm, repairs a torn tail of the last chunk (see Config.Recovery),
 // and starts the flush worker. Errors: *ConfigError, a lock error matching
 // fs.ErrLocked, *CorruptionError, *GapError, *MissingChunkError,
-// *InterruptedRepairError (outside Repair mode), *VersionError,
+// *InterruptedRepairError or *StrayChunkError (outside Repair mode),
+// *VersionError,
 // *ApplyError; in Repair mode *RepairFailedError (the repair had cut the
 // log first) or *CheckpointRewriteError; or the file system's error.
 func Open[R any](cfg Config, c codec.Codec[R], sm StateMachine[R]) (*WAL[R], error) {

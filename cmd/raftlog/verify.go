@@ -146,7 +146,13 @@ func damageOf(err error) damageReport {
 	var we *wal.CorruptionError
 	var me *wal.MissingChunkError
 	var ge *wal.GapError
+	var se *wal.StrayChunkError
+	var ie *wal.InterruptedRepairError
 	switch {
+	case errors.As(err, &se):
+		d.File, d.Reason = se.File, "not the log's: it follows the last chunk of a log that was closed cleanly"
+	case errors.As(err, &ie):
+		d.Reason = fmt.Sprintf("a repair cut the log from offset %d and was not followed by a write or a close: run raftlog repair to see its cut reported again", ie.From)
 	case errors.As(err, &we):
 		d.File, d.Offset, d.Reason = we.File, we.Offset, we.Reason
 	case errors.As(err, &me):
