@@ -28,12 +28,12 @@
 // # Rules
 //
 // Every operation is checked against the Raft rules before anything is
-// written: a vote may not go back, an
-// append must follow the last id, a commit may not go back, a truncate or a
-// purge must name what the log holds. UpdateState, which replaces the whole
-// state, checks only that the state holds together (its purge point at or
-// below its last id): the vote and commit point it sets may go back. A rejected operation returns a typed
-// error (see the Err* sentinels and *Error types, for errors.Is and
+// written: a vote may not go back, an append must follow the last id, a
+// commit may not go back, a truncate or a purge must name what the log
+// holds. UpdateState, which replaces the whole state, checks only that the
+// state holds together (its purge point at or below its last id): the vote
+// and commit point it sets may go back. A rejected operation returns a
+// typed error (see the Err* sentinels and *Error types, for errors.Is and
 // errors.As) and writes nothing.
 //
 // # Concurrency

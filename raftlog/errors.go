@@ -204,7 +204,7 @@ type RangeError struct {
 
 // Error describes the failure with the values it carries.
 func (e *RangeError) Error() string {
-	if e.To-e.From == 1 { // one entry (To wraps past the last index)
+	if e.To-e.From == 1 { // one entry (To is From+1, wrapped to 0 after the last index)
 		return fmt.Sprintf("%v: read entry %d, the log holds [%d, %d)", e.Err, e.From, e.First, e.End)
 	}
 	return fmt.Sprintf("%v: read [%d, %d), the log holds [%d, %d)", e.Err, e.From, e.To, e.First, e.End)
@@ -239,8 +239,9 @@ func (e *ChangedError) Is(target error) bool { return target == ErrChanged }
 // (*wal.GapError, *wal.MissingChunkError), the range is every entry before
 // the first one in the chunks after them, back to the purge point: the
 // intact chunks before the damage were not read. From Read, First and Last
-// are the entry read. A Raft node can refetch those entries from a peer. It matches ErrCorrupt and unwraps to the wal's error that
-// names the chunk file and offset (*wal.CorruptionError, *wal.GapError or
+// are the entry read. A Raft node can refetch those entries from a peer.
+// It matches ErrCorrupt and unwraps to the wal's error that names the
+// chunk file and offset (*wal.CorruptionError, *wal.GapError or
 // *wal.MissingChunkError).
 type CorruptionError struct {
 	First, Last Option[uint64]

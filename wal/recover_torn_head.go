@@ -51,17 +51,20 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 	}
 	for _, h := range seeds {
 		sc.h = h
-		head, err := sc.nextMarker(ChunkHeaderSize)
-		if err != nil {
-			return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
-		}
-		if herr != nil && head != ChunkHeaderSize {
-			// Neither the header nor the head's marker (which names its
-			// place) is this chunk's: the head's first sector never
-			// landed, and what follows may be any file's stale bytes,
-			// where a version 1 record, whose checksum binds no place,
-			// would verify. One damaged byte leaves one of the two.
-			continue
+		if herr != nil {
+			head, err := sc.nextMarker(ChunkHeaderSize)
+			if err != nil {
+				return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
+			}
+			if head != ChunkHeaderSize {
+				// Neither the header nor the head's marker (which names
+				// its place) is this chunk's: the head's first sector
+				// never landed, and what follows may be any file's stale
+				// bytes, where a version 1 record, whose checksum binds
+				// no place, would verify. One damaged byte leaves one of
+				// the two.
+				continue
+			}
 		}
 		found := false
 		if err := sc.markers(ChunkHeaderSize+1, func(int64, uint64) bool { found = true; return false }); err != nil {
@@ -70,7 +73,7 @@ func (w *WAL[R]) tornHead(f chunkFile, res replayed) (bool, error) {
 		if found {
 			return false, nil
 		}
-		found, err = recordAfterCheckpoint(sc, cp)
+		found, err := recordAfterCheckpoint(sc, cp)
 		if err != nil {
 			return false, fmt.Errorf("wal: reading %s: %w", c.path, err)
 		}
