@@ -10,6 +10,9 @@ import (
 // or replayed. Called with mu held for writing (or during Open). After
 // entries, the caller applies the cache's limits (evict), once a batch.
 func (l *Log[L, P, V, U]) apply(r *record[L, P, V, U], pos wal.Position) {
+	if r.op == opAppend && l.idx.n == 0 {
+		l.beforeFirst = l.state.Last
+	}
 	l.applyState(&l.state, r)
 	switch r.op {
 	case opAppend:
@@ -65,6 +68,9 @@ func (m machine[L, P, V, U]) ApplyRaw(body []byte, pos wal.Position) (bool, erro
 	id, _, err := m.l.t.LogID.Decode(body[1:])
 	if err != nil {
 		return false, fmt.Errorf("log id: %w", err)
+	}
+	if m.l.idx.n == 0 {
+		m.l.beforeFirst = m.l.state.Last
 	}
 	m.l.state.Last = Some(id)
 	m.l.indexEntry(id, pos)

@@ -48,6 +48,14 @@ type Log[L, P, V, U any] struct {
 	// by Open and read-only after.
 	dropped []droppedEntry
 	report  RecoveryReport[L, V, U]
+	// beforeFirst is the last id before the first entry of the index, as
+	// the replay found it; droppedPurge the highest purge among the
+	// records Open cut; lostFront the entries before the first one held
+	// that a repair which wrote the log's start again found gone with no
+	// record of their discarding (see KeptStart). Set by Open.
+	beforeFirst  Option[L]
+	droppedPurge Option[L]
+	lostFront    *Cut
 }
 
 // DefaultLog is a Log of the default types (see DefaultTypes).

@@ -33,7 +33,10 @@ type Cut struct {
 	// from a peer when Cut.Durable says they had been durable. A cut of
 	// an earlier repair (wal.Cut.Earlier), whose bytes are no longer in
 	// the log, has First only: every entry past the log's last may have
-	// been in it.
+	// been in it. A cut of no bytes whose File is the log's directory
+	// names the entries before the log's first live chunk that a repair
+	// found gone with no record of their discarding (see
+	// wal.StartKeeper): First is absent when the log was never purged.
 	First, Last Option[uint64]
 }
 
@@ -49,9 +52,50 @@ type droppedEntry struct {
 // Dropped collects the entries of records Open does not keep (see
 // wal.DropObserver).
 func (m machine[L, P, V, U]) Dropped(r record[L, P, V, U], pos wal.Position) {
-	if r.op == opAppend {
+	switch r.op {
+	case opAppend:
 		m.l.dropped = append(m.l.dropped, droppedEntry{pos: pos, index: m.l.t.Index(r.id)})
+	case opPurge:
+		if p, ok := m.l.droppedPurge.Get(); !ok || m.l.t.Index(r.id) > m.l.t.Index(p) {
+			m.l.droppedPurge = Some(r.id)
+		}
 	}
+}
+
+// KeepStart is called by a repair that cuts the log's only record of where
+// it starts (see wal.StartKeeper), once the records cut were shown to
+// Dropped: the highest purge among them is written again after that
+// record, so the log keeps the purge whose chunk removals had begun (and
+// the purge point it set, which may lie past the entries kept).
+func (m machine[L, P, V, U]) KeepStart() (record[L, P, V, U], bool) {
+	p, ok := m.l.droppedPurge.Get()
+	return record[L, P, V, U]{op: opPurge, id: p}, ok
+}
+
+// KeptStart is called after the replay of a log that such a repair cut:
+// the chunks before the first live one are gone, and with them the
+// entries before the first one held. Those the purge point does not cover
+// were discarded by an operation whose record was cut with no purge after
+// it (a truncation, a new state): they are gone with no record of their
+// discarding, and the recovery report names them, for a Raft node to
+// refetch.
+func (m machine[L, P, V, U]) KeptStart() {
+	l := m.l
+	before, first := l.beforeFirst, l.idx.first
+	if l.idx.n == 0 {
+		before, first = l.state.Last, l.nextIndex(l.state.Last)
+	}
+	b, ok := before.Get()
+	if !ok || l.t.Index(b)+1 != first || compareOpt(before, l.state.Purged, l.t.CompareLogID) <= 0 {
+		return // nothing is missing before the first entry but what was purged
+	}
+	lost := Cut{Cut: wal.Cut{File: l.dir, Durable: true,
+		Reason: "entries before the first one the log holds were in chunks that the log had removed, and the record of what discarded them (a truncation or new state) was among the bytes cut: they are gone, and nothing says they were discarded"},
+		Last: Some(first - 1)}
+	if p, ok := l.state.Purged.Get(); ok {
+		lost.First = Some(l.t.Index(p) + 1)
+	}
+	l.lostFront = &lost
 }
 
 // recoveryReport pairs the WAL's cuts with the entries found in each.
@@ -68,6 +112,9 @@ func (l *Log[L, P, V, U]) recoveryReport(r wal.Report) RecoveryReport[L, V, U] {
 			}
 		}
 		out.Cuts = append(out.Cuts, cut)
+	}
+	if l.lostFront != nil {
+		out.Cuts = append(out.Cuts, *l.lostFront)
 	}
 	return out
 }

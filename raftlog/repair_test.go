@@ -309,38 +309,11 @@ func purgedFixture(t *testing.T) (m *fs.Mem, before map[string][]byte, left []ui
 	return m, before, left
 }
 
-// A purge's chunk removals had begun (a crash kept one removed chunk and
-// not the others), then a chunk between the purge point and the purge's
-// record is lost. A cut at that damage would take the only record of the
-// purge with it and leave a log that starts in chunks that are gone:
-// Repair refuses, as for a missing first chunk, and changes nothing.
-func TestRepairRefusesCutBeforeAPurgeWhoseRemovalsBegan(t *testing.T) {
-	for what, meta := range metaStates {
-		m, before, left := purgedFixture(t)
-		var removed []string
-		for n := range before {
-			if id, _ := wal.ParseChunkName(n); !slices.Contains(left, id) {
-				removed = append(removed, n)
-			}
-		}
-		slices.Sort(removed)
-		require.NoError(t, fs.WriteFile(m, "/log/"+removed[1], before[removed[1]], 0o644)) // a leftover
-		require.NoError(t, m.Remove("/log/"+wal.ChunkName(left[len(left)-2])))
-		meta(t, m)
-
-		_, err := Open("/log", Config{FS: m})
-		require.ErrorIs(t, err, ErrCorrupt, what)
-		was := contents(t, m)
-		_, err = Open("/log", Config{FS: m, Recovery: wal.Repair})
-		require.ErrorIs(t, err, ErrMissingChunk, what)
-		require.ErrorContains(t, err, "purge", what)
-		require.Equal(t, was, contents(t, m), "%s: a refused repair changes nothing", what)
-	}
-}
-
-// The same damage when every chunk the purge removed is still there (its
-// removals had not begun): the cut undoes the purge, and Repair opens the
-// log up to the damage, every entry from 1 on readable.
+// A chunk between the purge point and the purge's record is lost while
+// every chunk the purge removed is still there (its removals had not
+// begun): the cut undoes the purge, and Repair opens the log up to the
+// damage, every entry from 1 on readable. (When the removals had begun,
+// see repair_purged_test.go.)
 func TestRepairCutBeforeAPurgeWithItsChunksUndoesIt(t *testing.T) {
 	m, before, left := purgedFixture(t)
 	for n, b := range before {

@@ -423,8 +423,11 @@ func (r *runner[L, P, V, U]) repairDamage(what string) bool {
 	states := append(slices.Clone(r.path), r.hist...)
 	key := r.ts.stateKey(st)
 	j := len(states) - 1 // the latest match: the same state can recur
-	for j >= 0 && !states[j].equal(key, first, ents) {
-		j--
+	var got *model[L, P, V, U]
+	for ; j >= 0; j-- {
+		if got = r.repairedAs(states, j, rep, st, key, first, ents); got != nil {
+			break
+		}
 	}
 	switch {
 	case err != nil:
@@ -453,8 +456,51 @@ func (r *runner[L, P, V, U]) repairDamage(what string) bool {
 		r.fail("the default Open of a repaired log cut again: %+v", l.Recovery().Cuts)
 	}
 	r.l = l
-	r.path, r.hist = states[:j], []*model[L, P, V, U]{states[j]}
+	r.path, r.hist = states[:j], []*model[L, P, V, U]{got}
 	r.durable = 0
 	r.alive()
 	return true
+}
+
+// repairedAs returns the model of the repaired log (state key, entries
+// from first) if it is states[j], the log after a prefix of its history,
+// or nil. A repair that cut the log's only record of where it starts
+// (wal.Cut.KeptStart) keeps the log's start, and what the operation that
+// removed its first chunks did: the purge written again after it, which a
+// later state of the history holds, or, when that operation was no purge,
+// the entries before the first one held, gone and named by a cut of the
+// log's directory.
+func (r *runner[L, P, V, U]) repairedAs(states []*model[L, P, V, U], j int, rep raftlog.RecoveryReport[L, V, U],
+	st raftlog.State[L, V, U], key string, first uint64, ents []ment[L, P]) *model[L, P, V, U] {
+	m := states[j]
+	if m.equal(key, first, ents) {
+		return m
+	}
+	if !slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool { return c.KeptStart }) {
+		return nil
+	}
+	if p, ok := st.Purged.Get(); ok && r.ts.cmpOpt(st.Purged, m.st.Purged) > 0 {
+		purged := m.clone()
+		later := slices.ContainsFunc(states[j+1:], func(s *model[L, P, V, U]) bool { return r.ts.cmpOpt(s.st.Purged, st.Purged) >= 0 })
+		if purged.purge(p).err == nil && later && purged.equal(key, first, ents) {
+			return purged
+		}
+	}
+	held := first // the first entry the repaired log holds
+	if len(ents) == 0 {
+		held = m.end() // none: every entry of m is gone
+	}
+	if len(m.ents) == 0 || held <= m.first {
+		return nil
+	}
+	front := m.clone()
+	front.dropThrough(held - 1)
+	named := slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool {
+		f, ok := c.First.Get()
+		return c.File == r.dir && c.Last == raftlog.Some(held-1) && (!ok || f <= m.first)
+	})
+	if named && front.equal(key, first, ents) {
+		return front
+	}
+	return nil
 }

@@ -41,8 +41,9 @@ const (
 	// keeps a backup of every file it changes or removes (never deleting
 	// bytes it has not copied), cuts the log there, and reports every cut
 	// (Report), so a Raft node can refetch what was dropped from its
-	// peers. Damage it cannot cut around (the start of the log is gone)
-	// still fails Open. Use it on request, never by default.
+	// peers. Damage it cannot cut around (the log's first live chunk is
+	// gone, or damaged before the end of its checkpoint) still fails
+	// Open. Use it on request, never by default.
 	Repair
 )
 

@@ -167,6 +167,9 @@ func (rc *recovery[R]) run() error {
 	if len(rc.live) == 0 {
 		return w.startFresh()
 	}
+	if sk, ok := w.sm.(StartKeeper[R]); ok && w.keptStart {
+		sk.KeptStart()
+	}
 	return rc.install(last)
 }
 

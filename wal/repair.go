@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/raftlog/raftlog/codec"
 	"github.com/raftlog/raftlog/fs"
 )
 
@@ -21,7 +22,9 @@ import (
 // it), and every later chunk file is moved aside. Damage the default
 // recovery handles itself (a torn tail, an interrupted rotation) is left to
 // it. What cannot be cut around, because nothing before it survives (the
-// log's first chunk is missing or its header is damaged), still fails.
+// log's first live chunk is missing, or damaged before the end of its
+// checkpoint), still fails. A cut that takes the log's only record of
+// where it starts with it writes that record again (cutKeepingStart).
 //
 // Every step is a rename of a whole file, or a truncation or replacement
 // after a durable copy, so a crash during a repair loses nothing: the next
@@ -55,10 +58,17 @@ func (w *WAL[R]) repair() error {
 		}
 	}
 	if k == len(files) || files[k].id != start || !res[k].checkpoint {
+		// The record of where the log starts may lie past damage, in
+		// the chunk where the log now starts (a purge that left only it).
+		if start, k, err = w.startPastDamage(files, res, start, k); err != nil {
+			return err
+		}
+	}
+	if k == len(files) || files[k].id != start || !res[k].checkpoint {
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: start, First: files[min(k, len(files)-1)].id,
 			Reason: "the log's first chunk is missing, or damaged before the end of its checkpoint: no part of the log is left to keep"}
 	}
-	cut, at, reason := -1, int64(0), ""
+	cut, at, reason, keepStart := -1, int64(0), "", false
 	for i := k; i < len(files); i++ {
 		a, r := w.firstDamage(files, res, i, m)
 		if a < 0 {
@@ -67,9 +77,11 @@ func (w *WAL[R]) repair() error {
 		if !res[i].checkpoint {
 			a = 0 // a chunk without its checkpoint holds nothing to keep
 		}
-		if err := w.startSurvivesCut(files, res, i, a, start); err != nil {
+		survives, err := w.startSurvivesCut(files, res, i, a, start)
+		if err != nil {
 			return err
 		}
+		keepStart = !survives
 		cut, at, reason = i, a, r
 		break
 	}
@@ -108,7 +120,12 @@ func (w *WAL[R]) repair() error {
 		w.meta = metaRepair
 	}
 	if cut >= 0 {
-		if err := w.cutAt(files, res, cut, at, reason); err != nil {
+		if keepStart {
+			err = w.cutKeepingStart(files, res, cut, at, start, reason)
+		} else {
+			err = w.cutAt(files, res, cut, at, reason)
+		}
+		if err != nil {
 			return err
 		}
 		w.repaired = true
@@ -169,16 +186,51 @@ func logStart(files []chunkFile, res []replayed) (uint64, int) {
 	return start, k
 }
 
+// startPastDamage looks past the damage in each chunk for intact trims
+// (markers that sit where they say they were written), which peek does not
+// read, and returns the log's start and first live chunk as the largest of
+// them says, when that is further than start and names a chunk present;
+// otherwise start and k as they were. A trim is written only after the
+// purge record that it follows, and chunks are removed only once it is
+// durable: a start it states is where the log starts, even when damage
+// lies before it.
+func (w *WAL[R]) startPastDamage(files []chunkFile, res []replayed, start uint64, k int) (uint64, int, error) {
+	past := start
+	for i, f := range files {
+		r := res[i]
+		if r.damage == nil || r.version == 0 {
+			continue
+		}
+		c, err := w.openRead(f)
+		if err != nil {
+			return 0, 0, err
+		}
+		sc := newChunkScan(c.f, f.id, f.size, readLimit)
+		sc.h = header{version: r.version, salt: r.salt}
+		err = sc.markersOf(kindTrim, r.damage.at+1, func(_ int64, v uint64) bool { past = max(past, v); return true })
+		c.f.Close()
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	j := slices.IndexFunc(files, func(f chunkFile) bool { return f.id >= past })
+	if past == start || j < 0 || files[j].id != past {
+		return start, k, nil
+	}
+	return past, j, nil
+}
+
 // planRewrites registers the damaged checkpoints this repair rewrites
 // rather than cuts (see rebuild) and reads their chunks again past them,
 // into res; it returns the log's start and first live chunk as res then
 // shows them. A checkpoint qualifies in chunk 0 when the empty state a new
 // log starts with encodes to exactly its length. After the log's first
-// live chunk, it qualifies when the cut it spares would be allowed: the
-// state it is rewritten with is known only to recovery, once the repair
-// has made its other changes, and a checkpoint that the state does not fit
-// is then cut after all (*CheckpointRewriteError); that cut must not be
-// refused. A chunk that reading past its checkpoint shows to be the log's
+// live chunk, it qualifies always: the state it is rewritten with is known
+// only to recovery, once the repair has made its other changes, and a
+// checkpoint that the state does not fit is then cut after all
+// (*CheckpointRewriteError). The log's first live chunk never qualifies:
+// the state it starts with was in the chunks a purge removed. A chunk
+// that reading past its checkpoint shows to be the log's
 // first live chunk (a purge recorded in it) is read as it was, and cut:
 // recovery would start from that very checkpoint.
 func (w *WAL[R]) planRewrites(files []chunkFile, res []replayed, start uint64, k int) (uint64, int, error) {
@@ -192,7 +244,7 @@ func (w *WAL[R]) planRewrites(files []chunkFile, res []replayed, start uint64, k
 				return 0, 0, err
 			}
 			want = n
-		case i <= k || w.startSurvivesCut(files, orig, i, 0, start) != nil:
+		case i <= k:
 			continue
 		}
 		e, ok, err := w.damagedCheckpoint(files, res, i, want)
@@ -225,13 +277,15 @@ func (w *WAL[R]) planRewrites(files []chunkFile, res []replayed, start uint64, k
 	}
 }
 
-// startSurvivesCut refuses, before anything changes, a cut at file offset
-// at of chunk i that would take with it the only record of where the log
-// starts (start): a purge recorded past the cut whose chunk removals
-// already began. The log left would start where its own records say, at
-// chunks that are gone, so no prefix of the log would be whole; a purge
-// whose chunks are all still there is simply undone by the cut.
-func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at int64, start uint64) error {
+// startSurvivesCut reports whether a cut at file offset at of chunk i
+// keeps a record of where the log starts (start, as res shows it): a trim
+// or seal before the cut stating it, or, for a purge whose chunk removals
+// had not begun, the chunks from the start they state up to start, which
+// the cut then gives back to the log (the purge is undone). Otherwise the
+// purge's only record is among the bytes cut, and the log left would start
+// in chunks that are gone: the cut must write the start again
+// (cutKeepingStart).
+func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at int64, start uint64) (bool, error) {
 	kept := uint64(0)
 	for j := range i {
 		kept = max(kept, res[j].trim)
@@ -242,7 +296,7 @@ func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at i
 	if at > 0 {
 		part, err := w.peek(chunkFile{id: files[i].id, size: at})
 		if err != nil {
-			return err
+			return false, err
 		}
 		kept = max(kept, part.trim)
 	}
@@ -256,13 +310,7 @@ func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at i
 		}
 		next = f.id + uint64(f.size)
 	}
-	if next >= start {
-		return nil
-	}
-	return &MissingChunkError{Dir: w.cfg.Dir, Want: next, First: files[i].id,
-		Reason: fmt.Sprintf("the damage in %s is before the record of a purge to offset %d, whose chunk removals had begun: "+
-			"a cut there would leave a log that starts at offset %d, in chunks that are gone; no part of the log is left whole to keep",
-			w.chunkPath(files[i].id), start, kept)}
+	return next >= start, nil
 }
 
 // firstDamage returns the file offset in chunk i where the log must be cut,
@@ -341,10 +389,45 @@ func (w *WAL[R]) interrupted(files []chunkFile, res []replayed, i int) bool {
 // before at (removing the chunk, and the seal of the one before it, when at
 // is 0) and moves every later chunk aside, keeping a backup of everything.
 func (w *WAL[R]) cutAt(files []chunkFile, res []replayed, i int, at int64, reason string) error {
+	if err := w.observeCut(files, i, at); err != nil {
+		return err
+	}
+	for j := len(files) - 1; j > i; j-- {
+		if err := w.moveAsideCut(files[j], files[i], reason); err != nil {
+			return err
+		}
+	}
 	f := files[i]
 	path := w.chunkPath(f.id)
-	// What the cut drops is read before anything changes: a read that
-	// fails fails the repair, which could not say what it drops.
+	if at > 0 {
+		backup, err := w.truncateWithBackup(path, at)
+		if backup != "" {
+			w.cut(Cut{File: path, Chunk: f.id, Offset: at, Bytes: f.size - at, Durable: true, Backup: backup, Reason: reason})
+		}
+		return err
+	}
+	if err := w.moveAsideCut(f, f, reason); err != nil {
+		return err
+	}
+	// The chunk before it is sealed and names it: cut its seal too.
+	prev, pres := files[i-1], res[i-1]
+	if pres.seal == nil {
+		return nil
+	}
+	ppath := w.chunkPath(prev.id)
+	backup, err := w.truncateWithBackup(ppath, pres.valid-sealSize)
+	if backup != "" {
+		w.cut(Cut{File: ppath, Chunk: prev.id, Offset: pres.valid - sealSize, Bytes: sealSize, Durable: true, Backup: backup,
+			Reason: "the seal naming " + ChunkName(f.id) + ", which was removed"})
+	}
+	return err
+}
+
+// observeCut tells the DropObserver what a cut at file offset at of chunk
+// i drops, before anything changes: a read that fails fails the repair,
+// which could not say what it drops.
+func (w *WAL[R]) observeCut(files []chunkFile, i int, at int64) error {
+	f := files[i]
 	if at > 0 {
 		c, err := w.openRead(f)
 		if err != nil {
@@ -363,43 +446,96 @@ func (w *WAL[R]) cutAt(files []chunkFile, res []replayed, i int, at int64, reaso
 			return err
 		}
 	}
-	for j := len(files) - 1; j > i; j-- {
-		lp := w.chunkPath(files[j].id)
-		backup, err := w.moveAside(lp)
-		if backup != "" {
-			w.cut(Cut{File: lp, Chunk: files[j].id, Bytes: files[j].size, Durable: true, Backup: backup,
-				Reason: fmt.Sprintf("follows the damage in %s: %s", ChunkName(f.id), reason)})
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if at > 0 {
-		backup, err := w.truncateWithBackup(path, at)
-		if backup != "" {
-			w.cut(Cut{File: path, Chunk: f.id, Offset: at, Bytes: f.size - at, Durable: true, Backup: backup, Reason: reason})
-		}
-		return err
-	}
+	return nil
+}
+
+// moveAsideCut moves chunk f aside, cut whole because of the damage in
+// chunk damaged (f itself, or one before it), and reports the cut.
+func (w *WAL[R]) moveAsideCut(f, damaged chunkFile, reason string) error {
+	path := w.chunkPath(f.id)
 	backup, err := w.moveAside(path)
 	if backup != "" {
-		w.cut(Cut{File: path, Chunk: f.id, Bytes: f.size, Durable: true, Backup: backup, Reason: reason})
+		why := reason
+		if f.id != damaged.id {
+			why = fmt.Sprintf("follows the damage in %s: %s", ChunkName(damaged.id), reason)
+		}
+		w.cut(Cut{File: path, Chunk: f.id, Bytes: f.size, Durable: true, Backup: backup, Reason: why})
+	}
+	return err
+}
+
+// cutKeepingStart is cutAt for a cut that takes with it the only record of
+// where the log starts (start): a purge recorded past the damage, whose
+// chunk removals had begun. The log is cut where cutAt would cut it, and a
+// trim record stating start is written where the cut ends it, in place of
+// the bytes there: the log left starts where it did, at its first live
+// chunk, with the entries that the purge had made obsolete still gone
+// rather than expected in chunks that are not there. The record is
+// written, with the cut of its chunk, before any later chunk is moved
+// aside: until it is durable, the trims in those chunks still say where
+// the log starts, so a crash at any step leaves a log the next repair
+// cuts the same way.
+func (w *WAL[R]) cutKeepingStart(files []chunkFile, res []replayed, i int, at int64, start uint64, reason string) error {
+	if err := w.observeCut(files, i, at); err != nil {
+		return err
+	}
+	// The log ends at at in chunk i, or, when chunk i goes whole, where
+	// the chunk before it ends its records, in place of its seal.
+	j, end := i, at
+	if at == 0 {
+		j, end = i-1, res[i-1].valid
+		if res[i-1].seal != nil {
+			end -= sealSize
+		}
+	}
+	f, r := files[j], res[j]
+	// The caller's record goes first: should a crash tear the two apart,
+	// a trim that survives alone lies past the torn record, so the next
+	// repair cuts there and writes both again.
+	var trim []byte
+	kept := ""
+	if sk, ok := w.sm.(StartKeeper[R]); ok {
+		if rec, ok := sk.KeepStart(); ok {
+			kept = ", after the caller's record (found among them) of what discarded the removed chunks' contents"
+			b, begin := codec.StartRecord(nil, kindRecord)
+			b, err := w.codec.Append(b, rec)
+			if err != nil {
+				return fmt.Errorf("wal: encoding the record to keep before the log's start in %s: %w", w.chunkPath(f.id), err)
+			}
+			trim = codec.FinishRecordSeed(b, begin, recordSeed(r.version, r.salt, f.id+uint64(end)))
+		}
+	}
+	pos := f.id + uint64(end) + uint64(len(trim))
+	trim = appendMarker(trim, kindTrim, start, pos, recordSeed(r.version, r.salt, pos))
+	path := w.chunkPath(f.id)
+	backup, err := w.changeWithBackup(path, func(fl fs.File) error {
+		if _, err := fl.WriteAt(trim, end); err != nil {
+			return err
+		}
+		return fl.Truncate(end + int64(len(trim)))
+	}, fmt.Sprintf("cutting %s at offset %d and writing the log's start there", path, end))
+	if backup != "" {
+		why := reason
+		if j != i {
+			why = "the seal naming " + ChunkName(files[i].id) + ", which was removed"
+		}
+		w.cut(Cut{File: path, Chunk: f.id, Offset: end, Bytes: f.size - end, Durable: true, Backup: backup, KeptStart: true,
+			Reason: fmt.Sprintf("%s; the record that the log starts at offset %d was among the bytes cut, and is written again at offset %d%s", why, start, end, kept)})
+		w.keptStart = true
 	}
 	if err != nil {
 		return err
 	}
-	// The chunk before it is sealed and names it: cut its seal too.
-	prev, pres := files[i-1], res[i-1]
-	if pres.seal == nil {
-		return nil
+	first := i + 1
+	if at == 0 {
+		first = i
 	}
-	ppath := w.chunkPath(prev.id)
-	backup, err = w.truncateWithBackup(ppath, pres.valid-sealSize)
-	if backup != "" {
-		w.cut(Cut{File: ppath, Chunk: prev.id, Offset: pres.valid - sealSize, Bytes: sealSize, Durable: true, Backup: backup,
-			Reason: "the seal naming " + ChunkName(f.id) + ", which was removed"})
+	for k := len(files) - 1; k >= first; k-- {
+		if err := w.moveAsideCut(files[k], files[i], reason); err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
 // observeWhole tells the DropObserver about every intact record of a chunk

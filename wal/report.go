@@ -55,6 +55,11 @@ type Cut struct {
 	// the backups that repair left beside the chunks. File is the chunk
 	// the cut began in, or META's path when no chunk before it is left.
 	Earlier bool
+	// KeptStart says the bytes cut held the log's only record of where
+	// it starts (a trim past the damage, whose chunk removals had begun),
+	// and the repair wrote it again at Offset, in their place: the log
+	// still starts at its first live chunk (see StartKeeper).
+	KeptStart bool
 }
 
 // OfMeta reports whether the cut is of the META file rather than a chunk:

@@ -182,6 +182,11 @@ func (s *chunkScan) nextMarker(from int64) (int64, error) {
 // intact when its frame checks out with the checksum seed of the place it
 // is found at and it names that place.
 func (s *chunkScan) markers(from int64, fn func(off int64, v uint64) bool) error {
+	return s.markersOf(kindSynced, from, fn)
+}
+
+// markersOf is markers for markers of the given kind (synced or trim).
+func (s *chunkScan) markersOf(kind codec.Kind, from int64, fn func(off int64, v uint64) bool) error {
 	buf := make([]byte, 0, scanBuffer+markerSize)
 	for at := from; at < s.size; {
 		n := min(int64(scanBuffer+markerSize), s.size-at)
@@ -194,7 +199,7 @@ func (s *chunkScan) markers(from int64, fn func(off int64, v uint64) bool) error
 			return err
 		}
 		for p := 0; p+markerSize <= len(buf); p++ {
-			if buf[p] != markerBody || buf[p+1] != 0 || buf[p+2] != 0 || buf[p+3] != 0 || codec.Kind(buf[p+4]) != kindSynced {
+			if buf[p] != markerBody || buf[p+1] != 0 || buf[p+2] != 0 || buf[p+3] != 0 || codec.Kind(buf[p+4]) != kind {
 				continue
 			}
 			off := at + int64(p)

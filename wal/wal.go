@@ -38,6 +38,28 @@ type RawApplier interface {
 	ApplyRaw(body []byte, pos Position) (done bool, err error)
 }
 
+// StartKeeper is an optional extension of a StateMachine. In Repair mode,
+// a cut can take with it the log's only record of where it starts: the
+// trim of a purge (or of any operation that left the first chunks holding
+// nothing the caller needed), past the damage, whose chunk removals had
+// begun. The repair writes the trim again where it cuts, so the log starts
+// at its first live chunk as before; but the caller's own record of that
+// operation was among the bytes cut, and the state replayed from the first
+// live chunk's checkpoint may still expect what the removed chunks held.
+//
+// KeepStart is called once the records cut have been shown to the
+// DropObserver, before anything changes: a record it returns (ok) is
+// written right after the trim, in the same change, before any later chunk
+// is moved aside, so a crash at any step leaves both or neither. raftlog
+// returns the highest purge among the records cut. KeptStart is called
+// after the log is replayed and before anything is written (the
+// checkpoint that starts recovery's new chunk records what it does then):
+// raftlog reports the entries still missing before the first one held.
+type StartKeeper[R any] interface {
+	KeepStart() (rec R, ok bool)
+	KeptStart()
+}
+
 // Position locates a record: one ReadAt of Size bytes at Offset-Chunk in the
 // chunk's file reads it back.
 type Position struct {
@@ -121,6 +143,8 @@ type WAL[R any] struct {
 	observing bool
 	// repaired: a Repair cut the log, so recovery starts a new chunk.
 	repaired bool
+	// keptStart: that cut wrote the log's start again (see StartKeeper).
+	keptStart bool
 	// rebuilds are the damaged checkpoints a Repair rewrites, by chunk id:
 	// replay reads on past them, and recovery rewrites them.
 	rebuilds map[uint64]rebuild

@@ -107,6 +107,10 @@ func (c cutReport) String() string {
 		s = fmt.Sprintf("%s: %s", c.File, c.Reason) // no chunk, no bytes of the log
 	}
 	switch {
+	case c.Bytes == 0 && !c.ofMeta && c.Last != nil && c.First == nil:
+		s = fmt.Sprintf("%s: %s; entries up to %d", c.File, c.Reason, *c.Last)
+	case c.Bytes == 0 && !c.ofMeta && c.Last != nil:
+		s = fmt.Sprintf("%s: %s; entries %d to %d", c.File, c.Reason, *c.First, *c.Last)
 	case c.First != nil && c.Last == nil:
 		// An earlier repair's cut: its bytes are no longer in the log.
 		s += fmt.Sprintf("; every entry from %d on may have been in them", *c.First)
