@@ -49,13 +49,13 @@ type Log[L, P, V, U any] struct {
 	dropped []droppedEntry
 	report  RecoveryReport[L, V, U]
 	// beforeFirst is the last id before the first entry of the index, as
-	// the replay found it; droppedPurge the highest purge among the
-	// records Open cut; lostFront the entries before the first one held
+	// the replay found it; droppedPurges the purges among the records
+	// Open cut, in log order; lostFront the entries before the first one held
 	// that a repair which wrote the log's start again found gone with no
 	// record of their discarding (see KeptStart). Set by Open.
-	beforeFirst  Option[L]
-	droppedPurge Option[L]
-	lostFront    *Cut
+	beforeFirst   Option[L]
+	droppedPurges []L
+	lostFront     *Cut
 }
 
 // DefaultLog is a Log of the default types (see DefaultTypes).
@@ -220,6 +220,16 @@ func ensureDir(fsys fs.FS, dir string, mustExist bool) error {
 type machine[L, P, V, U any] struct{ l *Log[L, P, V, U] }
 
 func (m machine[L, P, V, U]) Apply(r record[L, P, V, U], pos wal.Position) error {
+	if r.op == opPurge {
+		// A purge is checked when written, against this very state,
+		// so every purge the log wrote fits here; one a repair wrote
+		// again from a later state of the log (KeepStart) may not.
+		if _, err := m.l.checkPurge(r.id); err != nil {
+			m.l.cfg.Logger.Warn("raftlog: ignoring a purge that a repair wrote again and that does not fit the log it kept",
+				"purge", r.id, "offset", pos.Offset, "err", err)
+			return nil
+		}
+	}
 	m.l.apply(&r, pos)
 	if r.op == opAppend {
 		m.l.evict(false)

@@ -56,41 +56,48 @@ func (m machine[L, P, V, U]) Dropped(r record[L, P, V, U], pos wal.Position) {
 	case opAppend:
 		m.l.dropped = append(m.l.dropped, droppedEntry{pos: pos, index: m.l.t.Index(r.id)})
 	case opPurge:
-		if p, ok := m.l.droppedPurge.Get(); !ok || m.l.t.Index(r.id) > m.l.t.Index(p) {
-			m.l.droppedPurge = Some(r.id)
-		}
+		m.l.droppedPurges = append(m.l.droppedPurges, r.id)
 	}
 }
 
 // KeepStart is called by a repair that cuts the log's only record of where
 // it starts (see wal.StartKeeper), once the records cut were shown to
-// Dropped: the highest purge among them is written again after that
-// record, so the log keeps the purge whose chunk removals had begun (and
-// the purge point it set, which may lie past the entries kept).
-func (m machine[L, P, V, U]) KeepStart() (record[L, P, V, U], bool) {
-	p, ok := m.l.droppedPurge.Get()
-	return record[L, P, V, U]{op: opPurge, id: p}, ok
+// Dropped: the purges among them are written again, in order, so the log
+// keeps the purge whose chunk removals had begun (and the purge point it
+// set, which may lie past the entries kept). Apply checks each as Purge
+// would have, and ignores one that does not fit the state the cut leaves
+// (the log may have been truncated and rewritten in between).
+func (m machine[L, P, V, U]) KeepStart() []record[L, P, V, U] {
+	recs := make([]record[L, P, V, U], len(m.l.droppedPurges))
+	for i, p := range m.l.droppedPurges {
+		recs[i] = record[L, P, V, U]{op: opPurge, id: p}
+	}
+	return recs
 }
 
-// KeptStart is called after the replay of a log that such a repair cut:
-// the chunks before the first live one are gone, and with them the
-// entries before the first one held. Those the purge point does not cover
-// were discarded by an operation whose record was cut with no purge after
-// it (a truncation, a new state): they are gone with no record of their
+// KeptStart is called after the replay of a log that such a repair cut
+// (or that a repair whose report may have been lost cut): the chunks
+// before the first live one are gone, and with them the entries before
+// the first one held. Those the purge point does not cover were discarded
+// by an operation whose record was cut with no purge after it that fits
+// (a truncation, a new state): they are gone with no record of their
 // discarding, and the recovery report names them, for a Raft node to
-// refetch.
+// refetch. (A log that a new state started later than its purge point
+// looks the same; after an interrupted repair, its entries before that
+// start are named too.)
 func (m machine[L, P, V, U]) KeptStart() {
 	l := m.l
+	// The log held something before its first entry (a last id when the
+	// run of entries began, or one with no entry): up to first-1.
 	before, first := l.beforeFirst, l.idx.first
 	if l.idx.n == 0 {
 		before, first = l.state.Last, l.nextIndex(l.state.Last)
 	}
-	b, ok := before.Get()
-	if !ok || l.t.Index(b)+1 != first || compareOpt(before, l.state.Purged, l.t.CompareLogID) <= 0 {
+	if p, purged := l.state.Purged.Get(); !before.IsSome() || first == 0 || purged && l.t.Index(p) >= first-1 {
 		return // nothing is missing before the first entry but what was purged
 	}
 	lost := Cut{Cut: wal.Cut{File: l.dir, Durable: true,
-		Reason: "entries before the first one the log holds were in chunks that the log had removed, and the record of what discarded them (a truncation or new state) was among the bytes cut: they are gone, and nothing says they were discarded"},
+		Reason: "entries before the first one the log holds, past its purge point, are not in it: the chunks that held them were removed, and the record of what discarded them was among the bytes a repair cut, or a new state began the log later; nothing says they were discarded"},
 		Last: Some(first - 1)}
 	if p, ok := l.state.Purged.Get(); ok {
 		lost.First = Some(l.t.Index(p) + 1)

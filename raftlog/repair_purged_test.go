@@ -115,7 +115,7 @@ func TestRepairBeforeAPurgesRecordKeepsTheLogsStart(t *testing.T) {
 						}
 						if c.KeptStart {
 							require.Contains(t, c.Reason, "is written again")
-							require.Contains(t, c.Reason, "after the caller's record")
+							require.Contains(t, c.Reason, "after 1 caller record(s) found among them")
 							rewritten++
 						}
 					}

@@ -148,29 +148,8 @@ func (l *Log[L, P, V, U]) Purge(upto L) (wal.Position, error) {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()
-	i := l.t.Index(upto)
-	if i == maxIndex {
-		return wal.Position{}, &IndexLimitError{Index: i}
-	}
-	if i < l.nextIndex(l.state.Purged) {
-		return wal.Position{}, nil
-	}
-	if id, ok := l.idx.lookup(i); ok && l.t.CompareLogID(id, upto) != 0 {
-		return wal.Position{}, &PurgeMismatchError[L]{Attempted: upto, Existing: id}
-	}
-	if last, ok := l.state.Last.Get(); ok {
-		switch li := l.t.Index(last); {
-		case i <= li && l.t.CompareLogID(upto, last) > 0:
-			// At or below the last index, an id above the last id
-			// cannot be one of the log's entries.
-			return wal.Position{}, &PurgeMismatchError[L]{Attempted: upto, Existing: last}
-		case li == i && l.t.CompareLogID(last, upto) != 0:
-			return wal.Position{}, &PurgeMismatchError[L]{Attempted: upto, Existing: last}
-		case i > li && l.t.CompareLogID(upto, last) < 0:
-			// Beyond the end, upto becomes the last id: it must not
-			// sort below the current one.
-			return wal.Position{}, &LogIDReversalError[L]{When: "purge", Current: last, Attempted: upto}
-		}
+	if noop, err := l.checkPurge(upto); err != nil || noop {
+		return wal.Position{}, err
 	}
 	pos, err := l.write(record[L, P, V, U]{op: opPurge, id: upto})
 	if err != nil {
@@ -178,6 +157,37 @@ func (l *Log[L, P, V, U]) Purge(upto L) (wal.Position, error) {
 	}
 	l.removeObsoleteChunks()
 	return pos, nil
+}
+
+// checkPurge applies Purge's rules to a purge to upto against the state
+// now: noop when upto is at or below the purge point, else an error for a
+// purge the log cannot take. Called with writeMu held, or during Open.
+func (l *Log[L, P, V, U]) checkPurge(upto L) (noop bool, err error) {
+	i := l.t.Index(upto)
+	if i == maxIndex {
+		return false, &IndexLimitError{Index: i}
+	}
+	if i < l.nextIndex(l.state.Purged) {
+		return true, nil
+	}
+	if id, ok := l.idx.lookup(i); ok && l.t.CompareLogID(id, upto) != 0 {
+		return false, &PurgeMismatchError[L]{Attempted: upto, Existing: id}
+	}
+	if last, ok := l.state.Last.Get(); ok {
+		switch li := l.t.Index(last); {
+		case i <= li && l.t.CompareLogID(upto, last) > 0:
+			// At or below the last index, an id above the last id
+			// cannot be one of the log's entries.
+			return false, &PurgeMismatchError[L]{Attempted: upto, Existing: last}
+		case li == i && l.t.CompareLogID(last, upto) != 0:
+			return false, &PurgeMismatchError[L]{Attempted: upto, Existing: last}
+		case i > li && l.t.CompareLogID(upto, last) < 0:
+			// Beyond the end, upto becomes the last id: it must not
+			// sort below the current one.
+			return false, &LogIDReversalError[L]{When: "purge", Current: last, Attempted: upto}
+		}
+	}
+	return false, nil
 }
 
 // removeObsoleteChunks schedules the removal of closed chunks that hold no

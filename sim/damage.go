@@ -418,8 +418,14 @@ func (r *runner[L, P, V, U]) repairDamage(what string) bool {
 	}
 	r.res.Repairs++
 	rep := l.Recovery()
+	if slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool { return c.KeptStart }) {
+		r.res.KeptStart++
+	}
 	st, first, ents, err := r.snapshot(l)
 	r.logf("Repair -> %d cuts, recovered %v with %d entries", len(rep.Cuts), st, len(ents))
+	for _, c := range rep.Cuts {
+		r.logf("  %v (entries %v to %v)", c.Cut, c.First, c.Last)
+	}
 	states := append(slices.Clone(r.path), r.hist...)
 	key := r.ts.stateKey(st)
 	j := len(states) - 1 // the latest match: the same state can recur
@@ -465,11 +471,11 @@ func (r *runner[L, P, V, U]) repairDamage(what string) bool {
 // repairedAs returns the model of the repaired log (state key, entries
 // from first) if it is states[j], the log after a prefix of its history,
 // or nil. A repair that cut the log's only record of where it starts
-// (wal.Cut.KeptStart) keeps the log's start, and what the operation that
-// removed its first chunks did: the purge written again after it, which a
-// later state of the history holds, or, when that operation was no purge,
-// the entries before the first one held, gone and named by a cut of the
-// log's directory.
+// (wal.Cut.KeptStart) keeps the log's start, which the prefix may not
+// have: the entries before the first one held are gone with the chunks
+// removed, the purges among the records cut are written again (each held
+// by a later state of the history), and the entries gone that the purge
+// point does not cover are named by a cut of the log's directory.
 func (r *runner[L, P, V, U]) repairedAs(states []*model[L, P, V, U], j int, rep raftlog.RecoveryReport[L, V, U],
 	st raftlog.State[L, V, U], key string, first uint64, ents []ment[L, P]) *model[L, P, V, U] {
 	m := states[j]
@@ -479,28 +485,36 @@ func (r *runner[L, P, V, U]) repairedAs(states []*model[L, P, V, U], j int, rep 
 	if !slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool { return c.KeptStart }) {
 		return nil
 	}
-	if p, ok := st.Purged.Get(); ok && r.ts.cmpOpt(st.Purged, m.st.Purged) > 0 {
-		purged := m.clone()
+	// The entries before the first one the repaired log holds are gone
+	// with the chunks removed; the purges found among the bytes cut are
+	// applied after them, as the repair wrote them.
+	held := first
+	if len(ents) == 0 {
+		held = m.end()
+	}
+	base := m.clone()
+	if len(base.ents) > 0 && held > base.first {
+		base.dropThrough(held - 1)
+	}
+	if p, ok := st.Purged.Get(); ok && r.ts.cmpOpt(st.Purged, base.st.Purged) > 0 {
 		later := slices.ContainsFunc(states[j+1:], func(s *model[L, P, V, U]) bool { return r.ts.cmpOpt(s.st.Purged, st.Purged) >= 0 })
-		if purged.purge(p).err == nil && later && purged.equal(key, first, ents) {
-			return purged
+		if !later || base.purge(p).err != nil {
+			return nil
 		}
 	}
-	held := first // the first entry the repaired log holds
-	if len(ents) == 0 {
-		held = m.end() // none: every entry of m is gone
-	}
-	if len(m.ents) == 0 || held <= m.first {
+	if !base.equal(key, first, ents) {
 		return nil
 	}
-	front := m.clone()
-	front.dropThrough(held - 1)
-	named := slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool {
-		f, ok := c.First.Get()
-		return c.File == r.dir && c.Last == raftlog.Some(held-1) && (!ok || f <= m.first)
-	})
-	if named && front.equal(key, first, ents) {
-		return front
+	// What the purge point does not cover of the entries gone is named.
+	gone := len(m.ents) > 0 && held > m.first
+	if p, ok := base.st.Purged.Get(); ok && r.ts.t.Index(p)+1 >= held {
+		gone = false
 	}
-	return nil
+	if gone && !slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool {
+		f, ok := c.First.Get()
+		return c.File == r.dir && c.Last == raftlog.Some(held-1) && (!ok || f <= max(m.first, r.ts.next(base.st.Purged)))
+	}) {
+		return nil
+	}
+	return base
 }

@@ -44,11 +44,12 @@ type ResultOf[L, P, V, U any] struct {
 	Ops []OpOf[L, P, V, U]
 	// Crashes, Flips and Recoveries count what happened; Faults counts
 	// the I/O faults armed, FaultsFired those that struck; Damages counts
-	// the files damaged at rest, Repairs the logs a Repair then opened;
-	// Reconfigured counts the recoveries that opened the log with other
-	// limits than it was written with.
+	// the files damaged at rest, Repairs the logs a Repair then opened,
+	// KeptStart those of them whose cut wrote the log's start again
+	// (wal.Cut.KeptStart); Reconfigured counts the recoveries that opened
+	// the log with other limits than it was written with.
 	Crashes, Faults, FaultsFired, Flips, Recoveries int
-	Damages, Repairs, Reconfigured                  int
+	Damages, Repairs, KeptStart, Reconfigured       int
 	// CrashesByMode splits Crashes by crash mode; FaultsByKind splits
 	// Faults by kind ("write EIO", "sync EIO", "recovery truncate EIO"...).
 	CrashesByMode map[fs.CrashMode]int

@@ -113,6 +113,7 @@ func (w *WAL[R]) repair() error {
 		if m.repair {
 			p.last, p.end = min(p.last, m.last), max(p.end, m.end)
 			w.cut(w.earlierCut(files, m))
+			w.keptStart = true // that repair may have written the start again
 		}
 		if err := writeMeta(w.fs, w.cfg.Dir, p); err != nil {
 			return err
@@ -466,16 +467,20 @@ func (w *WAL[R]) moveAsideCut(f, damaged chunkFile, reason string) error {
 
 // cutKeepingStart is cutAt for a cut that takes with it the only record of
 // where the log starts (start): a purge recorded past the damage, whose
-// chunk removals had begun. The log is cut where cutAt would cut it, and a
-// trim record stating start is written where the cut ends it, in place of
-// the bytes there: the log left starts where it did, at its first live
-// chunk, with the entries that the purge had made obsolete still gone
-// rather than expected in chunks that are not there. The record is
-// written, with the cut of its chunk, before any later chunk is moved
-// aside: until it is durable, the trims in those chunks still say where
-// the log starts, so a crash at any step leaves a log the next repair
-// cuts the same way.
+// chunk removals had begun. The log is cut where cutAt would cut it, and
+// where the cut ends it, in place of the bytes there, go the caller's
+// record of what discarded the removed chunks' contents (StartKeeper) and
+// a trim stating start: the log left starts where it did, at its first
+// live chunk, without expecting what the chunks that are gone held. Both
+// are written, with the cut of their chunk, before any later chunk is
+// moved aside: until they are durable, the records in those chunks still
+// say where the log starts, so a crash at any step leaves a log the next
+// repair cuts the same way.
 func (w *WAL[R]) cutKeepingStart(files []chunkFile, res []replayed, i int, at int64, start uint64, reason string) error {
+	if at == 0 && i == 0 {
+		return &MissingChunkError{Dir: w.cfg.Dir, Want: start, First: files[0].id,
+			Reason: "the log's first chunk holds no intact checkpoint: no part of the log is left to keep"}
+	}
 	if err := w.observeCut(files, i, at); err != nil {
 		return err
 	}
@@ -495,14 +500,18 @@ func (w *WAL[R]) cutKeepingStart(files []chunkFile, res []replayed, i int, at in
 	var trim []byte
 	kept := ""
 	if sk, ok := w.sm.(StartKeeper[R]); ok {
-		if rec, ok := sk.KeepStart(); ok {
-			kept = ", after the caller's record (found among them) of what discarded the removed chunks' contents"
-			b, begin := codec.StartRecord(nil, kindRecord)
+		recs := sk.KeepStart()
+		if len(recs) > 0 {
+			kept = fmt.Sprintf(", after %d caller record(s) found among them (what discarded the removed chunks' contents)", len(recs))
+		}
+		for _, rec := range recs {
+			at := f.id + uint64(end) + uint64(len(trim))
+			b, begin := codec.StartRecord(trim, kindRecord)
 			b, err := w.codec.Append(b, rec)
 			if err != nil {
-				return fmt.Errorf("wal: encoding the record to keep before the log's start in %s: %w", w.chunkPath(f.id), err)
+				return fmt.Errorf("wal: encoding a record to keep before the log's start in %s: %w", w.chunkPath(f.id), err)
 			}
-			trim = codec.FinishRecordSeed(b, begin, recordSeed(r.version, r.salt, f.id+uint64(end)))
+			trim = codec.FinishRecordSeed(b, begin, recordSeed(r.version, r.salt, at))
 		}
 	}
 	pos := f.id + uint64(end) + uint64(len(trim))

@@ -48,15 +48,20 @@ type RawApplier interface {
 // live chunk's checkpoint may still expect what the removed chunks held.
 //
 // KeepStart is called once the records cut have been shown to the
-// DropObserver, before anything changes: a record it returns (ok) is
-// written right after the trim, in the same change, before any later chunk
-// is moved aside, so a crash at any step leaves both or neither. raftlog
-// returns the highest purge among the records cut. KeptStart is called
-// after the log is replayed and before anything is written (the
-// checkpoint that starts recovery's new chunk records what it does then):
-// raftlog reports the entries still missing before the first one held.
+// DropObserver, before anything changes: the records it returns are
+// written where the cut ends the log, in order, and the trim after them,
+// in the same change, before any later chunk is moved aside. They come
+// from a later state of the log than the one the cut leaves, so the state
+// machine must replay them as it would check them when written, ignoring
+// those that no longer fit. raftlog returns the purges among the records
+// cut. KeptStart is called after the log is replayed and before anything
+// is written (the checkpoint that starts recovery's new chunk records
+// what it does then), in every Open that wrote the start again and in
+// every repair that follows one whose report may have been lost (see
+// InterruptedRepairError): raftlog reports the entries missing before the
+// first one held that its purge point does not cover.
 type StartKeeper[R any] interface {
-	KeepStart() (rec R, ok bool)
+	KeepStart() []R
 	KeptStart()
 }
 
@@ -143,7 +148,8 @@ type WAL[R any] struct {
 	observing bool
 	// repaired: a Repair cut the log, so recovery starts a new chunk.
 	repaired bool
-	// keptStart: that cut wrote the log's start again (see StartKeeper).
+	// keptStart: that cut wrote the log's start again, or META says an
+	// earlier repair's report may have been lost (see StartKeeper).
 	keptStart bool
 	// rebuilds are the damaged checkpoints a Repair rewrites, by chunk id:
 	// replay reads on past them, and recovery rewrites them.

@@ -85,6 +85,7 @@ type simSummary struct {
 	BitFlips      int              `json:"bit_flips"`
 	Damaged       int              `json:"files_damaged"`
 	Repaired      int              `json:"logs_repaired"`
+	KeptStart     int              `json:"logs_repaired_keeping_start"`
 	CodecChecks   int              `json:"codec_checks"`
 	Violations    int              `json:"violations"`
 	Violation     *simViolationOut `json:"violation,omitempty"`
@@ -103,7 +104,7 @@ type simViolationOut struct {
 }
 
 // add counts one seed's result.
-func (s *simSummary) add(crashes map[fs.CrashMode]int, faults map[string]int, n [10]int) {
+func (s *simSummary) add(crashes map[fs.CrashMode]int, faults map[string]int, n [11]int) {
 	s.Seeds++
 	for m, c := range crashes {
 		s.CrashesByMode[m.String()] += c
@@ -121,6 +122,7 @@ func (s *simSummary) add(crashes map[fs.CrashMode]int, faults map[string]int, n 
 	s.CodecChecks += n[7]
 	s.Reconfigured += n[8]
 	s.Violations += n[9]
+	s.KeptStart += n[10]
 }
 
 // campaign runs the seeds over o.workers goroutines with simulator s.
@@ -161,8 +163,8 @@ func campaign[L, P, V, U any](e *env, o simOptions, s *sim.Sim[L, P, V, U]) erro
 				if o.trace {
 					fmt.Fprintf(e.stdout, "seed %d:\n%s", seed, trace.String())
 				}
-				sum.add(res.CrashesByMode, res.FaultsByKind, [10]int{res.Crashes, res.Recoveries, res.Faults,
-					res.FaultsFired, res.Flips, res.Damages, res.Repairs, res.CodecChecks, res.Reconfigured, bad})
+				sum.add(res.CrashesByMode, res.FaultsByKind, [11]int{res.Crashes, res.Recoveries, res.Faults,
+					res.FaultsFired, res.Flips, res.Damages, res.Repairs, res.CodecChecks, res.Reconfigured, bad, res.KeptStart})
 				if res.Violation != nil && (failed == nil || res.Seed < failed.Seed) {
 					failed = &res
 				}
@@ -231,6 +233,7 @@ func printSummary(w io.Writer, s simSummary) {
 	row("bit flips", s.BitFlips)
 	row("files damaged at rest", s.Damaged)
 	row("  logs repaired", s.Repaired)
+	row("    keeping the start", s.KeptStart)
 	row("codec checks", s.CodecChecks)
 	row("violations", s.Violations)
 	tw.Flush()
