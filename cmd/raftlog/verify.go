@@ -48,9 +48,14 @@ moves aside, and prints every cut: the file, offset and bytes, the backup,
 and the index range of the entries found in them, which a Raft node must
 refetch from its peers with every later one, then the state as recovered.
 A damaged chunk checkpoint that the sealed chunk before it restates is
-rewritten rather than cut. A log with no damage is left as it is (a
+rewritten rather than cut. When the cut takes the record of a purge whose
+chunks were already removed, the purge and the log's start are written
+again where the log now ends. A log with no damage is left as it is (a
 version 1 log is upgraded, as Open upgrades it). The log must not be open
-elsewhere (repair takes its lock).
+elsewhere (repair takes its lock). A repair that was interrupted, or whose
+process stopped before the log was written or closed again, leaves the
+log refused by every other command until repair runs again and reports
+that earlier cut.
 
 Exit status 0 when the log opens (repaired or not), 1 when it cannot be
 repaired (the start of the log is gone).`,
