@@ -2,6 +2,7 @@ package wal
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"testing"
 
@@ -53,6 +54,14 @@ func TestMetaStates(t *testing.T) {
 		var ce *CorruptionError
 		require.True(t, errors.As(err, &ce), "version %d flags %#x: %v", c.version, c.flags, err)
 		require.ErrorIs(t, err, ErrCorrupt)
+	}
+	// The bytes are the format (docs/format.md): a log marked by this code
+	// must read the same in every later one.
+	for want, m := range map[string]meta{
+		"524146544d45544102000200000000003e080000000000000000000000000000b110000000000000cfd043ed": {repair: true, last: 2110, end: 4273},
+		"524146544d455441010001000000000000100000000000000700000000000000881300000000000093405a46": {clean: true, last: 4096, salt: 7, end: 5000},
+	} {
+		require.Equal(t, want, hex.EncodeToString(m.encode()))
 	}
 	_, _, err := metaOf(t, withFields(meta{}, 3, 0))
 	var ve *VersionError
