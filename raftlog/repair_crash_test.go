@@ -3,6 +3,7 @@ package raftlog
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -42,6 +43,14 @@ func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
 		"the checkpoint of a closed chunk": func(m *fs.Mem, pos map[uint64]wal.Position, _ Stat[LogID]) {
 			p := pos[firstEntries(pos)[1]] // its record follows the checkpoint
 			require.NoError(t, m.Corrupt(filepath.Join("/log", wal.ChunkName(p.Chunk)), int64(p.Offset-p.Chunk)-10, 0x04))
+		},
+		"a closed chunk cut short in its checkpoint": func(m *fs.Mem, pos map[uint64]wal.Position, _ Stat[LogID]) {
+			p := pos[firstEntries(pos)[1]]
+			f, err := m.OpenFile(filepath.Join("/log", wal.ChunkName(p.Chunk)), os.O_RDWR, 0)
+			require.NoError(t, err)
+			require.NoError(t, f.Truncate(76)) // the checkpoint starts at 57
+			require.NoError(t, f.Sync())
+			require.NoError(t, f.Close())
 		},
 		"the newest chunk removed": func(m *fs.Mem, _ map[uint64]wal.Position, st Stat[LogID]) {
 			require.NoError(t, m.Remove(filepath.Join("/log", wal.ChunkName(st.WAL.Open.ID))))

@@ -172,3 +172,56 @@ func TestAnInterruptedRepairSaysSo(t *testing.T) {
 	require.Empty(t, d.Recovery().Cuts)
 	require.NoError(t, d.Close())
 }
+
+// TestASyncAfterARepairKeepsItsMark: a purge past every entry a repair
+// keeps (its record, after the damage, is written again) leaves a log
+// holding no entry, and Open schedules the removal of the chunks before
+// its newest one: a trim, in the buffer. A Sync of the caller's with
+// nothing of its own written flushed it and marked META open, so that a
+// crash then left a log that opened without a word of the five synced
+// entries the repair had cut. Markers and removals now leave the mark; the
+// caller's first record ends it.
+func TestASyncAfterARepairKeepsItsMark(t *testing.T) {
+	m, pos, st := repairFixture(t)
+	first := uint64(0) // the newest chunk's first entry
+	for i := uint64(60); pos[i].Chunk == st.WAL.Open.ID; i-- {
+		first = i
+	}
+	l, err := Open("/log", Config{FS: m})
+	require.NoError(t, err)
+	_, err = l.Purge(LogID{Term: 3, Index: 60})
+	require.NoError(t, err)
+	require.NoError(t, l.Sync())
+	for i := uint64(61); i <= 65; i++ {
+		_, err = l.Append(Entry[LogID, []byte]{ID: LogID{Term: 3, Index: i}, Payload: []byte("acknowledged")})
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Sync())
+	require.NoError(t, l.Close())
+	p := pos[first]
+	require.NoError(t, m.Corrupt("/log/"+wal.ChunkName(p.Chunk), int64(p.Offset-p.Chunk)+10, 0x10))
+
+	l, err = Open("/log", Config{FS: m, Recovery: wal.Repair})
+	require.NoError(t, err)
+	require.Equal(t, Some(LogID{Term: 3, Index: 60}), l.State().Last)
+	require.NoError(t, l.Sync())
+	require.NoError(t, l.WaitIdle())
+	stopped := m.Crash(nil, fs.CrashProcess)
+	require.NoError(t, l.Close())
+	_, err = Open("/log", Config{FS: stopped})
+	var ie *wal.InterruptedRepairError
+	require.True(t, errors.As(err, &ie), "a Sync with nothing written ended the repair's mark: %v", err)
+
+	// The caller's first record ends it.
+	l, err = Open("/log", Config{FS: stopped, Recovery: wal.Repair})
+	require.NoError(t, err)
+	_, err = l.Append(Entry[LogID, []byte]{ID: LogID{Term: 4, Index: 61}, Payload: []byte("again")})
+	require.NoError(t, err)
+	require.NoError(t, l.Sync())
+	written := stopped.Crash(nil, fs.CrashProcess)
+	require.NoError(t, l.Close())
+	d, err := Open("/log", Config{FS: written})
+	require.NoError(t, err)
+	require.Equal(t, Some(LogID{Term: 4, Index: 61}), d.State().Last)
+	require.NoError(t, d.Close())
+}

@@ -337,13 +337,12 @@ func TestARepairThatKeepsTheStartNamesEntriesDiscardedWithoutAPurge(t *testing.T
 	require.NoError(t, l.Close())
 }
 
-// TestARepairBeforeAPurgeInTheOnlyChunkLeftKeepsIt: a purge left only the
-// newest chunk (a Raft node compacting all it applied), and damage in that
-// chunk lies before the purge's record and its trim. Repair finds the trim
-// past the damage (it refused before: the log's first chunk looked
-// missing), keeps the log's start and writes the purge again: the log
-// opens with its purge point, and its entries past it up to the damage.
-func TestARepairBeforeAPurgeInTheOnlyChunkLeftKeepsIt(t *testing.T) {
+// onlyChunkLeft is repairFixture's log after a vote and a purge that left
+// only its newest chunk (a Raft node compacting all it applied), the vote
+// damaged: the damage lies in that chunk before the purge's record and its
+// trim. It returns the purge's point.
+func onlyChunkLeft(t *testing.T) (*fs.Mem, LogID) {
+	t.Helper()
 	m, pos, st := repairFixture(t)
 	first := uint64(0) // the newest chunk's first entry
 	for i := uint64(60); pos[i].Chunk == st.WAL.Open.ID; i-- {
@@ -355,7 +354,8 @@ func TestARepairBeforeAPurgeInTheOnlyChunkLeftKeepsIt(t *testing.T) {
 	vote, err := l.SaveVote(Vote{Term: 4, NodeID: 2})
 	require.NoError(t, err)
 	require.NoError(t, l.Sync())
-	_, err = l.Purge(LogID{Term: 3, Index: first - 1})
+	purged := LogID{Term: 3, Index: first - 1}
+	_, err = l.Purge(purged)
 	require.NoError(t, err)
 	require.NoError(t, l.Sync())
 	require.NoError(t, l.Close())
@@ -367,11 +367,21 @@ func TestARepairBeforeAPurgeInTheOnlyChunkLeftKeepsIt(t *testing.T) {
 	}
 	require.Equal(t, 1, chunks, "the purge removed every chunk but the newest: %v", files(t, m))
 	require.NoError(t, m.Corrupt("/log/"+wal.ChunkName(vote.Chunk), int64(vote.Offset-vote.Chunk)+10, 0x10))
+	return m, purged
+}
 
-	l, err = Open("/log", Config{FS: m, Recovery: wal.Repair})
+// TestARepairBeforeAPurgeInTheOnlyChunkLeftKeepsIt: Repair finds the trim
+// past the damage in the only chunk left (it refused before: the log's
+// first chunk looked missing), keeps the log's start and writes the purge
+// again: the log opens with its purge point, and its entries past it up to
+// the damage.
+func TestARepairBeforeAPurgeInTheOnlyChunkLeftKeepsIt(t *testing.T) {
+	m, purged := onlyChunkLeft(t)
+	first := purged.Index + 1
+	l, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
 	require.NoError(t, err)
 	got := l.State()
-	require.Equal(t, Some(LogID{Term: 3, Index: first - 1}), got.Purged)
+	require.Equal(t, Some(purged), got.Purged)
 	require.Equal(t, uint64(60), got.Last.Value().Index)
 	require.Equal(t, first, l.Stat().First)
 	n := first
@@ -386,4 +396,34 @@ func TestARepairBeforeAPurgeInTheOnlyChunkLeftKeepsIt(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, got, l.State())
 	require.NoError(t, l.Close())
+}
+
+// TestACrashDuringARepairInTheOnlyChunkLeftLosesNothing: the trim the
+// repair writes again goes where the cut begins, in the file that holds
+// the trim it cuts; a power loss that keeps the cut but not the write left
+// a log whose start no record gave, which no repair could open again (a
+// reordered crash 12 operations in). META, marked before the cut, now says
+// where the log starts: at every halting step and crash, the next repair
+// gives the log an uninterrupted one gives.
+func TestACrashDuringARepairInTheOnlyChunkLeftLosesNothing(t *testing.T) {
+	damaged, _ := onlyChunkLeft(t)
+	want, err := repairedLog(t, damaged.Crash(nil, fs.CrashProcess))
+	require.NoError(t, err)
+	for k, finished := uint64(0), false; !finished; k++ {
+		img := damaged.Crash(nil, fs.CrashProcess)
+		img.HaltAfter(k)
+		l, err := Open("/log", Config{FS: img, Recovery: wal.Repair})
+		if err == nil {
+			err = l.Close()
+		}
+		finished = err == nil && !img.Halted()
+		for seed := range uint64(8) {
+			for _, mode := range []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered} {
+				replay := fmt.Sprintf("halted after %d operations of the repair, %v crash, seed %d", k, mode, seed)
+				got, err := repairedLog(t, img.Crash(rand.New(rand.NewPCG(k, seed)), mode))
+				require.NoError(t, err, replay)
+				require.Equal(t, want, got, replay)
+			}
+		}
+	}
 }

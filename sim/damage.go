@@ -39,7 +39,8 @@ import (
 // acknowledged operation. When Open refuses, the run goes on either on the
 // undamaged disk, or (one time in three) on the log a Repair makes of it,
 // which must hold a prefix of the undamaged log and open again in the
-// default mode.
+// default mode; half of those repairs follow one that a crash interrupted
+// (see interruptRepair).
 func (r *runner[L, P, V, U]) damage(seed uint64) {
 	if r.crash != nil {
 		r.powerLoss() // the armed crash comes first
@@ -105,8 +106,17 @@ func (r *runner[L, P, V, U]) damage(seed uint64) {
 		return
 	}
 	r.checkDefaultOpen(rng, what, lower)
-	if rng.IntN(3) == 0 && r.repairDamage(what) {
-		return
+	if rng.IntN(3) == 0 {
+		rewritten := false
+		if rng.IntN(2) == 0 {
+			rewritten = r.interruptRepair(rng, seed, what, lower)
+			if r.v != nil {
+				return
+			}
+		}
+		if r.repairDamage(what, rewritten) {
+			return
+		}
 	}
 	r.mem = undamaged
 	r.newFaultFS(seed)
@@ -378,13 +388,53 @@ func (r *runner[L, P, V, U]) patch(p string, off int64, b []byte) {
 	}
 }
 
-// repairDamage opens the damaged log in Repair mode. A repair that cannot
-// cut around the damage (the log's start is gone) is acceptable; otherwise
-// the repaired log must be the log's state after some prefix of its history
-// (a repair drops a suffix, possibly acknowledged: it reports that), report
-// at least one cut of durable data, and open again in the default mode with
-// nothing to cut. The run then goes on from the repaired log. It reports
-// whether it did.
+// interruptRepair runs a repair of the damaged disk that stops after a
+// few of its file operations and crashes there, or finishes and whose
+// process stops before it writes to the log or closes it (its report
+// lost either way), and goes on with the disk it leaves. The default Open
+// must refuse that disk, or hold a state of the history since lower, as
+// the damaged disk itself: a cut no one was told of must never open as a
+// shorter log. The repair that follows reports the cut again. It returns
+// whether the interrupted repair had made changes and they were only
+// rewrites of damaged checkpoints (which lose nothing and leave nothing to
+// report).
+func (r *runner[L, P, V, U]) interruptRepair(rng *rand.Rand, seed uint64, what string, lower int) bool {
+	cfg := r.cfg
+	cfg.Recovery = wal.Repair
+	disk := r.mem.Crash(rng, fs.CrashProcess)
+	k := uint64(1 + rng.IntN(40))
+	disk.HaltAfter(k)
+	cfg.FS = disk
+	l, err := r.openLog(cfg)
+	finished := err == nil && !disk.Halted()
+	mode := []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered}[rng.IntN(3)]
+	after := disk.Crash(rng, mode) // before any Close: the process stopped
+	r.epoch++
+	r.logf("Repair halted after %d operations (finished: %v, %v), then a %v crash", k, finished, errText(err), mode)
+	var cuts []raftlog.Cut
+	var rf *raftlog.RepairFailedError
+	switch {
+	case err == nil:
+		cuts = l.Recovery().Cuts
+		l.Close()
+	case errors.As(err, &rf):
+		cuts = rf.Cuts
+	}
+	rewritten := len(cuts) > 0
+	for _, c := range cuts {
+		r.logf("  %v (entries %v to %v)", c.Cut, c.First, c.Last)
+		rewritten = rewritten && c.Rewritten
+	}
+	cfg = r.cfg
+	cfg.FS = after.Crash(rng, fs.CrashProcess) // a copy: the repair below runs on after
+	if l, ok := r.checkHeld(cfg, what+", then a repair that a crash interrupted", lower); ok {
+		l.Close()
+	}
+	r.mem = after
+	r.newFaultFS(seed)
+	return rewritten
+}
+
 // dirContents is every file in the log's directory, by name; a file that
 // cannot be read maps to nil.
 func (r *runner[L, P, V, U]) dirContents() map[string][]byte {
@@ -397,7 +447,15 @@ func (r *runner[L, P, V, U]) dirContents() map[string][]byte {
 	return out
 }
 
-func (r *runner[L, P, V, U]) repairDamage(what string) bool {
+// repairDamage opens the damaged log in Repair mode. A repair that cannot
+// cut around the damage (the log's start is gone) is acceptable; otherwise
+// the repaired log must be the log's state after some prefix of its history
+// (a repair drops a suffix, possibly acknowledged: it reports that), report
+// at least one cut of durable data (unless rewritten: an interrupted repair
+// before it rewrote what was damaged), and open again in the default mode
+// with nothing to cut. The run then goes on from the repaired log. It
+// reports whether it did.
+func (r *runner[L, P, V, U]) repairDamage(what string, rewritten bool) bool {
 	cfg := r.cfg
 	cfg.FS = r.mem
 	cfg.Recovery = wal.Repair
@@ -438,7 +496,7 @@ func (r *runner[L, P, V, U]) repairDamage(what string) bool {
 	switch {
 	case err != nil:
 		r.fail("reading the repaired log: %v", err)
-	case !slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool { return c.Durable }):
+	case !rewritten && !slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool { return c.Durable }):
 		r.fail("a repair of %s reported no cut of durable data: %+v", what, rep.Cuts)
 	case j < 0:
 		r.fail("the repaired log (%v, %s) is not the log after any prefix of its history", st, entriesString(ents))
@@ -482,7 +540,9 @@ func (r *runner[L, P, V, U]) repairedAs(states []*model[L, P, V, U], j int, rep 
 	if m.equal(key, first, ents) {
 		return m
 	}
-	if !slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool { return c.KeptStart }) {
+	// (A repair that reports an earlier one's cut may have kept the start
+	// in that earlier one.)
+	if !slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool { return c.KeptStart || c.Earlier }) {
 		return nil
 	}
 	// The entries before the first one the repaired log holds are gone

@@ -144,6 +144,7 @@ func (w *WAL[R]) appendLocked(kind codec.Kind, rec *R) (Position, error) {
 		return Position{}, err
 	}
 	w.buf = codec.FinishRecordSeed(buf, start, w.open.seed(w.bufStart+uint64(start)))
+	w.appended = true
 	w.open.records++
 	w.open.end = w.bufStart + uint64(len(w.buf))
 	return Position{Chunk: w.open.id, Offset: w.bufStart + uint64(start), Size: uint32(len(w.buf) - start)}, nil

@@ -55,11 +55,25 @@ const (
 type meta struct {
 	clean bool
 	// repair: a repair cut the log from global offset last, where it
-	// ended at end, and it was not written or closed since.
+	// ended at end, and it was not written or closed since; salt is then
+	// where the log starts (its first live chunk).
 	repair bool
 	last   uint64 // id of the last chunk (clean), where the cut began (repair)
-	salt   uint64 // its salt (clean)
+	salt   uint64 // its salt (clean), the log's start (repair)
 	end    uint64 // global offset where the log ends (clean), ended (repair)
+}
+
+// firstChunk is the chunk a log with this META cannot be without, as far
+// as META says: the last one of a clean log, the first live one of a log
+// a repair cut, else chunk 0.
+func (m meta) firstChunk() uint64 {
+	switch {
+	case m.clean:
+		return m.last
+	case m.repair:
+		return m.salt
+	}
+	return 0
 }
 
 func (m meta) encode() []byte {

@@ -45,7 +45,7 @@ func (w *WAL[R]) recover() error {
 	}
 	if len(files) == 0 {
 		if hasMeta {
-			return &MissingChunkError{Dir: w.cfg.Dir, Want: m.last,
+			return &MissingChunkError{Dir: w.cfg.Dir, Want: m.firstChunk(),
 				Reason: "the META file says the log exists, but no chunk file is left"}
 		}
 		w.meta = metaNone
@@ -474,6 +474,13 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 func (rc *recovery[R]) install(last replayed) error {
 	w, r := rc.w, rc.r
 	open := rc.live[len(rc.live)-1]
+	restart := false
+	if rc.meta.repair && rc.meta.salt > rc.trim {
+		// A repair recorded in META where the log starts, and no record
+		// left says so (a crash tore the trim it wrote again): the seal
+		// that the rotation below writes states it.
+		rc.trim, restart = rc.meta.salt, true
+	}
 	if rc.trim < rc.files[r].id {
 		if r > 0 {
 			return &GapError{Prev: w.chunkPath(rc.files[r-1].id), Next: w.chunkPath(rc.files[r].id),
@@ -481,7 +488,7 @@ func (rc *recovery[R]) install(last replayed) error {
 		}
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: rc.trim, First: rc.files[r].id}
 	}
-	rotate := rc.cutAt >= 0 || rc.interrupted || w.repaired || open.version == formatV1
+	rotate := rc.cutAt >= 0 || rc.interrupted || w.repaired || restart || open.version == formatV1
 	if !rotate && w.meta != metaClean {
 		// Make the recovered content durable before any marker claims it
 		// is, and the names of the chunks with it. That is the newest

@@ -40,7 +40,7 @@ func (w *WAL[R]) repair() error {
 	}
 	if len(files) == 0 {
 		if hasMeta || merr != nil {
-			return &MissingChunkError{Dir: w.cfg.Dir, Want: m.last,
+			return &MissingChunkError{Dir: w.cfg.Dir, Want: m.firstChunk(),
 				Reason: "there is a META file, so the log existed, but no chunk file is left: nothing to repair from"}
 		}
 		return nil
@@ -57,6 +57,16 @@ func (w *WAL[R]) repair() error {
 			return err
 		}
 	}
+	if m.repair && m.salt > start {
+		// An earlier repair recorded where the log starts: its cut may
+		// have taken every other record of it (a crash can tear the trim
+		// it wrote again from the cut that made room for it).
+		start = m.salt
+		k = len(files)
+		if j := slices.IndexFunc(files, func(f chunkFile) bool { return f.id >= start }); j >= 0 {
+			k = j
+		}
+	}
 	if k == len(files) || files[k].id != start || !res[k].checkpoint {
 		// The record of where the log starts may lie past damage, in
 		// the chunk where the log now starts (a purge that left only it).
@@ -68,7 +78,9 @@ func (w *WAL[R]) repair() error {
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: start, First: files[min(k, len(files)-1)].id,
 			Reason: "the log's first chunk is missing, or damaged before the end of its checkpoint: no part of the log is left to keep"}
 	}
-	cut, at, reason, keepStart := -1, int64(0), "", false
+	// after is where the log starts once cut: start, unless the cut
+	// undoes the purge that set it.
+	cut, at, reason, keepStart, after := -1, int64(0), "", false, start
 	for i := k; i < len(files); i++ {
 		a, r := w.firstDamage(files, res, i, m)
 		if a < 0 {
@@ -77,11 +89,14 @@ func (w *WAL[R]) repair() error {
 		if !res[i].checkpoint {
 			a = 0 // a chunk without its checkpoint holds nothing to keep
 		}
-		survives, err := w.startSurvivesCut(files, res, i, a, start)
+		survives, kept, err := w.startSurvivesCut(files, res, i, a, start)
 		if err != nil {
 			return err
 		}
 		keepStart = !survives
+		if survives {
+			after = kept // a purge whose chunks are all there is undone
+		}
 		cut, at, reason = i, a, r
 		break
 	}
@@ -100,7 +115,7 @@ func (w *WAL[R]) repair() error {
 		// Open refuses it (InterruptedRepairError), so that a crash that
 		// loses the report cannot leave a shorter log that opens without
 		// a word. An earlier repair's range stays in it.
-		p := meta{repair: true, last: end, end: end}
+		p := meta{repair: true, last: end, salt: after, end: end}
 		switch {
 		case cut >= 0:
 			p.last = cutFrom(files, res, cut, at)
@@ -286,8 +301,7 @@ func (w *WAL[R]) planRewrites(files []chunkFile, res []replayed, start uint64, k
 // purge's only record is among the bytes cut, and the log left would start
 // in chunks that are gone: the cut must write the start again
 // (cutKeepingStart).
-func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at int64, start uint64) (bool, error) {
-	kept := uint64(0)
+func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at int64, start uint64) (survives bool, kept uint64, err error) {
 	for j := range i {
 		kept = max(kept, res[j].trim)
 		if res[j].seal != nil {
@@ -297,7 +311,7 @@ func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at i
 	if at > 0 {
 		part, err := w.peek(chunkFile{id: files[i].id, size: at})
 		if err != nil {
-			return false, err
+			return false, 0, err
 		}
 		kept = max(kept, part.trim)
 	}
@@ -311,7 +325,7 @@ func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at i
 		}
 		next = f.id + uint64(f.size)
 	}
-	return next >= start, nil
+	return next >= start, kept, nil
 }
 
 // firstDamage returns the file offset in chunk i where the log must be cut,
@@ -336,7 +350,12 @@ func (w *WAL[R]) firstDamage(files []chunkFile, res []replayed, i int, m meta) (
 		return 0, "the chunk holds no intact checkpoint"
 	}
 	if r.damage != nil {
-		if last && !m.clean {
+		// A torn tail lies past the chunk's head: the head of a chunk
+		// after another one was durable before that one was sealed, so
+		// damage in it is no torn write (recovery refuses it, see
+		// finishLast; a repair interrupted after moving the chunks after
+		// it aside leaves such a chunk the newest).
+		if last && !m.clean && (r.checkpoint || i == 0) {
 			if c, err := w.openRead(f); err == nil {
 				sc := newChunkScan(c.f, f.id, f.size, readLimit)
 				sc.h = header{version: r.version, salt: r.salt}
@@ -517,8 +536,14 @@ func (w *WAL[R]) cutKeepingStart(files []chunkFile, res []replayed, i int, at in
 	pos := f.id + uint64(end) + uint64(len(trim))
 	trim = appendMarker(trim, kindTrim, start, pos, recordSeed(r.version, r.salt, pos))
 	path := w.chunkPath(f.id)
+	// The records are durable before the cut: a cut that a crash kept
+	// without them would drop the purges cut from the only place they
+	// were (the chunk may hold them past the damage).
 	backup, err := w.changeWithBackup(path, func(fl fs.File) error {
 		if _, err := fl.WriteAt(trim, end); err != nil {
+			return err
+		}
+		if err := fl.Sync(); err != nil {
 			return err
 		}
 		return fl.Truncate(end + int64(len(trim)))

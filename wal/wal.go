@@ -148,6 +148,9 @@ type WAL[R any] struct {
 	observing bool
 	// repaired: a Repair cut the log, so recovery starts a new chunk.
 	repaired bool
+	// appended: a record was appended since Open (under mu): what ends a
+	// repair's META (see InterruptedRepairError).
+	appended bool
 	// keptStart: that cut wrote the log's start again, or META says an
 	// earlier repair's report may have been lost (see StartKeeper).
 	keptStart bool

@@ -85,6 +85,7 @@ func (w *WAL[R]) step() bool {
 	w.reqs, w.spareReqs = w.spareReqs[:0], nil
 	w.kicked = false
 	removable := len(w.removals) > 0 && (w.removals[0].after <= w.synced || bugs.On(bugs.EarlyChunkRemove))
+	appended := w.appended
 	w.mu.Unlock()
 
 	if len(segs) == 0 && len(reqs) == 0 && !removable {
@@ -96,10 +97,11 @@ func (w *WAL[R]) step() bool {
 	}
 
 	var err error
-	// A repair's META stays until the caller writes: removals alone
-	// (scheduled by recovery, or by the caller's reading of the report)
-	// leave it.
-	if !w.fresh && (len(segs) > 0 || removable && w.meta != metaRepair) {
+	// A repair's META stays until the caller appends a record: markers
+	// and removals alone (a trim that Open schedules, a Sync with nothing
+	// written) leave it, or a crash before the caller had the report would
+	// leave a shorter log that opens without a word.
+	if !w.fresh && (len(segs) > 0 || removable) && (w.meta != metaRepair || appended) {
 		err = w.markOpen()
 	}
 	if err == nil {
