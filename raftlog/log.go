@@ -55,6 +55,7 @@ type Log[L, P, V, U any] struct {
 	// record of their discarding (see KeptStart). Set by Open.
 	beforeFirst   Option[L]
 	droppedPurges []L
+	droppedLow    uint64 // a mark (see CutMark) of the truncations among them
 	lostFront     *Cut
 }
 

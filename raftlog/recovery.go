@@ -57,7 +57,38 @@ func (m machine[L, P, V, U]) Dropped(r record[L, P, V, U], pos wal.Position) {
 		m.l.dropped = append(m.l.dropped, droppedEntry{pos: pos, index: m.l.t.Index(r.id)})
 	case opPurge:
 		m.l.droppedPurges = append(m.l.droppedPurges, r.id)
+	case opTruncate:
+		m.l.droppedLow = lowest(m.l.droppedLow, m.l.nextIndex(r.after()))
 	}
+}
+
+// lowest is the lower of a mark (one more than an index, 0 for none) and
+// index i, as a mark.
+func lowest(mark, i uint64) uint64 {
+	if mark == 0 || i+1 < mark {
+		return i + 1
+	}
+	return mark
+}
+
+// CutMark is what a repair keeps in META of the records it cuts (see
+// wal.CutMarker): one more than the lowest index they name, an entry's or
+// where a truncation cut the log, or the earlier repair's when lower. A
+// repair that reports this cut again names every entry from there on.
+func (m machine[L, P, V, U]) CutMark(earlier uint64) uint64 {
+	mark := lowestOf(earlier, m.l.droppedLow)
+	for _, d := range m.l.dropped {
+		mark = lowest(mark, d.index)
+	}
+	return mark
+}
+
+// lowestOf is the lower of two marks (0 for none).
+func lowestOf(a, b uint64) uint64 {
+	if a == 0 || b != 0 && b < a {
+		return b
+	}
+	return a
 }
 
 // KeepStart is called by a repair that cuts the log's only record of where
@@ -111,7 +142,11 @@ func (l *Log[L, P, V, U]) recoveryReport(r wal.Report) RecoveryReport[L, V, U] {
 	for _, c := range r.Cuts {
 		cut := Cut{Cut: c}
 		if c.Earlier {
-			cut.First = Some(max(1, l.nextIndex(l.state.Last)))
+			first := max(1, l.nextIndex(l.state.Last))
+			if c.Mark > 0 {
+				first = min(first, c.Mark-1)
+			}
+			cut.First = Some(first)
 		}
 		for _, d := range l.dropped {
 			if !c.OfMeta() && !c.Rewritten && !c.Earlier && d.pos.Chunk == c.Chunk && int64(d.pos.Offset-c.Chunk) >= c.Offset {

@@ -225,3 +225,51 @@ func TestASyncAfterARepairKeepsItsMark(t *testing.T) {
 	require.Equal(t, Some(LogID{Term: 4, Index: 61}), d.State().Last)
 	require.NoError(t, d.Close())
 }
+
+// TestAnEarlierCutNamesEntriesWrittenAgainAtLowerIndexes: the bytes a
+// repair cut held a truncation to 30 and entries 30 to 35 of a new term,
+// all synced; the log it leaves holds the old term's entries there. The
+// first repair names 30 on; a repair run after the process stopped, its
+// report lost, must name them too, which it cannot read any more: META's
+// mark keeps the lowest index the cut named (it named 45 on before, from
+// the log's last index).
+func TestAnEarlierCutNamesEntriesWrittenAgainAtLowerIndexes(t *testing.T) {
+	m := fs.NewMem()
+	l, err := Open("/log", Config{FS: m, ChunkMaxBytes: 800})
+	require.NoError(t, err)
+	pos := map[uint64]wal.Position{}
+	for i := uint64(1); i <= 60; i++ {
+		p, err := l.Append(Entry[LogID, []byte]{ID: LogID{Term: 3, Index: i}, Payload: fmt.Appendf(nil, "payload-%03d", i)})
+		require.NoError(t, err)
+		pos[i] = p
+		require.NoError(t, l.Sync())
+	}
+	_, err = l.Truncate(30)
+	require.NoError(t, err)
+	for i := uint64(30); i <= 35; i++ {
+		_, err := l.Append(Entry[LogID, []byte]{ID: LogID{Term: 4, Index: i}, Payload: []byte("term 4")})
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Sync())
+	crashed := m.Crash(nil, fs.CrashProcess)
+	require.NoError(t, l.Close())
+	p := pos[45]
+	require.NoError(t, crashed.Corrupt("/log/"+wal.ChunkName(p.Chunk), int64(p.Offset-p.Chunk)+20, 0x10))
+
+	r, err := Open("/log", Config{FS: crashed, Recovery: wal.Repair})
+	require.NoError(t, err)
+	require.True(t, named(r.Recovery().Cuts)[30], "the first repair names entry 30 of term 4: %v", r.Recovery().Cuts)
+	id, err := r.LogIDAt(30)
+	require.NoError(t, err)
+	require.Equal(t, uint64(3), id.Term, "the log it leaves holds term 3's entry 30")
+	stopped := crashed.Crash(nil, fs.CrashProcess) // before any write or Close
+	require.NoError(t, r.Close())
+
+	r, err = Open("/log", Config{FS: stopped, Recovery: wal.Repair})
+	require.NoError(t, err)
+	got := named(r.Recovery().Cuts)
+	require.NoError(t, r.Close())
+	for i := uint64(30); i <= 35; i++ {
+		require.True(t, got[i], "the repair run again does not name entry %d of term 4: %v", i, got)
+	}
+}

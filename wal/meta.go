@@ -34,7 +34,8 @@ const (
 	// the log for one that was merely open.
 	metaVersion       = 1
 	metaVersionRepair = 2
-	metaSize          = 44
+	metaSize          = 44 // version 1
+	metaSizeRepair    = 52 // version 2: a mark (CutMarker) before the checksum
 	metaFlagClean     = 1
 	metaFlagRepair    = 2
 )
@@ -61,6 +62,7 @@ type meta struct {
 	last   uint64 // id of the last chunk (clean), where the cut began (repair)
 	salt   uint64 // its salt (clean), the log's start (repair)
 	end    uint64 // global offset where the log ends (clean), ended (repair)
+	mark   uint64 // what the state machine said of the records cut (repair, CutMarker)
 }
 
 // firstChunk is the chunk a log with this META cannot be without, as far
@@ -96,6 +98,9 @@ func (m meta) encode() []byte {
 	b = binary.LittleEndian.AppendUint64(b, m.last)
 	b = binary.LittleEndian.AppendUint64(b, m.salt)
 	b = binary.LittleEndian.AppendUint64(b, m.end)
+	if m.repair {
+		b = binary.LittleEndian.AppendUint64(b, m.mark)
+	}
 	return binary.LittleEndian.AppendUint32(b, codec.Checksum(b))
 }
 
@@ -116,18 +121,29 @@ func readMeta(fsys fs.FS, dir string) (m meta, ok bool, err error) {
 	bad := func(reason string) error {
 		return &CorruptionError{File: path, Offset: 0, Reason: "damaged META file: " + reason}
 	}
+	if len(b) < 16 || [8]byte(b[:8]) != metaMagic {
+		return meta{}, false, bad(fmt.Sprintf("%d bytes, bad magic", len(b)))
+	}
+	sizes := map[uint16]int{metaVersion: metaSize, metaVersionRepair: metaSizeRepair}
+	size, known := sizes[binary.LittleEndian.Uint16(b[8:])]
+	if !known {
+		// A version field that one damaged byte changed is damage; a
+		// file of a version this code does not know, a version error.
+		for _, n := range sizes {
+			if len(b) == n && binary.LittleEndian.Uint32(b[n-4:]) != codec.Checksum(b[:n-4]) {
+				return meta{}, false, bad("checksum mismatch")
+			}
+		}
+		return meta{}, false, &VersionError{File: path, Version: binary.LittleEndian.Uint16(b[8:])}
+	}
 	switch {
-	case len(b) != metaSize:
-		return meta{}, false, bad(fmt.Sprintf("%d bytes, want %d", len(b), metaSize))
-	case [8]byte(b[:8]) != metaMagic:
-		return meta{}, false, bad("bad magic")
-	case binary.LittleEndian.Uint32(b[40:]) != codec.Checksum(b[:40]):
+	case len(b) != size:
+		return meta{}, false, bad(fmt.Sprintf("%d bytes, want %d", len(b), size))
+	case binary.LittleEndian.Uint32(b[size-4:]) != codec.Checksum(b[:size-4]):
 		return meta{}, false, bad("checksum mismatch")
 	}
 	version, flags := binary.LittleEndian.Uint16(b[8:]), binary.LittleEndian.Uint16(b[10:])
 	switch {
-	case version != metaVersion && version != metaVersionRepair:
-		return meta{}, false, &VersionError{File: path, Version: version}
 	case flags&^(metaFlagClean|metaFlagRepair) != 0, flags == metaFlagClean|metaFlagRepair,
 		(version == metaVersionRepair) != (flags&metaFlagRepair != 0),
 		binary.LittleEndian.Uint32(b[12:]) != 0:
@@ -139,6 +155,9 @@ func readMeta(fsys fs.FS, dir string) (m meta, ok bool, err error) {
 		last:   binary.LittleEndian.Uint64(b[16:]),
 		salt:   binary.LittleEndian.Uint64(b[24:]),
 		end:    binary.LittleEndian.Uint64(b[32:]),
+	}
+	if m.repair {
+		m.mark = binary.LittleEndian.Uint64(b[40:])
 	}
 	return m, true, nil
 }

@@ -25,7 +25,7 @@ func withFields(m meta, version, flags uint16) []byte {
 	b := m.encode()
 	binary.LittleEndian.PutUint16(b[8:], version)
 	binary.LittleEndian.PutUint16(b[10:], flags)
-	binary.LittleEndian.PutUint32(b[40:], codec.Checksum(b[:40]))
+	binary.LittleEndian.PutUint32(b[len(b)-4:], codec.Checksum(b[:len(b)-4]))
 	return b
 }
 
@@ -34,7 +34,7 @@ func withFields(m meta, version, flags uint16) []byte {
 // flags that do not go together are damage, and an unknown version is
 // *VersionError, naming META rather than a chunk.
 func TestMetaStates(t *testing.T) {
-	for _, m := range []meta{{}, {clean: true, last: 4096, salt: 7, end: 5000}, {repair: true, last: 2110, end: 4273}} {
+	for _, m := range []meta{{}, {clean: true, last: 4096, salt: 7, end: 5000}, {repair: true, last: 2110, salt: 2628, end: 4273, mark: 31}} {
 		b := m.encode()
 		want := uint16(metaVersion)
 		if m.repair {
@@ -58,12 +58,17 @@ func TestMetaStates(t *testing.T) {
 	// The bytes are the format (docs/format.md): a log marked by this code
 	// must read the same in every later one.
 	for want, m := range map[string]meta{
-		"524146544d45544102000200000000003e080000000000000000000000000000b110000000000000cfd043ed": {repair: true, last: 2110, end: 4273},
-		"524146544d455441010001000000000000100000000000000700000000000000881300000000000093405a46": {clean: true, last: 4096, salt: 7, end: 5000},
+		"524146544d45544102000200000000003e08000000000000440a000000000000b1100000000000001f000000000000002eb492e4": {repair: true, last: 2110, salt: 2628, end: 4273, mark: 31},
+		"524146544d455441010001000000000000100000000000000700000000000000881300000000000093405a46":                 {clean: true, last: 4096, salt: 7, end: 5000},
 	} {
 		require.Equal(t, want, hex.EncodeToString(m.encode()))
 	}
-	_, _, err := metaOf(t, withFields(meta{}, 3, 0))
+	damaged := meta{}.encode()
+	damaged[8] = 3 // the version field, its checksum as it was
+	_, _, err := metaOf(t, damaged)
+	var ce *CorruptionError
+	require.True(t, errors.As(err, &ce), "a damaged version field is damage: %v", err)
+	_, _, err = metaOf(t, withFields(meta{}, 3, 0))
 	var ve *VersionError
 	require.True(t, errors.As(err, &ve), "%v", err)
 	require.Contains(t, err.Error(), "META has version 3, this code reads versions 1 and 2")
@@ -72,7 +77,7 @@ func TestMetaStates(t *testing.T) {
 // FuzzReadMeta: any bytes as a META file give a typed error or a META that
 // encodes back to the same bytes; nothing panics.
 func FuzzReadMeta(f *testing.F) {
-	for _, m := range []meta{{}, {clean: true, last: 4096, salt: 7, end: 5000}, {repair: true, last: 2110, end: 4273}} {
+	for _, m := range []meta{{}, {clean: true, last: 4096, salt: 7, end: 5000}, {repair: true, last: 2110, salt: 2628, end: 4273, mark: 31}} {
 		f.Add(m.encode())
 	}
 	f.Add([]byte("RAFTMETA"))

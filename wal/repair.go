@@ -105,6 +105,14 @@ func (w *WAL[R]) repair() error {
 	if err := w.repairMeta(merr != nil, hasMeta, files, res[len(res)-1]); err != nil {
 		return err
 	}
+	if cut >= 0 {
+		// What the cut drops is read, and shown to the state machine,
+		// before anything changes: a read that fails fails the repair,
+		// which could not say what it drops.
+		if err := w.observeCut(files, cut, at); err != nil {
+			return err
+		}
+	}
 	last := files[len(files)-1]
 	end := last.id + uint64(last.size)
 	short := cut < 0 && m.clean && end < m.end
@@ -126,9 +134,12 @@ func (w *WAL[R]) repair() error {
 			p.end = max(p.end, m.end)
 		}
 		if m.repair {
-			p.last, p.end = min(p.last, m.last), max(p.end, m.end)
+			p.last, p.end, p.mark = min(p.last, m.last), max(p.end, m.end), m.mark
 			w.cut(w.earlierCut(files, m))
 			w.keptStart = true // that repair may have written the start again
+		}
+		if cm, ok := w.sm.(CutMarker); ok {
+			p.mark = cm.CutMark(p.mark)
 		}
 		if err := writeMeta(w.fs, w.cfg.Dir, p); err != nil {
 			return err
@@ -172,7 +183,7 @@ func cutFrom(files []chunkFile, res []replayed, i int, at int64) uint64 {
 // still records (m.repair): the log was neither written nor closed after
 // it, so its own report may have reached no one.
 func (w *WAL[R]) earlierCut(files []chunkFile, m meta) Cut {
-	c := Cut{File: filepath.Join(w.cfg.Dir, MetaFileName), Bytes: int64(m.end - min(m.end, m.last)), Durable: true, Earlier: true,
+	c := Cut{File: filepath.Join(w.cfg.Dir, MetaFileName), Bytes: int64(m.end - min(m.end, m.last)), Durable: true, Earlier: true, Mark: m.mark,
 		Reason: fmt.Sprintf("an earlier repair cut the log from offset %d, where it ended at %d, and the log was neither written nor closed since: "+
 			"that repair's report may have reached no one; the bytes it cut are in the .broken backups beside the chunks", m.last, m.end)}
 	for _, f := range files {
@@ -409,9 +420,6 @@ func (w *WAL[R]) interrupted(files []chunkFile, res []replayed, i int) bool {
 // before at (removing the chunk, and the seal of the one before it, when at
 // is 0) and moves every later chunk aside, keeping a backup of everything.
 func (w *WAL[R]) cutAt(files []chunkFile, res []replayed, i int, at int64, reason string) error {
-	if err := w.observeCut(files, i, at); err != nil {
-		return err
-	}
 	for j := len(files) - 1; j > i; j-- {
 		if err := w.moveAsideCut(files[j], files[i], reason); err != nil {
 			return err
@@ -499,9 +507,6 @@ func (w *WAL[R]) cutKeepingStart(files []chunkFile, res []replayed, i int, at in
 	if at == 0 && i == 0 {
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: start, First: files[0].id,
 			Reason: "the log's first chunk holds no intact checkpoint: no part of the log is left to keep"}
-	}
-	if err := w.observeCut(files, i, at); err != nil {
-		return err
 	}
 	// The log ends at at in chunk i, or, when chunk i goes whole, where
 	// the chunk before it ends its records, in place of its seal.

@@ -55,6 +55,9 @@ type Cut struct {
 	// the backups that repair left beside the chunks. File is the chunk
 	// the cut began in, or META's path when no chunk before it is left.
 	Earlier bool
+	// Mark is, for an Earlier cut, what the state machine said of the
+	// records that repair cut (CutMarker), or 0.
+	Mark uint64
 	// KeptStart says the bytes cut held the log's only record of where
 	// it starts (a trim past the damage, whose chunk removals had begun),
 	// and the repair wrote it again at Offset, in their place: the log
@@ -79,6 +82,20 @@ func (c Cut) String() string {
 		s += " (backup: " + c.Backup + ")"
 	}
 	return s
+}
+
+// CutMarker is an optional extension of a StateMachine that observes drops
+// (DropObserver). A repair that cuts the log asks it, once it has shown it
+// the records it cuts and before anything changes, for a number to keep in
+// META with the mark of the cut; a repair that follows while the mark
+// stays (see InterruptedRepairError) gives it back in its report of that
+// cut (Cut.Mark), when the records themselves may be gone. An earlier
+// mark kept with it is passed as earlier (0 if none). raftlog keeps one
+// more than the lowest log index the records cut name (an entry, or where
+// a truncation cut the log), so that the report of the cut names every
+// entry it may have held.
+type CutMarker interface {
+	CutMark(earlier uint64) uint64
 }
 
 // DropObserver is an optional extension of a StateMachine. Open calls
