@@ -541,6 +541,15 @@ func (w *WAL[R]) cutKeepingStart(files []chunkFile, res []replayed, i int, at in
 	pos := f.id + uint64(end) + uint64(len(trim))
 	trim = appendMarker(trim, kindTrim, start, pos, recordSeed(r.version, r.salt, pos))
 	path := w.chunkPath(f.id)
+	// The chunk's index file describes the records cut; the chunk, sealed
+	// again after the records written, could end where it ended, and a
+	// later Open take the summary of the old records for it.
+	if err := w.fs.Remove(w.indexPath(f.id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("wal: removing the index file of %s: %w", path, err)
+	}
+	if err := w.fs.SyncDir(w.cfg.Dir); err != nil {
+		return fmt.Errorf("wal: syncing directory after removing the index file of %s: %w", path, err)
+	}
 	// The records are durable before the cut: a cut that a crash kept
 	// without them would drop the purges cut from the only place they
 	// were (the chunk may hold them past the damage).
