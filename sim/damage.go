@@ -488,8 +488,9 @@ func (r *runner[L, P, V, U]) repairDamage(what string, rewritten bool) bool {
 	key := r.ts.stateKey(st)
 	j := len(states) - 1 // the latest match: the same state can recur
 	var got *model[L, P, V, U]
+	var unpurged []*model[L, P, V, U]
 	for ; j >= 0; j-- {
-		if got = r.repairedAs(states, j, rep, st, key, first, ents); got != nil {
+		if got, unpurged = r.repairedAs(states, j, rep, st, key, first, ents); got != nil {
 			break
 		}
 	}
@@ -520,7 +521,7 @@ func (r *runner[L, P, V, U]) repairDamage(what string, rewritten bool) bool {
 		r.fail("the default Open of a repaired log cut again: %+v", l.Recovery().Cuts)
 	}
 	r.l = l
-	r.path, r.hist = states[:j], []*model[L, P, V, U]{got}
+	r.path, r.hist = append(states[:j:j], unpurged...), []*model[L, P, V, U]{got}
 	r.durable = 0
 	r.alive()
 	return true
@@ -533,17 +534,19 @@ func (r *runner[L, P, V, U]) repairDamage(what string, rewritten bool) bool {
 // have: the entries before the first one held are gone with the chunks
 // removed, the purges among the records cut are written again (each held
 // by a later state of the history), and the entries gone that the purge
-// point does not cover are named by a cut of the log's directory.
+// point does not cover are named by a cut of the log's directory. The
+// state before that purge is returned too: a later cut may take the purge
+// written again, and leave it.
 func (r *runner[L, P, V, U]) repairedAs(states []*model[L, P, V, U], j int, rep raftlog.RecoveryReport[L, V, U],
-	st raftlog.State[L, V, U], key string, first uint64, ents []ment[L, P]) *model[L, P, V, U] {
+	st raftlog.State[L, V, U], key string, first uint64, ents []ment[L, P]) (*model[L, P, V, U], []*model[L, P, V, U]) {
 	m := states[j]
 	if m.equal(key, first, ents) {
-		return m
+		return m, nil
 	}
 	// (A repair that reports an earlier one's cut may have kept the start
 	// in that earlier one.)
 	if !slices.ContainsFunc(rep.Cuts, func(c raftlog.Cut) bool { return c.KeptStart || c.Earlier }) {
-		return nil
+		return nil, nil
 	}
 	// The entries before the first one the repaired log holds are gone
 	// with the chunks removed; the purges found among the bytes cut are
@@ -556,14 +559,23 @@ func (r *runner[L, P, V, U]) repairedAs(states []*model[L, P, V, U], j int, rep 
 	if len(base.ents) > 0 && held > base.first {
 		base.dropThrough(held - 1)
 	}
+	var before []*model[L, P, V, U]
 	if p, ok := st.Purged.Get(); ok && r.ts.cmpOpt(st.Purged, base.st.Purged) > 0 {
 		later := slices.ContainsFunc(states[j+1:], func(s *model[L, P, V, U]) bool { return r.ts.cmpOpt(s.st.Purged, st.Purged) >= 0 })
+		// A later cut may take the purge written again, and leave the
+		// entries before it that the chunk still holds, from any of those
+		// the removed chunks may have ended before.
+		for k := m.first + 1; k <= held && len(m.ents) > 0; k++ {
+			b := m.clone()
+			b.dropThrough(k - 1)
+			before = append(before, b)
+		}
 		if !later || base.purge(p).err != nil {
-			return nil
+			return nil, nil
 		}
 	}
 	if !base.equal(key, first, ents) {
-		return nil
+		return nil, nil
 	}
 	// What the purge point does not cover of the entries gone is named.
 	gone := len(m.ents) > 0 && held > m.first
@@ -574,7 +586,7 @@ func (r *runner[L, P, V, U]) repairedAs(states []*model[L, P, V, U], j int, rep 
 		f, ok := c.First.Get()
 		return c.File == r.dir && c.Last == raftlog.Some(held-1) && (!ok || f <= max(m.first, r.ts.next(base.st.Purged)))
 	}) {
-		return nil
+		return nil, nil
 	}
-	return base
+	return base, before
 }
