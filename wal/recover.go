@@ -475,9 +475,10 @@ func (rc *recovery[R]) install(last replayed) error {
 	w, r := rc.w, rc.r
 	open := rc.live[len(rc.live)-1]
 	restart := false
-	if rc.meta.repair && rc.meta.salt > rc.trim {
-		// A repair recorded in META where the log starts, and no record
-		// left says so (a crash tore the trim it wrote again): the seal
+	if rc.trim < rc.files[r].id && rc.meta.repair && rc.meta.salt == rc.files[r].id {
+		// The log's first chunk looks missing, and a repair recorded in
+		// META that the log starts at the first one present: no record
+		// left says so (a crash tore the trim it wrote again). The seal
 		// that the rotation below writes states it.
 		rc.trim, restart = rc.meta.salt, true
 	}

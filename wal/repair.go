@@ -24,7 +24,7 @@ import (
 // it. What cannot be cut around, because nothing before it survives (the
 // log's first live chunk is missing, or damaged before the end of its
 // checkpoint), still fails. A cut that takes the log's only record of
-// where it starts with it writes that record again (cutKeepingStart).
+// where it starts with it writes that record again (see startAfterCut).
 //
 // Every step is a rename of a whole file, or a truncation or replacement
 // after a durable copy, so a crash during a repair loses nothing: the next
@@ -57,10 +57,11 @@ func (w *WAL[R]) repair() error {
 			return err
 		}
 	}
-	if m.repair && m.salt > start {
-		// An earlier repair recorded where the log starts: its cut may
-		// have taken every other record of it (a crash can tear the trim
-		// it wrote again from the cut that made room for it).
+	if (k == len(files) || files[k].id != start) && m.repair && m.salt > start {
+		// The log's first chunk looks missing, and an earlier repair
+		// recorded where the log starts: its cut may have taken every
+		// other record of it (a crash can tear the trim it wrote again
+		// from the cut that made room for it).
 		start = m.salt
 		k = len(files)
 		if j := slices.IndexFunc(files, func(f chunkFile) bool { return f.id >= start }); j >= 0 {
@@ -79,7 +80,7 @@ func (w *WAL[R]) repair() error {
 			Reason: "the log's first chunk is missing, or damaged before the end of its checkpoint: no part of the log is left to keep"}
 	}
 	// after is where the log starts once cut: start, unless the cut
-	// undoes the purge that set it.
+	// takes the trims that set it (see startAfterCut).
 	cut, at, reason, keepStart, after := -1, int64(0), "", false, start
 	for i := k; i < len(files); i++ {
 		a, r := w.firstDamage(files, res, i, m)
@@ -89,21 +90,13 @@ func (w *WAL[R]) repair() error {
 		if !res[i].checkpoint {
 			a = 0 // a chunk without its checkpoint holds nothing to keep
 		}
-		survives, kept, err := w.startSurvivesCut(files, res, i, a, start)
+		post, kept, err := w.startAfterCut(files, res, i, a)
 		if err != nil {
 			return err
 		}
-		keepStart = !survives
-		if survives {
-			after = kept // a purge whose chunks are all there is undone
-		}
+		keepStart, after = post > kept, post
 		cut, at, reason = i, a, r
 		break
-	}
-	// Every refusal is behind: from here on the repair changes the
-	// directory.
-	if err := w.repairMeta(merr != nil, hasMeta, files, res[len(res)-1]); err != nil {
-		return err
 	}
 	if cut >= 0 {
 		// What the cut drops is read, and shown to the state machine,
@@ -112,6 +105,11 @@ func (w *WAL[R]) repair() error {
 		if err := w.observeCut(files, cut, at); err != nil {
 			return err
 		}
+	}
+	// Every refusal is behind: from here on the repair changes the
+	// directory.
+	if err := w.repairMeta(merr != nil, hasMeta, files, res[len(res)-1]); err != nil {
+		return err
 	}
 	last := files[len(files)-1]
 	end := last.id + uint64(last.size)
@@ -148,7 +146,7 @@ func (w *WAL[R]) repair() error {
 	}
 	if cut >= 0 {
 		if keepStart {
-			err = w.cutKeepingStart(files, res, cut, at, start, reason)
+			err = w.cutKeepingStart(files, res, cut, at, after, reason)
 		} else {
 			err = w.cutAt(files, res, cut, at, reason)
 		}
@@ -304,15 +302,17 @@ func (w *WAL[R]) planRewrites(files []chunkFile, res []replayed, start uint64, k
 	}
 }
 
-// startSurvivesCut reports whether a cut at file offset at of chunk i
-// keeps a record of where the log starts (start, as res shows it): a trim
-// or seal before the cut stating it, or, for a purge whose chunk removals
-// had not begun, the chunks from the start they state up to start, which
-// the cut then gives back to the log (the purge is undone). Otherwise the
-// purge's only record is among the bytes cut, and the log left would start
-// in chunks that are gone: the cut must write the start again
-// (cutKeepingStart).
-func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at int64, start uint64) (survives bool, kept uint64, err error) {
+// startAfterCut returns where the log starts once cut at file offset at of
+// chunk i (post), and where the records the cut keeps say it starts
+// (kept): the largest trim or seal's start before the cut. The log left is
+// the run of contiguous chunks that ends where the cut does, from kept on
+// (chunks before kept are obsolete). When that run begins after kept, the
+// chunks between were removed by a purge whose trim the cut takes with it
+// (start, the largest trim, is at or past the run's first chunk, which
+// proves the removal): post is where the run begins, and the cut must
+// write it again (cutKeepingStart). The chunks of a purge whose trim is cut
+// but whose chunks are still there stay in the run: that purge is undone.
+func (w *WAL[R]) startAfterCut(files []chunkFile, res []replayed, i int, at int64) (post, kept uint64, err error) {
 	for j := range i {
 		kept = max(kept, res[j].trim)
 		if res[j].seal != nil {
@@ -322,21 +322,19 @@ func (w *WAL[R]) startSurvivesCut(files []chunkFile, res []replayed, i int, at i
 	if at > 0 {
 		part, err := w.peek(chunkFile{id: files[i].id, size: at})
 		if err != nil {
-			return false, 0, err
+			return 0, 0, err
 		}
 		kept = max(kept, part.trim)
 	}
-	next := kept
-	for _, f := range files {
-		if f.id < kept || f.id >= start {
-			continue
-		}
-		if f.id != next {
-			break
-		}
-		next = f.id + uint64(f.size)
+	last := i
+	if at == 0 {
+		last = i - 1 // chunk i goes whole
 	}
-	return next >= start, kept, nil
+	first := max(last, 0)
+	for first > 0 && files[first-1].id+uint64(files[first-1].size) == files[first].id {
+		first--
+	}
+	return max(kept, files[first].id), kept, nil
 }
 
 // firstDamage returns the file offset in chunk i where the log must be cut,
