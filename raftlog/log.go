@@ -223,11 +223,15 @@ type machine[L, P, V, U any] struct{ l *Log[L, P, V, U] }
 func (m machine[L, P, V, U]) Apply(r record[L, P, V, U], pos wal.Position) error {
 	if r.op == opPurge {
 		// A purge is checked when written, against this very state,
-		// so every purge the log wrote fits here; one a repair wrote
-		// again from a later state of the log (KeepStart) may not.
-		if _, err := m.l.checkPurge(r.id); err != nil {
+		// so every purge the log wrote fits here (and is no no-op,
+		// which Purge does not write); one a repair wrote again from a
+		// later state of the log (KeepStart) may not.
+		noop, err := m.l.checkPurge(r.id)
+		if err != nil {
 			m.l.cfg.Logger.Warn("raftlog: ignoring a purge that a repair wrote again and that does not fit the log it kept",
 				"purge", r.id, "offset", pos.Offset, "err", err)
+		}
+		if err != nil || noop {
 			return nil
 		}
 	}
