@@ -86,6 +86,12 @@ func newestChunk(t *testing.T, m *fs.Mem) string {
 	return "/log/" + names[len(names)-1]
 }
 
+// repairFaultOps are the file operations a repair's fault tests fail in
+// turn.
+var repairFaultOps = []faultinject.Op{faultinject.OpOpen, faultinject.OpCreate, faultinject.OpRead, faultinject.OpWrite,
+	faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpRename,
+	faultinject.OpSyncDir, faultinject.OpReadDir}
+
 // TestARepairThatFailsAfterCuttingSaysWhatItCut: a Repair that had cut a
 // damaged log (its later chunks moved to backups) and then failed, at any
 // file operation, leaves the cuts made, and a later repair reports only
@@ -126,10 +132,7 @@ func TestARepairThatFailsAfterCuttingSaysWhatItCut(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			base, _, _ := repairFixture(t)
 			c.damage(base)
-			ops := []faultinject.Op{faultinject.OpOpen, faultinject.OpCreate, faultinject.OpRead, faultinject.OpWrite,
-				faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpRename,
-				faultinject.OpSyncDir, faultinject.OpReadDir}
-			for _, op := range ops {
+			for _, op := range repairFaultOps {
 				for n := 1; ; n++ {
 					m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
 					view := faultinject.New(m, faultinject.Options{}, faultinject.Rule{Op: op, Nth: n})

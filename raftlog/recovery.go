@@ -58,17 +58,8 @@ func (m machine[L, P, V, U]) Dropped(r record[L, P, V, U], pos wal.Position) {
 	case opPurge:
 		m.l.droppedPurges = append(m.l.droppedPurges, r.id)
 	case opTruncate:
-		m.l.droppedLow = lowest(m.l.droppedLow, m.l.nextIndex(r.after()))
+		m.l.droppedLow = lowestOf(m.l.droppedLow, m.l.nextIndex(r.after())+1)
 	}
-}
-
-// lowest is the lower of a mark (one more than an index, 0 for none) and
-// index i, as a mark.
-func lowest(mark, i uint64) uint64 {
-	if mark == 0 || i+1 < mark {
-		return i + 1
-	}
-	return mark
 }
 
 // CutMark is what a repair keeps in META of the records it cuts (see
@@ -78,12 +69,13 @@ func lowest(mark, i uint64) uint64 {
 func (m machine[L, P, V, U]) CutMark(earlier uint64) uint64 {
 	mark := lowestOf(earlier, m.l.droppedLow)
 	for _, d := range m.l.dropped {
-		mark = lowest(mark, d.index)
+		mark = lowestOf(mark, d.index+1)
 	}
 	return mark
 }
 
-// lowestOf is the lower of two marks (0 for none).
+// lowestOf is the lower of two marks (one more than an index, 0 for
+// none).
 func lowestOf(a, b uint64) uint64 {
 	if a == 0 || b != 0 && b < a {
 		return b

@@ -65,35 +65,57 @@ func TestACrashDuringARepairLosesNothingItWouldKeep(t *testing.T) {
 			meta, metaErr := fs.ReadFile(damaged, metaPath)
 			want, err := repairedLog(t, damaged.Crash(nil, fs.CrashProcess))
 			require.NoError(t, err)
-			for k, finished := uint64(0), false; !finished; k++ {
-				img := damaged.Crash(nil, fs.CrashProcess)
-				img.HaltAfter(k)
-				l, err := Open("/log", Config{FS: img, Recovery: wal.Repair})
-				if err == nil {
-					err = l.Close() // fails once the machine has halted
-				}
-				finished = err == nil && !img.Halted()
-				for seed := range uint64(6) {
-					for _, mode := range []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered} {
-						replay := fmt.Sprintf("halted after %d operations of the repair, %v crash, seed %d", k, mode, seed)
-						after := img.Crash(rand.New(rand.NewPCG(k, seed)), mode)
-						if metaErr == nil {
-							b, err := fs.ReadFile(after, metaPath)
-							require.NoError(t, err, "no META left: %s", replay)
-							if metaDamaged[what] && string(b) != string(meta) {
-								backup, err := fs.ReadFile(after, metaPath+".broken")
-								require.NoError(t, err, "META replaced without a backup of the damaged one: %s", replay)
-								require.Equal(t, meta, backup, replay)
-							}
-						}
-						got, err := repairedLog(t, after)
-						require.NoError(t, err, replay)
-						require.Equal(t, want, got, replay)
+			eachRepairCrash(damaged, 6, func(after *fs.Mem, replay string) {
+				if metaErr == nil {
+					b, err := fs.ReadFile(after, metaPath)
+					require.NoError(t, err, "no META left: %s", replay)
+					if metaDamaged[what] && string(b) != string(meta) {
+						backup, err := fs.ReadFile(after, metaPath+".broken")
+						require.NoError(t, err, "META replaced without a backup of the damaged one: %s", replay)
+						require.Equal(t, meta, backup, replay)
 					}
 				}
-			}
+				got, err := repairedLog(t, after)
+				require.NoError(t, err, replay)
+				require.Equal(t, want, got, replay)
+			})
 		})
 	}
+}
+
+// eachRepairCrash halts a Repair of damaged after each number of its file
+// operations in turn, from none until one runs to its end, and crashes the
+// machine there (process kill, ordered and reordered power loss, seeds
+// seeds each): check gets each crash image and how to replay it.
+func eachRepairCrash(damaged *fs.Mem, seeds uint64, check func(after *fs.Mem, replay string)) {
+	for k, finished := uint64(0), false; !finished; k++ {
+		img := damaged.Crash(nil, fs.CrashProcess)
+		img.HaltAfter(k)
+		l, err := Open("/log", Config{FS: img, Recovery: wal.Repair})
+		if err == nil {
+			err = l.Close() // fails once the machine has halted
+		}
+		finished = err == nil && !img.Halted()
+		for seed := range seeds {
+			for _, mode := range []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered} {
+				replay := fmt.Sprintf("halted after %d operations of the repair, %v crash, seed %d", k, mode, seed)
+				check(img.Crash(rand.New(rand.NewPCG(k, seed)), mode), replay)
+			}
+		}
+	}
+}
+
+// requireRepairsAsOne: every crash of a Repair of damaged (eachRepairCrash)
+// leaves a log that the next Repair gives as an uninterrupted one does.
+func requireRepairsAsOne(t *testing.T, damaged *fs.Mem, seeds uint64) {
+	t.Helper()
+	want, err := repairedLog(t, damaged.Crash(nil, fs.CrashProcess))
+	require.NoError(t, err)
+	eachRepairCrash(damaged, seeds, func(after *fs.Mem, replay string) {
+		got, err := repairedLog(t, after)
+		require.NoError(t, err, replay)
+		require.Equal(t, want, got, replay)
+	})
 }
 
 // repairedLog opens the log in m in Repair mode and returns its state and

@@ -11,9 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// crashedFixture is repairFixture's log as a crash leaves it: 60 synced
-// entries, never closed, so META says the log is open.
-func crashedFixture(t *testing.T) (*fs.Mem, map[uint64]wal.Position) {
+// sixtySynced opens a new log of 800-byte chunks in a new fs.Mem and
+// appends entries 1 to 60 of term 3, each synced; it returns the log, still
+// open, and where each entry's record is.
+func sixtySynced(t *testing.T) (*fs.Mem, *DefaultLog, map[uint64]wal.Position) {
 	t.Helper()
 	m := fs.NewMem()
 	l, err := Open("/log", Config{FS: m, ChunkMaxBytes: 800})
@@ -25,6 +26,14 @@ func crashedFixture(t *testing.T) (*fs.Mem, map[uint64]wal.Position) {
 		pos[i] = p
 		require.NoError(t, l.Sync())
 	}
+	return m, l, pos
+}
+
+// crashedFixture is repairFixture's log as a crash leaves it: 60 synced
+// entries, never closed, so META says the log is open.
+func crashedFixture(t *testing.T) (*fs.Mem, map[uint64]wal.Position) {
+	t.Helper()
+	m, l, pos := sixtySynced(t)
 	crashed := m.Crash(nil, fs.CrashProcess)
 	require.NoError(t, l.Close())
 	return crashed, pos
@@ -234,17 +243,8 @@ func TestASyncAfterARepairKeepsItsMark(t *testing.T) {
 // mark keeps the lowest index the cut named (it named 45 on before, from
 // the log's last index).
 func TestAnEarlierCutNamesEntriesWrittenAgainAtLowerIndexes(t *testing.T) {
-	m := fs.NewMem()
-	l, err := Open("/log", Config{FS: m, ChunkMaxBytes: 800})
-	require.NoError(t, err)
-	pos := map[uint64]wal.Position{}
-	for i := uint64(1); i <= 60; i++ {
-		p, err := l.Append(Entry[LogID, []byte]{ID: LogID{Term: 3, Index: i}, Payload: fmt.Appendf(nil, "payload-%03d", i)})
-		require.NoError(t, err)
-		pos[i] = p
-		require.NoError(t, l.Sync())
-	}
-	_, err = l.Truncate(30)
+	m, l, pos := sixtySynced(t)
+	_, err := l.Truncate(30)
 	require.NoError(t, err)
 	for i := uint64(30); i <= 35; i++ {
 		_, err := l.Append(Entry[LogID, []byte]{ID: LogID{Term: 4, Index: i}, Payload: []byte("term 4")})

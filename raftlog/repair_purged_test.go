@@ -165,25 +165,7 @@ func TestACrashDuringARepairThatKeepsTheStartLosesNothing(t *testing.T) {
 				damaged, before, left := purgedFixture(t)
 				withLeftover(t, damaged, before, left, leftover)
 				d.damage(t, damaged, left)
-				want, err := repairedLog(t, damaged.Crash(nil, fs.CrashProcess))
-				require.NoError(t, err)
-				for k, finished := uint64(0), false; !finished; k++ {
-					img := damaged.Crash(nil, fs.CrashProcess)
-					img.HaltAfter(k)
-					l, err := Open("/log", Config{FS: img, Recovery: wal.Repair})
-					if err == nil {
-						err = l.Close()
-					}
-					finished = err == nil && !img.Halted()
-					for seed := range uint64(6) {
-						for _, mode := range []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered} {
-							replay := fmt.Sprintf("halted after %d operations of the repair, %v crash, seed %d", k, mode, seed)
-							got, err := repairedLog(t, img.Crash(rand.New(rand.NewPCG(k, seed)), mode))
-							require.NoError(t, err, replay)
-							require.Equal(t, want, got, replay)
-						}
-					}
-				}
+				requireRepairsAsOne(t, damaged, 6)
 			})
 		}
 	}
@@ -194,9 +176,6 @@ func TestACrashDuringARepairThatKeepsTheStartLosesNothing(t *testing.T) {
 // fails, and a repair run again opens it; every entry from the start on
 // that is not in the log then was named by one of the two.
 func TestAFailedRepairThatKeepsTheStartSaysWhatItCut(t *testing.T) {
-	ops := []faultinject.Op{faultinject.OpOpen, faultinject.OpCreate, faultinject.OpRead, faultinject.OpWrite,
-		faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpRename,
-		faultinject.OpSyncDir, faultinject.OpReadDir}
 	for _, d := range purgedDamages {
 		if d.keepsPurge {
 			continue
@@ -205,7 +184,7 @@ func TestAFailedRepairThatKeepsTheStartSaysWhatItCut(t *testing.T) {
 			base, _, left := purgedFixture(t)
 			d.damage(t, base, left)
 			faults := 0
-			for _, op := range ops {
+			for _, op := range repairFaultOps {
 				for n := 1; ; n++ {
 					m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
 					view := faultinject.New(m, faultinject.Options{}, faultinject.Rule{Op: op, Nth: n})
@@ -407,23 +386,5 @@ func TestARepairBeforeAPurgeInTheOnlyChunkLeftKeepsIt(t *testing.T) {
 // gives the log an uninterrupted one gives.
 func TestACrashDuringARepairInTheOnlyChunkLeftLosesNothing(t *testing.T) {
 	damaged, _ := onlyChunkLeft(t)
-	want, err := repairedLog(t, damaged.Crash(nil, fs.CrashProcess))
-	require.NoError(t, err)
-	for k, finished := uint64(0), false; !finished; k++ {
-		img := damaged.Crash(nil, fs.CrashProcess)
-		img.HaltAfter(k)
-		l, err := Open("/log", Config{FS: img, Recovery: wal.Repair})
-		if err == nil {
-			err = l.Close()
-		}
-		finished = err == nil && !img.Halted()
-		for seed := range uint64(8) {
-			for _, mode := range []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered} {
-				replay := fmt.Sprintf("halted after %d operations of the repair, %v crash, seed %d", k, mode, seed)
-				got, err := repairedLog(t, img.Crash(rand.New(rand.NewPCG(k, seed)), mode))
-				require.NoError(t, err, replay)
-				require.Equal(t, want, got, replay)
-			}
-		}
-	}
+	requireRepairsAsOne(t, damaged, 8)
 }

@@ -69,6 +69,26 @@ func chunkFiles(t *testing.T, dir string) []string {
 // TestExitStatus: dump and stat exit 0 on a healthy log, and 1 on a torn
 // tail and on corruption, saying what recovery would do; none of them
 // writes to the log.
+// damageEntry2 flips a bit of entry 2's payload in the test log in dir and
+// returns the chunk file it damaged.
+func damageEntry2(t *testing.T, dir string) string {
+	t.Helper()
+	first := chunkFiles(t, dir)[0]
+	b, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("set k2=v2"))
+	if i < 0 {
+		t.Fatalf("entry 2's payload is not in %s", first)
+	}
+	b[i] ^= 0x20
+	if err := os.WriteFile(first, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return first
+}
+
 func TestExitStatus(t *testing.T) {
 	healthy := makeLog(t)
 
@@ -89,19 +109,7 @@ func TestExitStatus(t *testing.T) {
 	f.Close()
 
 	corrupt := makeLog(t)
-	first := chunkFiles(t, corrupt)[0]
-	b, err := os.ReadFile(first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.Index(b, []byte("set k2=v2"))
-	if i < 0 {
-		t.Fatalf("entry 2's payload is not in %s", first)
-	}
-	b[i] ^= 0x20
-	if err := os.WriteFile(first, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	first := damageEntry2(t, corrupt)
 
 	for _, c := range []struct {
 		name, dir string

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -30,19 +29,7 @@ func repairedLogChild(dir string) {
 // with every entry from 2 on; then the log is healthy.
 func TestAnInterruptedRepair(t *testing.T) {
 	dir := makeLog(t)
-	first := chunkFiles(t, dir)[0]
-	b, err := os.ReadFile(first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.Index(b, []byte("set k2=v2"))
-	if i < 0 {
-		t.Fatalf("entry 2's payload is not in %s", first)
-	}
-	b[i] ^= 0x20
-	if err := os.WriteFile(first, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	damageEntry2(t, dir)
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), repairEnv+"="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
