@@ -11,8 +11,10 @@ import (
 type holder struct {
 	PID  int    `json:"pid"`
 	Host string `json:"host"`
-	// Running is whether that process exists: known only on this host
-	// (nil elsewhere). A crashed holder leaves its note behind.
+	// Running is whether that process still holds the lock: known only
+	// on this host (nil elsewhere). On Linux it is whether the LOCK file's
+	// flock is taken (/proc/locks), elsewhere whether the process exists.
+	// A crashed holder leaves its note behind.
 	Running *bool `json:"running"`
 }
 
@@ -26,7 +28,10 @@ func lockHolder(dir string) (h holder, ok bool) {
 	}
 	h = holder{PID: pid, Host: host}
 	if me, err := os.Hostname(); err == nil && me == host {
-		running := processExists(pid)
+		running, known := lockTaken(dir)
+		if !known {
+			running = processExists(pid)
+		}
 		h.Running = &running
 	}
 	return h, true
@@ -40,7 +45,7 @@ func (h holder) String() string {
 	case *h.Running:
 		return fmt.Sprintf("held by pid %d on host %s", h.PID, h.Host)
 	}
-	return fmt.Sprintf("last held by pid %d on host %s, which is not running (it did not close the log)", h.PID, h.Host)
+	return fmt.Sprintf("last held by pid %d on host %s, which does not hold it now (it did not close the log)", h.PID, h.Host)
 }
 
 // live reports whether the holder may still be writing to the log.

@@ -60,7 +60,7 @@ func TestCrashedHolder(t *testing.T) {
 	}
 	r := runCLI(t, "stat", dir)
 	r.wantCode(t, exitOK, "stat with a dead holder's note")
-	if want := fmt.Sprintf("lock      last held by pid %d on host %s, which is not running", gone.Process.Pid, host); !strings.Contains(r.stdout, want) {
+	if want := fmt.Sprintf("lock      last held by pid %d on host %s, which does not hold it now", gone.Process.Pid, host); !strings.Contains(r.stdout, want) {
 		t.Errorf("stat with a dead holder's note:\n%s\nwant a line %q", r.stdout, want)
 	}
 }
