@@ -32,7 +32,11 @@ import (
 // the log held.
 //
 // A payload served from the cache is the one the log holds: the caller must
-// not modify it.
+// not modify it. It is the value appended, where one read from the file is
+// what the payload codec decodes; the two differ where the codec does not
+// give back exactly what it encoded: codec.Bytes, for one, decodes a nil
+// payload as an empty slice, so compare payloads with bytes.Equal, not
+// reflect.DeepEqual.
 func (l *Log[L, P, V, U]) Read(from, to uint64) iter.Seq2[Entry[L, P], error] {
 	return func(yield func(Entry[L, P], error) bool) {
 		var (
