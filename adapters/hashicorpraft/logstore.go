@@ -49,7 +49,10 @@ func (s *Store) GetLog(index uint64, out *raft.Log) error {
 		return raft.ErrLogNotFound
 	}
 	for e, err := range s.log.Read(index, index+1) {
-		if errors.Is(err, raftlog.ErrPurged) || errors.Is(err, raftlog.ErrPastEnd) {
+		// Below a log that starts past 1 unpurged (a first StoreLogs
+		// after a snapshot install, a migrated log) is not found too: a
+		// leader sends a follower a snapshot only on ErrLogNotFound.
+		if errors.Is(err, raftlog.ErrPurged) || errors.Is(err, raftlog.ErrBeforeStart) || errors.Is(err, raftlog.ErrPastEnd) {
 			return raft.ErrLogNotFound
 		}
 		if err != nil {
@@ -71,7 +74,7 @@ func (s *Store) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l})
 // shared with concurrent writers). The entries must have consecutive
 // indexes following the last one held; on an empty store (new, or after a
 // DeleteRange of everything, as after a snapshot restore) they may start at
-// any index. Anything else is an error matching raftlog.ErrNonConsecutive or
+// any index, in any term. Anything else is an error matching raftlog.ErrNonConsecutive or
 // raftlog.ErrLogIDReversal, and stores nothing.
 //
 // The store keeps each entry's Data and Extensions in its cache until the
@@ -92,7 +95,7 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 func (s *Store) append(logs []*raft.Log) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.rebase(logs[0].Index); err != nil {
+	if err := s.rebase(raftlog.LogID{Term: logs[0].Term, Index: logs[0].Index}); err != nil {
 		return err
 	}
 	batch := make([]raftlog.Entry[raftlog.LogID, entry], len(logs))
@@ -108,17 +111,20 @@ func (s *Store) append(logs []*raft.Log) error {
 	return nil
 }
 
-// rebase moves the start of an empty log so that its next entry is at
-// index next. A monotonic store is emptied by DeleteRange when
+// rebase moves the start of an empty log so that its next entry, first,
+// can follow it. A monotonic store is emptied by DeleteRange when
 // hashicorp/raft restores a snapshot, and the next entry then follows the
-// snapshot, wherever the deleted entries ended. The new start's term is
-// unknown and recorded as 0: the store never reports it.
-func (s *Store) rebase(next uint64) error {
+// snapshot, wherever the deleted entries ended and whatever their terms:
+// a deleted uncommitted entry may have a higher term than the snapshot's
+// entry at its index, and than the entries that follow it. The new
+// start's term is unknown and recorded as 0: the store never reports it.
+func (s *Store) rebase(first raftlog.LogID) error {
 	st := s.log.State()
 	last, hasLast := st.Last.Get()
 	purged, hasPurged := st.Purged.Get()
 	empty := hasPurged && purged == last
-	if !hasLast || !empty || next == last.Index+1 {
+	next := first.Index
+	if !hasLast || !empty || next == last.Index+1 && first.Compare(last) > 0 {
 		return nil // a new log takes any start; a non-empty one checks in Append
 	}
 	if next == 0 {

@@ -1,6 +1,7 @@
 package hashicorpraft
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -220,6 +221,63 @@ func TestDeleteRangeThenStore(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStoreAfterARestoreOverAHigherTermEntry: a follower holds an
+// uncommitted (7, 100) from a deposed leader and restores a snapshot at
+// index 100 whose entry was committed as (6, 100); removeOldLogs empties the
+// store, and the leader sends on from 101 in terms that sort below (7, 100).
+// The store takes them, before a reopen and after.
+func TestStoreAfterARestoreOverAHigherTermEntry(t *testing.T) {
+	for _, reopen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reopen %v", reopen), func(t *testing.T) {
+			dir := t.TempDir()
+			s := openTest(t, dir, raftlog.Config{})
+			storeRange(t, s, 1, 99, 5)
+			storeRange(t, s, 100, 100, 7)
+			mustDelete(t, s, 1, 100) // removeOldLogs after restoring (6, 100)
+			if reopen {
+				must(t, s.Close())
+				s = openTest(t, dir, raftlog.Config{})
+			}
+			defer s.Close()
+			if err := s.StoreLogs([]*raft.Log{sampleLog(101, 6), sampleLog(102, 8)}); err != nil {
+				t.Fatalf("StoreLogs [(6, 101), (8, 102)] after the restore: %v", err)
+			}
+			checkBounds(t, s, 101, 102)
+			checkLog(t, s, sampleLog(101, 6))
+			checkLog(t, s, sampleLog(102, 8))
+			checkMissing(t, s, 100)
+		})
+	}
+}
+
+// TestGetLogBelowTheStartOfAnUnpurgedStore: a store that was never purged
+// but starts past index 1 (a new node's first StoreLogs after a snapshot
+// install; a log migrated from a compacted store) answers GetLog below its
+// first entry with raft.ErrLogNotFound itself: a leader sends a lagging
+// follower a snapshot only on that error, and retries forever on any other.
+func TestGetLogBelowTheStartOfAnUnpurgedStore(t *testing.T) {
+	t.Run("first StoreLogs after a snapshot install", func(t *testing.T) {
+		s := openTest(t, t.TempDir(), raftlog.Config{})
+		defer s.Close()
+		storeRange(t, s, 101, 110, 3)
+		checkBounds(t, s, 101, 110)
+		checkMissing(t, s, 1, 50, 100, 111)
+	})
+	t.Run("migrated from a compacted store", func(t *testing.T) {
+		src := raft.NewInmemStore()
+		for i := uint64(5000); i <= 5010; i++ {
+			must(t, src.StoreLog(sampleLog(i, 2)))
+		}
+		dst := openTest(t, t.TempDir(), raftlog.Config{})
+		defer dst.Close()
+		if _, err := Migrate(context.Background(), dst, src, src, MigrateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		checkBounds(t, dst, 5000, 5010)
+		checkMissing(t, dst, 1, 4999, 5011)
+	})
 }
 
 func mustDelete(t *testing.T, s *Store, lo, hi uint64) {
