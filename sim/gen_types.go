@@ -11,7 +11,7 @@ import (
 // Gen makes values of the caller's types for the simulator's workload. The
 // workload is a Raft node's, decided in terms and indexes (votes at rising
 // terms, appends at the current term, a new leader's conflicting entries at
-// a higher term, and invalid operations: a vote or an id going back, a
+// a higher term or the same one, and invalid operations: a vote or an id going back, a
 // gap, a purge naming another term); Gen turns those coordinates into the
 // caller's values and back. Every function must be deterministic: the same
 // arguments (and the same state of rng) give the same value, so that a seed
