@@ -134,6 +134,9 @@ var method = []string{
 	"fsyncs/append (strace): a separate untimed run of the row under `strace -f -e trace=" + syncCalls + "` counts the calls " +
 		"started inside the child's timed window (the child prints the window; opening and closing are outside it). " +
 		"fsyncs/append (Stat): raftlog's own Stat counter over the timed run, cross-checked against strace in the traced run.",
+	"allocs/entry: the Go heap allocations in the child's timed section per entry; in the append rows less the harness's own " +
+		"(the slice of each batch and its payloads, the same for every store, counted by making batches of the same lengths just before the section). " +
+		"It includes what a store allocates once (its first chunk, its buffers), which the smoke scale's few entries do not amortise.",
 	"Spread is half the range of the repetitions over the median. A run that hits the scale's MaxTime stops early and is marked capped.",
 }
 

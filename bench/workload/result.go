@@ -27,7 +27,8 @@ type Result struct {
 	// microseconds, for counting a traced child's fsyncs inside it.
 	WindowStart, WindowEnd int64
 	// AllocsPerEntry is the Go heap allocations of the timed section per
-	// entry.
+	// entry; in the append rows, less those of the harness making the
+	// entries and their payloads (measured apart, before the section).
 	AllocsPerEntry float64
 	// RSSAfter is the resident memory right after the timed section.
 	RSSAfter int64

@@ -13,6 +13,7 @@ type section struct {
 	s       store.Store // nil until the store is open
 	start   time.Time
 	mallocs uint64
+	harness uint64 // allocations in the section that were the harness's own
 	c0      map[string]float64
 }
 
@@ -35,7 +36,8 @@ func begin(s store.Store) *section {
 
 // end closes the section: it sets the window, the wall time (which a
 // caller may replace by the sum of its timed calls), the resident memory,
-// the allocations per entry and the counters.
+// the allocations per entry (less the harness's, if the caller set them)
+// and the counters.
 func (sec *section) end(r *Result) {
 	stop := time.Now()
 	var ms runtime.MemStats
@@ -44,7 +46,9 @@ func (sec *section) end(r *Result) {
 	r.Seconds = stop.Sub(sec.start).Seconds()
 	r.RSSAfter = residentBytes()
 	if r.Entries > 0 {
-		r.AllocsPerEntry = float64(ms.Mallocs-sec.mallocs) / float64(r.Entries)
+		n := ms.Mallocs - sec.mallocs
+		n -= min(sec.harness, n)
+		r.AllocsPerEntry = float64(n) / float64(r.Entries)
 	}
 	if c1 := counters(sec.s); c1 != nil {
 		r.Counters, r.CountersDelta = c1, make(map[string]float64, len(c1))
