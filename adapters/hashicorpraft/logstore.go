@@ -74,8 +74,9 @@ func (s *Store) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l})
 // shared with concurrent writers). The entries must have consecutive
 // indexes following the last one held; on an empty store (new, or after a
 // DeleteRange of everything, as after a snapshot restore) they may start at
-// any index, in any term. Anything else is an error matching raftlog.ErrNonConsecutive or
-// raftlog.ErrLogIDReversal, and stores nothing.
+// any index, in any term. Anything else is an error matching
+// raftlog.ErrNonConsecutive or raftlog.ErrLogIDReversal, and stores
+// nothing.
 //
 // The store keeps each entry's Data and Extensions in its cache until the
 // entry is durable and evicted: the caller must not modify them after the

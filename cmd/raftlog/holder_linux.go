@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/raftlog/raftlog/fs"
-	"golang.org/x/sys/unix"
 )
 
 // lockTaken reports whether some process on this host holds the flock on
@@ -28,9 +27,11 @@ func lockTaken(dir string) (taken, known bool) {
 	if !ok {
 		return false, false
 	}
-	dev := uint64(sys.Dev) // uint32 on some platforms
-	// /proc/locks names a file as major:minor:inode, the device in hex.
-	want := fmt.Sprintf("%02x:%02x:%d", unix.Major(dev), unix.Minor(dev), sys.Ino)
+	// /proc/locks names a file as major:minor:inode. Only the inode is
+	// compared: under overlayfs the device a lock is listed with may not
+	// be the one stat reports, and a lock on another device's file with
+	// the same inode number errs on the safe side (taken).
+	want := fmt.Sprintf(":%d", sys.Ino)
 	f, err := os.Open("/proc/locks")
 	if err != nil {
 		return false, false
@@ -41,7 +42,7 @@ func lockTaken(dir string) (taken, known bool) {
 		// "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"; a waiter's
 		// line has "->" after the number, and takes nothing yet.
 		fields := strings.Fields(sc.Text())
-		if len(fields) >= 6 && fields[1] == "FLOCK" && fields[5] == want {
+		if len(fields) >= 6 && fields[1] == "FLOCK" && strings.HasSuffix(fields[5], want) {
 			return true, true
 		}
 	}
