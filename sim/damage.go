@@ -447,6 +447,25 @@ func (r *runner[L, P, V, U]) dirContents() map[string][]byte {
 	return out
 }
 
+// dirChanges names the files that differ between two dirContents.
+func dirChanges(before, after map[string][]byte) string {
+	var out []string
+	for n, b := range before {
+		if a, ok := after[n]; !ok {
+			out = append(out, n+" removed")
+		} else if !bytes.Equal(a, b) {
+			out = append(out, fmt.Sprintf("%s changed (%d bytes, was %d)", n, len(a), len(b)))
+		}
+	}
+	for n, a := range after {
+		if _, ok := before[n]; !ok {
+			out = append(out, fmt.Sprintf("%s created (%d bytes)", n, len(a)))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
+
 // repairDamage opens the damaged log in Repair mode. A repair that cannot
 // cut around the damage (the log's start is gone) is acceptable; otherwise
 // the repaired log must be the log's state after some prefix of its history
@@ -466,7 +485,7 @@ func (r *runner[L, P, V, U]) repairDamage(what string, rewritten bool) bool {
 		if errors.Is(err, raftlog.ErrMissingChunk) {
 			r.logf("Repair -> %v (the start of the log is gone)", errText(err))
 			if after := r.dirContents(); !maps.EqualFunc(before, after, bytes.Equal) {
-				r.fail("after %s, a Repair that refused the log changed its directory", what)
+				r.fail("after %s, a Repair that refused the log changed its directory: %s", what, dirChanges(before, after))
 				return true
 			}
 			return false
