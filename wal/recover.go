@@ -26,7 +26,12 @@ import (
 // Recovery modifies only the newest chunk (truncating it, or removing it),
 // so a crash during recovery followed by another recovery ends in the same
 // state. Every cut is in the Report and logged.
-func (w *WAL[R]) recover() error {
+func (w *WAL[R]) recover() (err error) {
+	defer func() {
+		if err == nil {
+			w.removeIndexTemps()
+		}
+	}()
 	if w.cfg.Recovery == Repair {
 		if err := w.repair(); err != nil {
 			return err
@@ -588,19 +593,20 @@ type chunkFile struct {
 
 // listChunks returns the chunk files in the directory, in offset order.
 // Other names are ignored: the LOCK and META files, backups, and anything
-// a user left there.
+// a user left there; the copies that index writes cut short by a crash
+// left behind are noted for removeIndexTemps.
 func (w *WAL[R]) listChunks() ([]chunkFile, error) {
 	names, err := w.fs.ReadDir(w.cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
+	w.indexTemps = w.indexTemps[:0]
 	var files []chunkFile
 	for _, n := range names {
 		id, ok := ParseChunkName(n)
 		if !ok {
-			if _, idx := parseIndexName(n); idx && strings.HasSuffix(n, ".tmp") && w.cfg.Recovery != Strict {
-				// A copy an index write left behind: a crash cut it short.
-				w.fs.Remove(filepath.Join(w.cfg.Dir, n))
+			if _, idx := parseIndexName(n); idx && strings.HasSuffix(n, ".tmp") {
+				w.indexTemps = append(w.indexTemps, n)
 			}
 			if _, idx := parseIndexName(n); !idx && n != fs.LockFileName && n != MetaFileName {
 				w.cfg.Logger.Debug("wal: ignoring a file that is not a chunk", "dir", w.cfg.Dir, "name", n)
@@ -614,6 +620,21 @@ func (w *WAL[R]) listChunks() ([]chunkFile, error) {
 		files = append(files, chunkFile{id: id, size: fi.Size()})
 	}
 	return files, nil // ReadDir sorts, and zero-padded names sort as ids
+}
+
+// removeIndexTemps removes the copies that index writes cut short by a
+// crash left behind (NAME.idx.tmp, noted by the last listChunks), once
+// recovery has opened the log: an Open or a Repair that refuses a log
+// changes nothing in its directory. Strict mode leaves them. A failure
+// leaves a file no Open reads, to be tried again by the next one.
+func (w *WAL[R]) removeIndexTemps() {
+	if w.cfg.Recovery == Strict {
+		return
+	}
+	for _, n := range w.indexTemps {
+		w.fs.Remove(filepath.Join(w.cfg.Dir, n))
+	}
+	w.indexTemps = nil
 }
 
 // startFresh begins an empty log: chunk 0 with a checkpoint, in memory until

@@ -154,6 +154,9 @@ type WAL[R any] struct {
 	// keptStart: that cut wrote the log's start again, or META says an
 	// earlier repair's report may have been lost (see StartKeeper).
 	keptStart bool
+	// indexTemps are the NAME.idx.tmp files the last listChunks found:
+	// what removeIndexTemps removes once recovery has opened the log.
+	indexTemps []string
 	// rebuilds are the damaged checkpoints a Repair rewrites, by chunk id:
 	// replay reads on past them, and recovery rewrites them.
 	rebuilds map[uint64]rebuild
