@@ -11,10 +11,11 @@ import (
 type holder struct {
 	PID  int    `json:"pid"`
 	Host string `json:"host"`
-	// Running is whether that process still holds the lock: known only
-	// on this host (nil elsewhere). On Linux it is whether the LOCK file's
-	// flock is taken (/proc/locks), elsewhere whether the process exists.
-	// A crashed holder leaves its note behind.
+	// Running says whether the log is held now: known only on this host
+	// (nil elsewhere). Where /proc/locks can tell (Linux), it is whether
+	// the LOCK file's flock is taken; elsewhere, and where it cannot
+	// tell, whether the process the note names exists. A crashed holder
+	// leaves its note behind.
 	Running *bool `json:"running"`
 }
 
