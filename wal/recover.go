@@ -624,9 +624,10 @@ func (w *WAL[R]) listChunks() ([]chunkFile, error) {
 
 // removeIndexTemps removes the copies that index writes cut short by a
 // crash left behind (NAME.idx.tmp, noted by the last listChunks), once
-// recovery has opened the log: an Open or a Repair that refuses a log
-// changes nothing in its directory. Strict mode leaves them. A failure
-// leaves a file no Open reads, to be tried again by the next one.
+// recovery has opened the log: an Open or a Repair that refuses the log
+// before changing anything (a Repair with nothing to keep, for one) leaves
+// every file as it was. Strict mode leaves them. A failure leaves a file no
+// Open reads, to be tried again by the next one.
 func (w *WAL[R]) removeIndexTemps() {
 	if w.cfg.Recovery == Strict {
 		return
