@@ -57,24 +57,29 @@ type entryMaker struct {
 
 // newEntryMaker measures, before the timed section, what making a batch of
 // each length p's rows use allocates: batch allocates the same for the
-// same length every time.
+// same length every time. The store is open by then, and its goroutines
+// may allocate meanwhile: the least of a few counts is the harness's own.
 func newEntryMaker(p Params) *entryMaker {
 	m := &entryMaker{size: p.Size, each: make(map[int]uint64)}
 	for _, n := range []int{p.Batch, int(p.N % uint64(p.Batch))} {
 		if n == 0 {
 			continue
 		}
-		const tries = 4
-		var before, after runtime.MemStats
+		const counts, tries = 3, 4
 		gc := debug.SetGCPercent(-1) // a collection may allocate: none while counting
-		runtime.ReadMemStats(&before)
-		for range tries {
-			madeSink = batch(1, n, p.Size)
+		for c := range counts {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range tries {
+				madeSink = batch(1, n, p.Size)
+			}
+			runtime.ReadMemStats(&after)
+			if got := (after.Mallocs - before.Mallocs) / tries; c == 0 || got < m.each[n] {
+				m.each[n] = got
+			}
 		}
-		madeSink = nil
-		runtime.ReadMemStats(&after)
 		debug.SetGCPercent(gc)
-		m.each[n] = (after.Mallocs - before.Mallocs) / tries
+		madeSink = nil
 	}
 	return m
 }
