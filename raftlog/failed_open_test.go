@@ -92,6 +92,54 @@ var repairFaultOps = []faultinject.Op{faultinject.OpOpen, faultinject.OpCreate, 
 	faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpRename,
 	faultinject.OpSyncDir, faultinject.OpReadDir}
 
+// repairFault is what one Repair with an injected fault, and the repair
+// run again after it without one, did to a log.
+type repairFault struct {
+	what        string             // the fault injected
+	first       error              // what the faulted Repair returned
+	failed      *RepairFailedError // first, when the repair failed after cutting
+	named       map[uint64]bool    // the entries the cuts of either repair named
+	start, last uint64             // the repaired log's first entry held and last index
+}
+
+// eachRepairFault repairs a copy of base with a fault at each occurrence
+// of each of repairFaultOps that the repair reaches, repairs the copy again
+// (which must open it), and calls check with what the two did. It returns
+// how many faults were injected.
+func eachRepairFault(t *testing.T, base *fs.Mem, check func(repairFault)) int {
+	t.Helper()
+	faults := 0
+	for _, op := range repairFaultOps {
+		for n := 1; ; n++ {
+			m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
+			view := faultinject.New(m, faultinject.Options{}, faultinject.Rule{Op: op, Nth: n})
+			l, first := Open("/log", Config{FS: view, Recovery: wal.Repair})
+			f := repairFault{first: first, named: map[uint64]bool{}}
+			if first == nil {
+				nameCut(f.named, l.Recovery().Cuts)
+				l.Close() // a fault may still fail it: the log is repaired again below
+				if len(view.Injected()) == 0 {
+					break
+				}
+			}
+			faults++
+			f.what = view.Injected()[0].String()
+			if errors.As(first, &f.failed) {
+				nameCut(f.named, f.failed.Cuts)
+			}
+			// A repair run again finishes the job and reports what it
+			// cuts.
+			r, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
+			require.NoError(t, err, "%s (the first: %v)", f.what, first)
+			nameCut(f.named, r.Recovery().Cuts)
+			f.start, f.last = r.Stat().First, r.State().Last.Value().Index
+			require.NoError(t, r.Close())
+			check(f)
+		}
+	}
+	return faults
+}
+
 // TestARepairThatFailsAfterCuttingSaysWhatItCut: a Repair that had cut a
 // damaged log (its later chunks moved to backups) and then failed, at any
 // file operation, leaves the cuts made, and a later repair reports only
@@ -132,38 +180,15 @@ func TestARepairThatFailsAfterCuttingSaysWhatItCut(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			base, _, _ := repairFixture(t)
 			c.damage(base)
-			for _, op := range repairFaultOps {
-				for n := 1; ; n++ {
-					m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
-					view := faultinject.New(m, faultinject.Options{}, faultinject.Rule{Op: op, Nth: n})
-					l, first := Open("/log", Config{FS: view, Recovery: wal.Repair})
-					named := map[uint64]bool{}
-					if first == nil {
-						nameCut(named, l.Recovery().Cuts)
-						l.Close() // a fault may still fail it: the log is reopened below
-						if len(view.Injected()) == 0 {
-							break
-						}
-					}
-					what := view.Injected()[0].String()
-					var rf *RepairFailedError
-					if errors.As(first, &rf) {
-						failedAfterCuts++
-						require.NotEmpty(t, rf.Cuts, what)
-						nameCut(named, rf.Cuts)
-					}
-					// A repair run again finishes the job and reports what
-					// it cuts.
-					r, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
-					require.NoError(t, err, what)
-					nameCut(named, r.Recovery().Cuts)
-					last := r.State().Last.Value().Index
-					require.NoError(t, r.Close())
-					for i := last + 1; i <= 60; i++ {
-						require.True(t, named[i] || c.unseen(i), "%s: entry %d is gone, and no Open named it (the first: %v)", what, i, first)
-					}
+			eachRepairFault(t, base, func(f repairFault) {
+				if f.failed != nil {
+					failedAfterCuts++
+					require.NotEmpty(t, f.failed.Cuts, f.what)
 				}
-			}
+				for i := f.last + 1; i <= 60; i++ {
+					require.True(t, f.named[i] || c.unseen(i), "%s: entry %d is gone, and no Open named it (the first: %v)", f.what, i, f.first)
+				}
+			})
 		})
 	}
 	require.Greater(t, failedAfterCuts, 10, "the faults came after cuts")

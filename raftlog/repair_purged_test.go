@@ -1,13 +1,10 @@
 package raftlog
 
 import (
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
-	"github.com/raftlog/raftlog/faultinject"
 	"github.com/raftlog/raftlog/fs"
 	"github.com/raftlog/raftlog/wal"
 	"github.com/stretchr/testify/require"
@@ -183,47 +180,22 @@ func TestAFailedRepairThatKeepsTheStartSaysWhatItCut(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			base, _, left := purgedFixture(t)
 			d.damage(t, base, left)
-			faults := 0
-			for _, op := range repairFaultOps {
-				for n := 1; ; n++ {
-					m := base.Crash(rand.New(rand.NewPCG(1, 1)), fs.CrashProcess)
-					view := faultinject.New(m, faultinject.Options{}, faultinject.Rule{Op: op, Nth: n})
-					l, first := Open("/log", Config{FS: view, Recovery: wal.Repair})
-					named := map[uint64]bool{}
-					if first == nil {
-						nameCut(named, l.Recovery().Cuts)
-						l.Close()
-						if len(view.Injected()) == 0 {
-							break
-						}
-					}
-					faults++
-					what := view.Injected()[0].String()
-					var rf *RepairFailedError
-					if errors.As(first, &rf) {
-						nameCut(named, rf.Cuts)
-					}
-					r, err := Open("/log", Config{FS: m, Recovery: wal.Repair})
-					require.NoError(t, err, "%s (the first: %v)", what, first)
-					nameCut(named, r.Recovery().Cuts)
-					firstHeld, last := r.Stat().First, r.State().Last.Value().Index
-					require.NoError(t, r.Close())
-					require.LessOrEqual(t, firstHeld, uint64(41), what)
-					above := uint64(61) // the first entry named past the log's end
-					for i := range named {
-						if i > last {
-							above = min(above, i)
-						}
-					}
-					for i := last + 1; i <= 60; i++ {
-						// A damaged entry's own index is unknown, and so
-						// are those of a chunk that is gone.
-						unseen := d.name == "an entry of the first live chunk" && i == last+1 ||
-							d.name == purgedDamages[0].name && i < above
-						require.True(t, named[i] || unseen, "%s: entry %d is gone, and no Open named it (the first: %v)", what, i, first)
+			faults := eachRepairFault(t, base, func(f repairFault) {
+				require.LessOrEqual(t, f.start, uint64(41), f.what)
+				above := uint64(61) // the first entry named past the log's end
+				for i := range f.named {
+					if i > f.last {
+						above = min(above, i)
 					}
 				}
-			}
+				for i := f.last + 1; i <= 60; i++ {
+					// A damaged entry's own index is unknown, and so
+					// are those of a chunk that is gone.
+					unseen := d.name == "an entry of the first live chunk" && i == f.last+1 ||
+						d.name == purgedDamages[0].name && i < above
+					require.True(t, f.named[i] || unseen, "%s: entry %d is gone, and no Open named it (the first: %v)", f.what, i, f.first)
+				}
+			})
 			require.Greater(t, faults, 10)
 		})
 	}
