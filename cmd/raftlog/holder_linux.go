@@ -36,7 +36,7 @@ func lockTaken(dir string) (taken, known bool) {
 	// Under overlayfs the device a lock is listed with may not be the one
 	// stat reports: there the inode alone is compared, which errs towards
 	// "taken" should another file share the inode number.
-	inodeOnly := onOverlay(dir)
+	inodeOnly, inode := onOverlay(dir), fmt.Sprintf(":%d", sys.Ino)
 	f, err := os.Open("/proc/locks")
 	if err != nil {
 		return false, false
@@ -50,7 +50,7 @@ func lockTaken(dir string) (taken, known bool) {
 		if len(fields) < 6 || fields[1] != "FLOCK" {
 			continue
 		}
-		if fields[5] == exact || inodeOnly && strings.HasSuffix(fields[5], fmt.Sprintf(":%d", sys.Ino)) {
+		if fields[5] == exact || inodeOnly && strings.HasSuffix(fields[5], inode) {
 			return true, true
 		}
 	}
