@@ -168,18 +168,27 @@ func TestAnInterruptedRepairSaysSo(t *testing.T) {
 
 	_, err = Open("/log", Config{FS: stopped})
 	require.True(t, errors.As(err, &ie), "a repair run again reports, and still needs a write: %v", err)
-	r, err = Open("/log", Config{FS: stopped, Recovery: wal.Repair})
-	require.NoError(t, err)
-	_, err = r.Append(Entry[LogID, []byte]{ID: LogID{Term: 4, Index: 30}, Payload: []byte("again")})
-	require.NoError(t, err)
-	require.NoError(t, r.Sync())
-	stopped = stopped.Crash(nil, fs.CrashProcess) // written: the report was had
-	require.NoError(t, r.Close())
+	stopped = repairThenWrite(t, stopped, 30) // written: the report was had
 	d, err := Open("/log", Config{FS: stopped})
 	require.NoError(t, err)
 	require.Equal(t, uint64(30), d.State().Last.Value().Index)
 	require.Empty(t, d.Recovery().Cuts)
 	require.NoError(t, d.Close())
+}
+
+// repairThenWrite repairs the log on fsys, appends the entry (4, index)
+// and syncs it, the write that ends a repair's mark, and returns the disk
+// as a process crash after that Sync leaves it.
+func repairThenWrite(t *testing.T, fsys *fs.Mem, index uint64) *fs.Mem {
+	t.Helper()
+	r, err := Open("/log", Config{FS: fsys, Recovery: wal.Repair})
+	require.NoError(t, err)
+	_, err = r.Append(Entry[LogID, []byte]{ID: LogID{Term: 4, Index: index}, Payload: []byte("again")})
+	require.NoError(t, err)
+	require.NoError(t, r.Sync())
+	written := fsys.Crash(nil, fs.CrashProcess)
+	require.NoError(t, r.Close())
+	return written
 }
 
 // TestASyncAfterARepairKeepsItsMark: a purge past every entry a repair
@@ -222,14 +231,7 @@ func TestASyncAfterARepairKeepsItsMark(t *testing.T) {
 	require.True(t, errors.As(err, &ie), "a Sync with nothing written ended the repair's mark: %v", err)
 
 	// The caller's first record ends it.
-	l, err = Open("/log", Config{FS: stopped, Recovery: wal.Repair})
-	require.NoError(t, err)
-	_, err = l.Append(Entry[LogID, []byte]{ID: LogID{Term: 4, Index: 61}, Payload: []byte("again")})
-	require.NoError(t, err)
-	require.NoError(t, l.Sync())
-	written := stopped.Crash(nil, fs.CrashProcess)
-	require.NoError(t, l.Close())
-	d, err := Open("/log", Config{FS: written})
+	d, err := Open("/log", Config{FS: repairThenWrite(t, stopped, 61)})
 	require.NoError(t, err)
 	require.Equal(t, Some(LogID{Term: 4, Index: 61}), d.State().Last)
 	require.NoError(t, d.Close())
