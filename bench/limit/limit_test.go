@@ -18,6 +18,9 @@ func TestEveryKindRunsAndLeavesNothing(t *testing.T) {
 		if got, want := r.MBPerSec*1e6/r.OpsPerSec, 4096.0; got < want*0.999 || got > want*1.001 {
 			t.Errorf("%s: %.0f bytes per op, want %.0f", k, got, want)
 		}
+		if r.PerFsync != 1 {
+			t.Errorf("%s: %.2f iterations per fdatasync, want 1", k, r.PerFsync)
+		}
 	}
 	if bw, err := Bandwidth(dir, 1<<20, 64<<10); err != nil || bw <= 0 {
 		t.Errorf("Bandwidth: %v, %v", bw, err)
@@ -25,6 +28,44 @@ func TestEveryKindRunsAndLeavesNothing(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(dir, "*"))
 	if len(left) != 0 {
 		t.Errorf("files left behind: %v", left)
+	}
+}
+
+// TestGroupLoopServesEveryGoroutineWithEachFdatasync checks the group loop
+// against what it claims to be, the least group commit: each round holds
+// one iteration of every goroutine still running, so the loop takes
+// ceil(Ops/Goroutines) fdatasyncs, the last round the leftover.
+func TestGroupLoopServesEveryGoroutineWithEachFdatasync(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ ops, g, rounds int }{{64, 4, 16}, {66, 4, 17}, {5, 16, 1}, {40, 16, 3}} {
+		l := Loop{Kind: Zeroed, Bytes: 128, Ops: c.ops, Goroutines: c.g}
+		r, err := Run(dir, l)
+		if err != nil {
+			t.Fatalf("%s, %d ops: %v", l.Name(), c.ops, err)
+		}
+		if want := float64(c.ops) / float64(c.rounds); r.PerFsync != want {
+			t.Errorf("%s, %d ops: %.3f iterations per fdatasync, want %.3f (%d rounds)", l.Name(), c.ops, r.PerFsync, want, c.rounds)
+		}
+		if r.OpsPerSec <= 0 || r.P50 <= 0 || r.P50 > r.P99 || r.P99 > r.Max {
+			t.Errorf("%s: implausible result %+v", l.Name(), r)
+		}
+		if got := r.MBPerSec * 1e6 / r.OpsPerSec; got < 127.9 || got > 128.1 {
+			t.Errorf("%s: %.1f bytes per iteration, want 128", l.Name(), got)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(left) != 0 {
+		t.Errorf("files left behind: %v", left)
+	}
+}
+
+func TestLoopNamesAndIdentity(t *testing.T) {
+	one, group := Loop{Kind: Zeroed, Bytes: 128}, Loop{Kind: Zeroed, Bytes: 128, Goroutines: 16}
+	if got, want := group.Name(), "16 goroutines: 128 B each + a shared fdatasync, zero-filled"; got != want {
+		t.Errorf("Name() = %q, want %q", got, want)
+	}
+	if !one.Same(Loop{Kind: Zeroed, Bytes: 128, Ops: 9, Goroutines: 1}) || one.Same(group) || !group.Same(Loop{Kind: Zeroed, Bytes: 128, Goroutines: 16, Ops: 3}) {
+		t.Error("Same: a loop of one goroutine (0 or 1) and one of 16 must differ, and Ops must not count")
 	}
 }
 

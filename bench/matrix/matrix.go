@@ -201,7 +201,7 @@ func record(res *Results, row Row, s Store, run Run, traced bool) {
 func measureBeside(cfg Config, row Row, rep int, p *progress) limit.Result {
 	l := *row.Limit
 	for _, ll := range LimitLoops(cfg.Scale) {
-		if ll.Kind == l.Kind && ll.Bytes == l.Bytes {
+		if ll.Same(l) {
 			l = ll
 		}
 	}
@@ -245,10 +245,10 @@ func MeasureLimits(cfg Config) LimitRun {
 	return lr
 }
 
-// find returns the loop's result, matched by kind and bytes.
+// find returns the loop's result, matched by all but its iterations.
 func (lr LimitRun) find(l limit.Loop) (limit.Result, bool) {
 	for _, r := range lr.Loops {
-		if r.Loop.Kind == l.Kind && r.Loop.Bytes == l.Bytes {
+		if r.Loop.Same(l) {
 			return r, true
 		}
 	}

@@ -145,3 +145,36 @@ func TestEstimateGrowsWithTheWork(t *testing.T) {
 		t.Errorf("estimates: 1 rep %v, 3 reps %v, 3 reps traced %v; want each larger", one, three, traced)
 	}
 }
+
+// TestSixteenAppendersReadAgainstTheGroupLoop: the c16 target reads as a
+// multiple of one appender (24,000 over 2,000 entries/s: 12.0x), the group
+// loop's multiple of the one-goroutine loop in the same limit line (56,000
+// over 4,000 iterations/s: 14.0x), and raftlog's fraction of the group
+// loop (24,000 / 56,000: 0.43), which the summary's "of disk" column
+// shows too; the one-goroutine loop is not taken for the group loop.
+func TestSixteenAppendersReadAgainstTheGroupLoop(t *testing.T) {
+	res := synthetic()
+	res.Rows = append(res.Rows, "c16")
+	res.Limits[0].Loops = append(res.Limits[0].Loops, limit.Result{
+		Loop: limit.Loop{Kind: limit.Zeroed, Bytes: 128, Ops: 10, Goroutines: 16}, OpsPerSec: 56000, MBPerSec: 7.2, P50: 280 * time.Microsecond, PerFsync: 16})
+	res.Runs["c16"] = map[string][]Run{
+		"raftlog":  {appendRun(24000, 1), appendRun(24000, 1), appendRun(24000, 1)},
+		"raft-wal": {appendRun(1000, 1), appendRun(1000, 1), appendRun(1000, 1)},
+	}
+	var b strings.Builder
+	if err := Render(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"raftlog **12.0x** (c16 over a128 entries/s)",
+		"`16 goroutines: 128 B each + a shared fdatasync, zero-filled` over `128 B + fdatasync, zero-filled`: **14.0x**",
+		"raftlog **0.43** of the group loop.",
+		"|            0.43 |",                                             // the summary's "of disk" column
+		"| 16 goroutines: 128 B each + a shared fdatasync, zero-filled |", // the limit line, bounding c16
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}

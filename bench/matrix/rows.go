@@ -65,9 +65,9 @@ var Rows = []Row{
 	{ID: "randread", Title: "random reads after reopen", Workload: workload.RandRead, Size: 128},
 	{ID: "purge", Title: "purge the first half, then truncate the last 10%", Workload: workload.Purge, Size: 128},
 	{ID: "c4", Title: "4 goroutines, 1 entry each, durable", Workload: workload.Append, Size: 128, Batch: 1, G: 4,
-		N: func(s Scale) uint64 { return s.Single }},
+		N: func(s Scale) uint64 { return s.Single }, Limit: &limit.Loop{Kind: limit.Zeroed, Bytes: 128, Goroutines: 4}},
 	{ID: "c16", Title: "16 goroutines, 1 entry each, durable", Workload: workload.Append, Size: 128, Batch: 1, G: 16,
-		N: func(s Scale) uint64 { return s.Single }},
+		N: func(s Scale) uint64 { return s.Single }, Limit: &limit.Loop{Kind: limit.Zeroed, Bytes: 128, Goroutines: 16}},
 }
 
 // RowByID returns the row with that ID.
@@ -121,8 +121,10 @@ func (r Row) params(sc Scale, dir string, logEntries uint64) workload.Params {
 }
 
 // LimitLoops are the limit line's loops at a scale: the 128 B and 4 KiB
-// loops into each kind of file, and one loop at the bytes of each batch row
-// into a growing file (and a zero-filled one at 256 KiB).
+// loops into each kind of file, one loop at the bytes of each batch row
+// into a growing file (and a zero-filled one at 256 KiB), and the 128 B
+// loop from as many goroutines as each concurrent row runs, sharing
+// fdatasyncs, over as many entries as the row appends.
 func LimitLoops(sc Scale) []limit.Loop {
 	var out []limit.Loop
 	for _, b := range []int{128, 4096} {
@@ -135,6 +137,8 @@ func LimitLoops(sc Scale) []limit.Loop {
 		limit.Loop{Kind: limit.Growing, Bytes: 1024 * 128, Ops: max(1, int(sc.RawBytes/(1024*128)))},
 		limit.Loop{Kind: limit.Zeroed, Bytes: 64 * 4096, Ops: max(1, int(sc.RawBytes/(64*4096)))},
 		limit.Loop{Kind: limit.Growing, Bytes: 64 * 4096, Ops: max(1, int(sc.RawBytes/(64*4096)))},
+		limit.Loop{Kind: limit.Zeroed, Bytes: 128, Ops: int(sc.Single), Goroutines: 4},
+		limit.Loop{Kind: limit.Zeroed, Bytes: 128, Ops: int(sc.Single), Goroutines: 16},
 	)
 	return out
 }

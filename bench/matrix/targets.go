@@ -40,6 +40,18 @@ func (r *report) targets() {
 			add("16 concurrent single-entry appenders vs one appender: **%.1f** entries per fsync (one: %.2f); p50 %s (one: %s).",
 				many.Median, one.Median, fmtNanos(p16.Median), fmtNanos(p1.Median))
 		}
+		if own, one := r.sum("c16", Subject, mEntriesPerSec), r.sum("a128", Subject, mEntriesPerSec); own.N > 0 && one.N > 0 && one.Median > 0 {
+			row, _ := RowByID("c16")
+			item := fmt.Sprintf("16 concurrent single-entry appenders vs one appender: raftlog **%.1fx** (c16 over a128 entries/s)", own.Median/one.Median)
+			if g := r.groupMultiple(*row.Limit); g.N > 0 {
+				item += fmt.Sprintf("; what this disk and runtime allow in that pattern, `%s` over `%s`: **%.1fx**",
+					row.Limit.Name(), limit.Loop{Kind: row.Limit.Kind, Bytes: row.Limit.Bytes}.Name(), g.Median)
+			}
+			if f, beside, ok := r.diskFraction(row); ok {
+				item += fmt.Sprintf("; raftlog **%.2f** of the group loop%s", f, besideNote(beside))
+			}
+			add("%s.", item)
+		}
 		if v, peer, ok := r.ratio("c16", mEntriesPerSec); ok {
 			add("16 concurrent appenders vs the best peer: **%.2f** (%s).", v, peer)
 		}
@@ -86,6 +98,21 @@ func (r *report) perFsync(row string) Summary {
 	}})
 }
 
+// groupMultiple is, over the repetitions' limit lines, how many times the
+// rate of the one-goroutine loop of the same kind and bytes the group loop
+// reaches.
+func (r *report) groupMultiple(group limit.Loop) Summary {
+	var xs []float64
+	for _, lr := range r.Limits {
+		g, ok1 := lr.find(group)
+		one, ok2 := lr.find(limit.Loop{Kind: group.Kind, Bytes: group.Bytes})
+		if ok1 && ok2 && one.OpsPerSec > 0 {
+			xs = append(xs, g.OpsPerSec/one.OpsPerSec)
+		}
+	}
+	return summarize(xs)
+}
+
 // bandwidth is the bulk sequential bandwidth over the repetitions.
 func (r *report) bandwidth() Summary {
 	var xs []float64
@@ -101,7 +128,10 @@ func (r *report) bandwidth() Summary {
 func (r *report) limitLine() {
 	r.printf("## Limit line: what the disk allows\n\n")
 	r.printf("Raw loops in the same run, each repetition: write the bytes at the next offset and fdatasync, into a file " +
-		"zero-filled first, fallocated, or growing; and bulk sequential writes of 1 MiB with one fdatasync at the end.\n\n")
+		"zero-filled first, fallocated, or growing; the same from 4 or 16 goroutines that call it as the concurrent rows " +
+		"call a store (the callers' mutex keeping their order, then a wait for durability), where the goroutine that " +
+		"completes a round writes every goroutine's bytes and fdatasyncs once for them: the least group commit; " +
+		"and bulk sequential writes of 1 MiB with one fdatasync at the end.\n\n")
 	if len(r.Limits) == 0 {
 		return
 	}
@@ -116,7 +146,7 @@ func (r *report) limitLine() {
 		}
 		bounds := ""
 		for _, row := range Rows {
-			if row.Limit != nil && row.Limit.Kind == l.Loop.Kind && row.Limit.Bytes == l.Loop.Bytes && r.ran(row.ID) {
+			if row.Limit != nil && row.Limit.Same(l.Loop) && r.ran(row.ID) {
 				bounds += row.ID + " "
 			}
 		}
