@@ -32,7 +32,7 @@ func TestEveryKindRunsAndLeavesNothing(t *testing.T) {
 }
 
 // TestGroupLoopServesEveryGoroutineWithEachFdatasync checks the group loop
-// against what it claims to be, the least group commit: each round holds
+// against what it claims to be, perfect batching: each round holds
 // one iteration of every goroutine still running, so the loop takes
 // ceil(Ops/Goroutines) fdatasyncs, the last round the leftover.
 func TestGroupLoopServesEveryGoroutineWithEachFdatasync(t *testing.T) {

@@ -167,8 +167,8 @@ func TestSixteenAppendersReadAgainstTheGroupLoop(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"raftlog **12.0x** (c16 over a128 entries/s)",
-		"`16 goroutines: 128 B each + a shared fdatasync, zero-filled` over `128 B + fdatasync, zero-filled`: **14.0x**",
+		"raftlog **12.0x** one appender (c16 over a128 entries/s, a ratio of the medians)",
+		"`16 goroutines: 128 B each + a shared fdatasync, zero-filled` **14.0x** `128 B + fdatasync, zero-filled` (the median",
 		"raftlog **0.43** of the group loop.",
 		"|            0.43 |",                                             // the summary's "of disk" column
 		"| 16 goroutines: 128 B each + a shared fdatasync, zero-filled |", // the limit line, bounding c16

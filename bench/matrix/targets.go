@@ -40,17 +40,20 @@ func (r *report) targets() {
 			add("16 concurrent single-entry appenders vs one appender: **%.1f** entries per fsync (one: %.2f); p50 %s (one: %s).",
 				many.Median, one.Median, fmtNanos(p16.Median), fmtNanos(p1.Median))
 		}
+		row, _ := RowByID("c16")
+		var parts []string
 		if own, one := r.sum("c16", Subject, mEntriesPerSec), r.sum("a128", Subject, mEntriesPerSec); own.N > 0 && one.N > 0 && one.Median > 0 {
-			row, _ := RowByID("c16")
-			item := fmt.Sprintf("16 concurrent single-entry appenders vs one appender: raftlog **%.1fx** (c16 over a128 entries/s)", own.Median/one.Median)
-			if g := r.groupMultiple(*row.Limit); g.N > 0 {
-				item += fmt.Sprintf("; what this disk and runtime allow in that pattern, `%s` over `%s`: **%.1fx**",
-					row.Limit.Name(), limit.Loop{Kind: row.Limit.Kind, Bytes: row.Limit.Bytes}.Name(), g.Median)
-			}
-			if f, beside, ok := r.diskFraction(row); ok {
-				item += fmt.Sprintf("; raftlog **%.2f** of the group loop%s", f, besideNote(beside))
-			}
-			add("%s.", item)
+			parts = append(parts, fmt.Sprintf("raftlog **%.1fx** one appender (c16 over a128 entries/s, a ratio of the medians)", own.Median/one.Median))
+		}
+		if g := r.groupMultiple(*row.Limit); g.N > 0 {
+			parts = append(parts, fmt.Sprintf("`%s` **%.1fx** `%s` (the median of the repetitions' ratios)",
+				row.Limit.Name(), g.Median, limit.Loop{Kind: row.Limit.Kind, Bytes: row.Limit.Bytes}.Name()))
+		}
+		if f, beside, ok := r.diskFraction(row); ok {
+			parts = append(parts, fmt.Sprintf("raftlog **%.2f** of the group loop%s", f, besideNote(beside)))
+		}
+		if len(parts) > 0 {
+			add("16 concurrent appenders against what the disk allows them: %s.", strings.Join(parts, "; "))
 		}
 		if v, peer, ok := r.ratio("c16", mEntriesPerSec); ok {
 			add("16 concurrent appenders vs the best peer: **%.2f** (%s).", v, peer)
@@ -130,7 +133,8 @@ func (r *report) limitLine() {
 	r.printf("Raw loops in the same run, each repetition: write the bytes at the next offset and fdatasync, into a file " +
 		"zero-filled first, fallocated, or growing; the same from 4 or 16 goroutines that call it as the concurrent rows " +
 		"call a store (the callers' mutex keeping their order, then a wait for durability), where the goroutine that " +
-		"completes a round writes every goroutine's bytes and fdatasyncs once for them: the least group commit; " +
+		"completes a round writes every goroutine's bytes and fdatasyncs once for them (group commit with perfect batching: " +
+		"it knows how many goroutines run, which a store can only estimate); " +
 		"and bulk sequential writes of 1 MiB with one fdatasync at the end.\n\n")
 	if len(r.Limits) == 0 {
 		return
