@@ -7,12 +7,16 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/raftlog/raftlog/bench/payload"
 )
 
 // runGroup runs a loop of l.Goroutines goroutines in file f, each taking
 // the next of l.Ops iterations the way the matrix's concurrent rows call a
-// store: under one mutex that keeps their order, it adds l.Bytes to the
-// round being gathered; then it waits until the round is durable. It is
+// store: under one mutex that keeps their order, it makes the iteration's
+// payload of l.Bytes as the rows' harness makes an entry's (a new slice,
+// filled from the index) and adds it to the round being gathered; then it
+// waits until the round is durable. It is
 // group commit with perfect batching and nothing else: it knows how many
 // goroutines run, so the goroutine whose arrival completes the round
 // (every goroutine still running is in it) writes the round's bytes at the
@@ -43,10 +47,6 @@ func runGroup(f *os.File, l Loop) (elapsed time.Duration, lat []time.Duration, r
 		errs    = make([]error, l.Goroutines)
 	)
 	lat = make([]time.Duration, l.Ops)
-	buf := make([]byte, l.Bytes)
-	for i := range buf {
-		buf[i] = byte(i*7 + 1)
-	}
 	// lead makes cur durable and wakes its goroutines; mu is held on
 	// entry and released.
 	lead := func() error {
@@ -86,7 +86,7 @@ func runGroup(f *os.File, l Loop) (elapsed time.Duration, lat []time.Duration, r
 				i := next
 				next++
 				mu.Lock()
-				pending = append(pending, buf...)
+				pending = append(pending, payload.New(uint64(i)+1, l.Bytes)...)
 				mu.Unlock()
 				order.Unlock()
 

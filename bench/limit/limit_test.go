@@ -1,8 +1,12 @@
 package limit
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/raftlog/raftlog/bench/payload"
 )
 
 func TestEveryKindRunsAndLeavesNothing(t *testing.T) {
@@ -56,6 +60,32 @@ func TestGroupLoopServesEveryGoroutineWithEachFdatasync(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(dir, "*"))
 	if len(left) != 0 {
 		t.Errorf("files left behind: %v", left)
+	}
+}
+
+// TestGroupLoopWritesEveryPayloadInOrder reads back the file a group loop
+// wrote: each iteration's payload once, in the order the callers' mutex
+// gave them out, back to back, as a log would hold them.
+func TestGroupLoopWritesEveryPayloadInOrder(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "group"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	l := Loop{Kind: Zeroed, Bytes: 100, Ops: 37, Goroutines: 8}
+	if _, lat, rounds, err := runGroup(f, l); err != nil || rounds != 5 || len(lat) != l.Ops {
+		t.Fatalf("runGroup: %d rounds, %d latencies, %v; want 5, %d, nil", rounds, len(lat), err, l.Ops)
+	}
+	var want []byte
+	for i := range l.Ops {
+		want = append(want, payload.New(uint64(i)+1, l.Bytes)...)
+	}
+	got, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the file holds %d bytes, not the %d payloads in order (%d bytes)", len(got), l.Ops, len(want))
 	}
 }
 
