@@ -12,21 +12,21 @@ import (
 )
 
 // runGroup runs a loop of l.Goroutines goroutines in file f, each taking
-// the next of l.Ops iterations the way the matrix's concurrent rows call a
-// store: under one mutex that keeps their order, it makes the iteration's
-// payload of l.Bytes as the rows' harness makes an entry's (a new slice,
-// filled from the index) and adds it to the round being gathered; then it
-// waits until the round is durable. It is
-// group commit with perfect batching and nothing else: it knows how many
-// goroutines run, so the goroutine whose arrival completes the round
-// (every goroutine still running is in it) writes the round's bytes at the
+// the next of l.Ops iterations the way the matrix's concurrent rows call
+// a store: under one mutex that keeps their order, it makes the
+// iteration's payload of l.Bytes as the rows' harness makes an entry's (a
+// new slice, filled from the index) and adds it to the round being
+// gathered; then it waits until the round is durable. It is group commit
+// with perfect batching and nothing else: it knows how many goroutines
+// run, so the goroutine whose arrival completes the round (every
+// goroutine still running is in it) writes the round's bytes at the
 // file's next offset, fdatasyncs, and wakes the others itself, with no
 // worker goroutine, no timer and no record format. A store can only
 // estimate how many callers a round should wait for, so this is what G
 // appenders can expect from this disk and this runtime in that pattern,
-// not a strict bound (a store that gathered one round while the last one's
-// fdatasync ran could pass it). Each iteration's latency runs from before
-// the mutex to durability, as the rows measure theirs.
+// not a strict bound (a store that gathered one round while the last
+// one's fdatasync ran could pass it). Each iteration's latency runs from
+// before the mutex to durability, as the rows measure theirs.
 func runGroup(f *os.File, l Loop) (elapsed time.Duration, lat []time.Duration, rounds int, err error) {
 	type round struct {
 		done chan struct{}
