@@ -37,9 +37,16 @@
 //     vote within a term, never go back a term. raftlog refuses anything
 //     else (raftlog.ErrVoteReversal) before writing it. The commit index
 //     is saved as raftlog's commit point.
+//   - A Save refused part way (entries leaving a gap after a new term,
+//     say) makes what it wrote durable before returning the error, as a
+//     crash could have kept it, so a retry finds it on disk; an
+//     out-of-date snapshot is refused before anything is written.
 //   - CreateSnapshot records a snapshot of your state machine, Compact
 //     purges the entries it covers (never past it), and chunk files
-//     holding only purged entries are deleted.
+//     holding only purged entries are deleted. Both first raise the saved
+//     commit index to their index if it is below (an application may
+//     apply committed entries before the Save that commits them returns,
+//     as etcd's servers do), so raft restarts with the snapshot applied.
 //
 // The snapshot's data lives in the log's state, which every chunk file
 // repeats: keep it small, as etcd's own servers do by snapshotting a

@@ -1,6 +1,7 @@
 package etcdraft
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/raftlog/raftlog/raftlog"
@@ -21,16 +22,23 @@ import (
 // Advance.
 //
 // Errors: raft.ErrSnapOutOfDate for a snapshot not newer than the
-// current one; an error matching raftlog.ErrNonConsecutive for entries
-// leaving a gap after the last index; raftlog.ErrVoteReversal for a
-// HardState whose term or vote goes back; raftlog.ErrLogIDReversal for a
-// commit index going back; the log's error (raftlog.ErrPoisoned, ...)
-// for a failed write or fsync.
+// current one (refused before anything is written); an error matching
+// raftlog.ErrNonConsecutive for entries leaving a gap after the last
+// index; raftlog.ErrVoteReversal for a HardState whose term or vote goes
+// back; raftlog.ErrLogIDReversal for a commit index going back; the log's
+// error (raftlog.ErrPoisoned, ...) for a failed write or fsync. A Save
+// refused after it wrote part of the Ready (a new term and vote, then
+// entries with a gap) makes that part durable before it returns the
+// error, as a crash could have kept it: a retry of the same Ready, which
+// compares with what the Storage holds, then finds it on disk.
 func (s *Storage) Save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) error {
 	s.counters.saves.Add(1)
 	wrote, sync, err := s.save(hs, entries, snap)
 	switch {
 	case err != nil:
+		if serr := s.sync(); serr != nil && !errors.Is(err, serr) {
+			return errors.Join(err, serr)
+		}
 		return err
 	case sync:
 		return s.sync()
@@ -43,6 +51,11 @@ func (s *Storage) Save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) er
 func (s *Storage) save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) (wrote, sync bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !raft.IsEmptySnap(snap) {
+		if err := s.snapshotNewer(snap.Metadata.Index, "apply"); err != nil {
+			return false, false, err
+		}
+	}
 	prev := hardState(s.log.State())
 	if !raft.IsEmptyHardState(hs) {
 		w, err := s.saveVote(hs, prev)
@@ -81,9 +94,6 @@ func (s *Storage) save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) (w
 // crash may keep this record without the commit record that follows it.
 func (s *Storage) applySnapshot(snap pb.Snapshot) error {
 	st := s.log.State()
-	if cur := st.UserData.Value().Metadata.Index; snap.Metadata.Index <= cur {
-		return fmt.Errorf("etcdraft: apply snapshot at %d, have one at %d: %w", snap.Metadata.Index, cur, raft.ErrSnapOutOfDate)
-	}
 	id := raftlog.Some(raftlog.LogID{Term: snap.Metadata.Term, Index: snap.Metadata.Index})
 	st.Last, st.Purged, st.UserData = id, id, raftlog.Some(snap)
 	if st.Committed.Value().Index < snap.Metadata.Index {
@@ -93,6 +103,31 @@ func (s *Storage) applySnapshot(snap pb.Snapshot) error {
 		return fmt.Errorf("etcdraft: apply snapshot at %d: %w", snap.Metadata.Index, err)
 	}
 	s.counters.snapshots.Add(1)
+	return nil
+}
+
+// snapshotNewer refuses a snapshot at index i (to apply or to create, as
+// the verb says) that is not above the current one.
+func (s *Storage) snapshotNewer(i uint64, verb string) error {
+	if cur := s.log.State().UserData.Value().Metadata.Index; i <= cur {
+		return fmt.Errorf("etcdraft: %s snapshot at %d, have one at %d: %w", verb, i, cur, raft.ErrSnapOutOfDate)
+	}
+	return nil
+}
+
+// raiseCommit saves id as the commit index if the saved one is below it.
+// A snapshot or a compaction through id says the application applied the
+// entries up to it, so they are committed, and etcd raft refuses to
+// restart with a commit index below its first index or below the index it
+// is told was applied. Saved before the snapshot or the purge, so that a
+// crash between the two keeps a state it restarts from.
+func (s *Storage) raiseCommit(id raftlog.LogID) error {
+	if s.log.State().Committed.Value().Index >= id.Index {
+		return nil
+	}
+	if _, err := s.log.Commit(id); err != nil {
+		return fmt.Errorf("etcdraft: raise the commit index to %d: %w", id.Index, err)
+	}
 	return nil
 }
 
@@ -163,9 +198,12 @@ func (s *Storage) saveCommit(hs pb.HardState) (bool, error) {
 // returns once it is durable. The Storage keeps the data with the
 // metadata, in the log's state, which every chunk file repeats: keep it
 // small (etcd's own servers keep the bulk of their state elsewhere and
-// snapshot a reference to it). Errors: raft.ErrSnapOutOfDate when i is
-// not above the current snapshot; raft.ErrUnavailable when i is past the
-// last index.
+// snapshot a reference to it). An application may apply committed entries
+// before the Save of the HardState that commits them returns (etcd's
+// servers do): the saved commit index is then raised to i first, so that
+// raft restarts with the snapshot applied. Errors: raft.ErrSnapOutOfDate
+// when i is not above the current snapshot; raft.ErrUnavailable when i is
+// past the last index.
 func (s *Storage) CreateSnapshot(i uint64, cs *pb.ConfState, data []byte) (pb.Snapshot, error) {
 	snap, err := s.createSnapshot(i, cs, data)
 	if err != nil {
@@ -177,13 +215,16 @@ func (s *Storage) CreateSnapshot(i uint64, cs *pb.ConfState, data []byte) (pb.Sn
 func (s *Storage) createSnapshot(i uint64, cs *pb.ConfState, data []byte) (pb.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	snap := s.log.State().UserData.Value()
-	if i <= snap.Metadata.Index {
-		return pb.Snapshot{}, fmt.Errorf("etcdraft: create snapshot at %d, have one at %d: %w", i, snap.Metadata.Index, raft.ErrSnapOutOfDate)
+	if err := s.snapshotNewer(i, "create"); err != nil {
+		return pb.Snapshot{}, err
 	}
+	snap := s.log.State().UserData.Value()
 	term, err := s.Term(i)
 	if err != nil {
 		return pb.Snapshot{}, fmt.Errorf("etcdraft: create snapshot at %d: %w", i, err)
+	}
+	if err := s.raiseCommit(raftlog.LogID{Term: term, Index: i}); err != nil {
+		return pb.Snapshot{}, err
 	}
 	snap.Metadata.Index, snap.Metadata.Term, snap.Data = i, term, data
 	if cs != nil {
@@ -220,6 +261,9 @@ func (s *Storage) compact(i uint64) error {
 		return &CompactError{Index: i, Snapshot: snap}
 	}
 	id, err := s.log.LogIDAt(i)
+	if err == nil {
+		err = s.raiseCommit(id) // a snapshot above the saved commit index, taken before this version raised it
+	}
 	if err == nil {
 		_, err = s.log.Purge(id)
 	}

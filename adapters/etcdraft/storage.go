@@ -105,14 +105,19 @@ func (s *Storage) Counters() Counters {
 // entries held, cache and flush metrics.
 func (s *Storage) Stat() raftlog.Stat[raftlog.LogID] { return s.log.Stat() }
 
-// InitialState returns the saved HardState (term, vote and commit index)
-// and the ConfState of the latest snapshot.
+// InitialState returns the saved HardState (term, vote and commit index,
+// the latter at least the latest snapshot's index) and the ConfState of
+// the latest snapshot.
 func (s *Storage) InitialState() (pb.HardState, pb.ConfState, error) {
 	if err := s.live(); err != nil {
 		return pb.HardState{}, pb.ConfState{}, err
 	}
 	st := s.log.State()
-	return hardState(st), st.UserData.Value().Metadata.ConfState, nil
+	hs := hardState(st)
+	// A log written before CreateSnapshot raised the commit index may
+	// hold a snapshot above it; its entries were applied, so committed.
+	hs.Commit = max(hs.Commit, st.UserData.Value().Metadata.Index)
+	return hs, st.UserData.Value().Metadata.ConfState, nil
 }
 
 // hardState is the HardState a log state holds.
