@@ -76,7 +76,10 @@ func (s *Store) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l})
 // DeleteRange of everything, as after a snapshot restore) they may start at
 // any index, in any term. Anything else is an error matching
 // raftlog.ErrNonConsecutive or raftlog.ErrLogIDReversal, and stores
-// nothing.
+// nothing. A crash before StoreLogs returns may keep any prefix of the
+// entries, each record standing alone, never a gap or a changed entry
+// (raft-boltdb keeps a batch whole or not at all): hashicorp/raft finds
+// the shorter log at restart, and the leader sends the rest again.
 //
 // The store keeps each entry's Data and Extensions in its cache until the
 // entry is durable and evicted: the caller must not modify them after the
