@@ -406,3 +406,56 @@ func TestClosedStoreAnswersNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestACrashDuringStoreLogsKeepsAPrefix halts the machine after every file
+// system operation of a StoreLogs of entries 6 to 40 (large enough to span
+// sectors and a chunk) on a store holding 1 to 5, and crashes it in each
+// mode: every reopened store must hold 1 to 5 and then a prefix of the
+// batch, each entry as stored, and all of it once StoreLogs returned.
+func TestACrashDuringStoreLogsKeepsAPrefix(t *testing.T) {
+	modes := []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered, fs.CrashReordered}
+	var batch []*raft.Log
+	for i := uint64(6); i <= 40; i++ {
+		l := sampleLog(i, 2)
+		l.Data = append(l.Data, make([]byte, 200)...)
+		batch = append(batch, l)
+	}
+	images := 0
+	for k := uint64(0); ; k++ {
+		mem := fs.NewMem()
+		cfg := raftlog.Config{FS: mem, ChunkMaxBytes: 4 << 10}
+		s := openTest(t, "/store", cfg)
+		storeRange(t, s, 1, 5, 1)
+		mem.HaltAfter(k)
+		acked := s.StoreLogs(batch) == nil && !mem.Halted()
+		s.Close()
+		for _, mode := range modes {
+			for seed := range uint64(4) {
+				images++
+				c := cfg
+				c.FS = mem.Crash(rand.New(rand.NewPCG(k, seed)), mode)
+				r, err := Open("/store", c)
+				if err != nil {
+					t.Fatalf("halted after %d operations, %v crash %d: reopen: %v", k, mode, seed, err)
+				}
+				first, _ := r.FirstIndex()
+				last, _ := r.LastIndex()
+				if first != 1 || last < 5 || last > 40 || (acked && last != 40) {
+					t.Fatalf("halted after %d operations (StoreLogs returned: %v), %v crash %d: bounds [%d, %d]", k, acked, mode, seed, first, last)
+				}
+				for i := uint64(1); i <= last; i++ {
+					want := sampleLog(i, 1)
+					if i > 5 {
+						want = batch[i-6]
+					}
+					checkLog(t, r, want)
+				}
+				r.Close()
+			}
+		}
+		if acked {
+			break
+		}
+	}
+	t.Logf("%d crash images", images)
+}
