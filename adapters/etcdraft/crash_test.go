@@ -131,18 +131,20 @@ func checkRestartable(s *Storage, before pb.HardState, acked bool, c interrupted
 				c.hs, wantLast, c.snap.Metadata.Index, hs, last, snap.Metadata.Index)
 		}
 	}
-	return startRaft(s)
+	return startRaft(s, 0)
 }
 
-// startRaft starts etcd raft on s, as a restarted node does, turning its
-// panics on an inconsistent Storage into an error.
-func startRaft(s *Storage) (err error) {
+// startRaft starts etcd raft on s, as a restarted node does, with Applied
+// at applied (0: none; a node that restores its state machine from the
+// latest snapshot gives the snapshot's index), turning its panics on an
+// inconsistent Storage into an error.
+func startRaft(s *Storage, applied uint64) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("raft.NewRawNode panics: %v", r)
 		}
 	}()
 	_, err = raft.NewRawNode(&raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1, Storage: s,
-		MaxSizePerMsg: 4 << 10, MaxInflightMsgs: 64, Logger: quiet})
+		Applied: applied, MaxSizePerMsg: 4 << 10, MaxInflightMsgs: 64, Logger: quiet})
 	return err
 }

@@ -2,7 +2,6 @@ package etcdraft
 
 import (
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -11,25 +10,6 @@ import (
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
 )
-
-// startRaftApplied starts etcd raft on s as a restarted application does
-// that restores its state machine from the latest snapshot: with Applied
-// at the snapshot's index. Its panics on an inconsistent Storage become an
-// error.
-func startRaftApplied(s *Storage) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("raft.NewRawNode panics: %v", r)
-		}
-	}()
-	snap, err := s.Snapshot()
-	if err != nil {
-		return err
-	}
-	_, err = raft.NewRawNode(&raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1, Storage: s,
-		Applied: snap.Metadata.Index, MaxSizePerMsg: 4 << 10, MaxInflightMsgs: 64, Logger: quiet})
-	return err
-}
 
 // TestASnapshotAboveTheSavedCommitRestarts: an application may apply
 // committed entries before the Save of the HardState that commits them
@@ -69,7 +49,7 @@ func TestASnapshotAboveTheSavedCommitRestarts(t *testing.T) {
 					t.Fatalf("after the snapshot and the compaction: commit %d, snapshot at %d, first index %d; want at least 4, 4, 5",
 						hs.Commit, snap.Metadata.Index, first)
 				}
-				if err := startRaftApplied(r); err != nil {
+				if err := startRaft(r, snap.Metadata.Index); err != nil {
 					t.Fatalf("halted after %d operations (done: %v), %v crash %d: HardState %v, snapshot at %d, first index %d: %v",
 						k, done, mode, seed, hs, snap.Metadata.Index, first, err)
 				}
@@ -104,7 +84,7 @@ func TestACommitBelowTheSnapshotOfAnOlderLogRestarts(t *testing.T) {
 	if hs, _, _ := r.InitialState(); hs.Commit != 4 {
 		t.Errorf("InitialState: commit %d under a snapshot at 4", hs.Commit)
 	}
-	if err := startRaftApplied(r); err != nil {
+	if err := startRaft(r, 4); err != nil {
 		t.Error(err)
 	}
 }
