@@ -178,3 +178,32 @@ func TestSixteenAppendersReadAgainstTheGroupLoop(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchesOf4KReadAgainstTheLoopOfTheirFramedBytes: the 4 KiB batch row's
+// target line gives raftlog's fraction of the aligned loop and, beside it,
+// of the loop writing the bytes raftlog writes per batch.
+func TestBatchesOf4KReadAgainstTheLoopOfTheirFramedBytes(t *testing.T) {
+	res := synthetic()
+	res.Rows = append(res.Rows, "b64-4k")
+	res.Limits[0].Loops = append(res.Limits[0].Loops,
+		limit.Result{Loop: limit.Loop{Kind: limit.Growing, Bytes: 64 * 4096, Ops: 10}, OpsPerSec: 1000, MBPerSec: 262.144, P50: time.Millisecond},
+		limit.Result{Loop: limit.Loop{Kind: limit.Growing, Bytes: FramedBatch4K, Ops: 10}, OpsPerSec: 800, MBPerSec: 211.2, P50: time.Millisecond})
+	// 38,400 entries a second: 600 batches, 157.3 MB/s of payload.
+	run := Run{Result: workload.Result{Entries: 38400, Ops: 600, Bytes: 38400 * 4096, Seconds: 1,
+		Latency: workload.Latency{N: 600, P50: 1000, P99: 2000, Max: 3000}}, MaxRSS: 10 << 20, Fsyncs: -1}
+	res.Runs["b64-4k"] = map[string][]Run{"raftlog": {run, run, run}}
+	var b strings.Builder
+	if err := Render(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"= **0.60** of `256 KiB + fdatasync, growing` (262 MB/s)",
+		"raftlog **0.75** of `263961 B + fdatasync, growing`, a loop writing the bytes raftlog writes per batch",
+		"| 263961 B + fdatasync, growing ", // the limit line
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -120,11 +120,20 @@ func (r Row) params(sc Scale, dir string, logEntries uint64) workload.Params {
 	return p
 }
 
+// FramedBatch4K is the bytes raftlog writes for one of row b64-4k's
+// batches: 64 records of 4,124 bytes (4,096 of payload, 19 of its op, log
+// id and payload length, 9 of the record's length, kind and checksum)
+// behind the round's 25-byte synced marker. Records lie back to back, so
+// these writes start and end inside a page, where the row's own loop
+// writes whole pages; the limit line measures both.
+const FramedBatch4K = 64*4124 + 25
+
 // LimitLoops are the limit line's loops at a scale: the 128 B and 4 KiB
 // loops into each kind of file, one loop at the bytes of each batch row
-// into a growing file (and a zero-filled one at 256 KiB), and the 128 B
-// loop from as many goroutines as each concurrent row runs, sharing
-// fdatasyncs, over as many entries as the row appends.
+// into a growing file (and a zero-filled one at 256 KiB, and one at
+// FramedBatch4K), and the 128 B loop from as many goroutines as each
+// concurrent row runs, sharing fdatasyncs, over as many entries as the row
+// appends.
 func LimitLoops(sc Scale) []limit.Loop {
 	var out []limit.Loop
 	for _, b := range []int{128, 4096} {
@@ -137,6 +146,7 @@ func LimitLoops(sc Scale) []limit.Loop {
 		limit.Loop{Kind: limit.Growing, Bytes: 1024 * 128, Ops: max(1, int(sc.RawBytes/(1024*128)))},
 		limit.Loop{Kind: limit.Zeroed, Bytes: 64 * 4096, Ops: max(1, int(sc.RawBytes/(64*4096)))},
 		limit.Loop{Kind: limit.Growing, Bytes: 64 * 4096, Ops: max(1, int(sc.RawBytes/(64*4096)))},
+		limit.Loop{Kind: limit.Growing, Bytes: FramedBatch4K, Ops: max(1, int(sc.RawBytes/FramedBatch4K))},
 		limit.Loop{Kind: limit.Zeroed, Bytes: 128, Ops: int(sc.Single), Goroutines: 4},
 		limit.Loop{Kind: limit.Zeroed, Bytes: 128, Ops: int(sc.Single), Goroutines: 16},
 	)

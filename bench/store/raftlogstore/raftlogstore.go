@@ -121,20 +121,22 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Counters reports raftlog's own Stat: its fsyncs, flush requests, index
-// memory and cache counters.
+// Counters reports raftlog's own Stat: its fsyncs, flush requests, writes
+// and bytes written (records, not the zeros written ahead), index memory and
+// cache counters.
 func (s *Store) Counters() map[string]float64 {
 	st := s.l.Stat()
 	f := st.WAL.Flush
 	return map[string]float64{
-		"fsyncs":       float64(f.Fsyncs),
-		"flushes":      float64(f.Requests),
-		"writes":       float64(f.Writes),
-		"index_bytes":  float64(st.IndexBytes),
-		"entries":      float64(st.End - st.First),
-		"cache_items":  float64(st.CacheItems),
-		"cache_bytes":  float64(st.CacheBytes),
-		"cache_hits":   float64(st.CacheHits),
-		"cache_misses": float64(st.CacheMisses),
+		"fsyncs":        float64(f.Fsyncs),
+		"flushes":       float64(f.Requests),
+		"writes":        float64(f.Writes),
+		"bytes_written": float64(f.BytesWritten),
+		"index_bytes":   float64(st.IndexBytes),
+		"entries":       float64(st.End - st.First),
+		"cache_items":   float64(st.CacheItems),
+		"cache_bytes":   float64(st.CacheBytes),
+		"cache_hits":    float64(st.CacheHits),
+		"cache_misses":  float64(st.CacheMisses),
 	}
 }
