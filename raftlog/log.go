@@ -260,6 +260,23 @@ func (l *Log[L, P, V, U]) begin() error {
 	return nil
 }
 
+// beginWrite is begin for the operations that write a record: it also
+// fails once the log is poisoned, before any rule is checked. The state in
+// memory then holds the writes that failed, which never became durable:
+// checked against it, a repeated Purge would find nothing to do and return
+// nil, and a repeated Append would be refused as not following the last
+// id, as if the first attempt had been stored.
+func (l *Log[L, P, V, U]) beginWrite() error {
+	if err := l.begin(); err != nil {
+		return err
+	}
+	if err := l.wal.Err(); err != nil {
+		l.writeMu.Unlock()
+		return err
+	}
+	return nil
+}
+
 // write buffers one validated record and applies it.
 func (l *Log[L, P, V, U]) write(r record[L, P, V, U]) (wal.Position, error) {
 	pos, err := l.wal.Append(r)

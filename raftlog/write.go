@@ -9,7 +9,7 @@ import (
 // SaveVote saves the vote. It must be >= the saved one in the vote's partial
 // order: a smaller or incomparable vote is a *VoteReversalError.
 func (l *Log[L, P, V, U]) SaveVote(v V) (wal.Position, error) {
-	if err := l.begin(); err != nil {
+	if err := l.beginWrite(); err != nil {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()
@@ -30,7 +30,7 @@ func (l *Log[L, P, V, U]) SaveVote(v V) (wal.Position, error) {
 // The log keeps each payload in its cache until the entry is durable and
 // evicted: the caller must not modify a payload after passing it.
 func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
-	if err := l.begin(); err != nil {
+	if err := l.beginWrite(); err != nil {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()
@@ -86,7 +86,7 @@ func (l *Log[L, P, V, U]) Append(entries ...Entry[L, P]) (wal.Position, error) {
 // It is not bounded by the last id: a follower may learn a commit point
 // beyond the entries it holds.
 func (l *Log[L, P, V, U]) Commit(id L) (wal.Position, error) {
-	if err := l.begin(); err != nil {
+	if err := l.beginWrite(); err != nil {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()
@@ -108,7 +108,7 @@ func (l *Log[L, P, V, U]) Commit(id L) (wal.Position, error) {
 // nothing. Truncating below the commit point is allowed; Raft never asks
 // for it.
 func (l *Log[L, P, V, U]) Truncate(at uint64) (wal.Position, error) {
-	if err := l.begin(); err != nil {
+	if err := l.beginWrite(); err != nil {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()
@@ -144,7 +144,7 @@ func (l *Log[L, P, V, U]) Truncate(at uint64) (wal.Position, error) {
 // entries of another term behind a purge point that never existed). The
 // index 2^64-1 is refused (*IndexLimitError).
 func (l *Log[L, P, V, U]) Purge(upto L) (wal.Position, error) {
-	if err := l.begin(); err != nil {
+	if err := l.beginWrite(); err != nil {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()
@@ -207,7 +207,7 @@ func (l *Log[L, P, V, U]) removeObsoleteChunks() error {
 
 // SaveUserData replaces the user data (None removes it).
 func (l *Log[L, P, V, U]) SaveUserData(u Option[U]) (wal.Position, error) {
-	if err := l.begin(); err != nil {
+	if err := l.beginWrite(); err != nil {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()
@@ -226,7 +226,7 @@ func (l *Log[L, P, V, U]) SaveUserData(u Option[U]) (wal.Position, error) {
 // and the commit point may go back (a snapshot's install or a rebuild
 // decides them), so a caller must check them itself.
 func (l *Log[L, P, V, U]) UpdateState(s State[L, V, U]) (wal.Position, error) {
-	if err := l.begin(); err != nil {
+	if err := l.beginWrite(); err != nil {
 		return wal.Position{}, err
 	}
 	defer l.writeMu.Unlock()

@@ -41,7 +41,7 @@ func (r *runner[L, P, V, U]) writeAppend(op OpOf[L, P, V, U], es []ment[L, P]) {
 // reports whether the operation was accepted.
 func (r *runner[L, P, V, U]) writeOutcome(op OpOf[L, P, V, U], want outcome, err error) bool {
 	expect := want.err
-	if (expect == nil || want.wal) && r.poisoned && !want.noop {
+	if r.poisoned { // before any rule: the state holds the writes that failed
 		expect = raftlog.ErrPoisoned
 	}
 	r.logf("%v -> %v", op, errText(err))

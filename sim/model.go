@@ -26,9 +26,6 @@ type outcome struct {
 	err  error  // sentinel; nil: accepted
 	noop bool   // accepted, and changes nothing (a purge at or below the purge point)
 	why  string // for traces
-	// wal: err is the WAL's refusal (a record too large), which a poisoned
-	// WAL preempts; the rules' refusals come before either.
-	wal bool
 }
 
 func newModel[L, P, V, U any](ts *typeset[L, P, V, U]) *model[L, P, V, U] {
@@ -98,7 +95,7 @@ func (m *model[L, P, V, U]) appendEntries(es []ment[L, P], maxBody int) outcome 
 	}
 	for _, e := range es {
 		if maxBody > 0 && appendBody(e) > maxBody {
-			return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("%v: %d bytes", e.e.ID, appendBody(e))}
+			return outcome{err: wal.ErrRecordTooLarge, why: fmt.Sprintf("%v: %d bytes", e.e.ID, appendBody(e))}
 		}
 	}
 	s := m.st
@@ -190,7 +187,7 @@ func (m *model[L, P, V, U]) userData(u raftlog.Option[U], maxBody int) outcome {
 	s := m.st
 	s.UserData = u
 	if n := m.ts.stateBody(s); maxBody > 0 && n > maxBody {
-		return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("state of %d bytes", n)}
+		return outcome{err: wal.ErrRecordTooLarge, why: fmt.Sprintf("state of %d bytes", n)}
 	}
 	m.setState(s)
 	return outcome{}
@@ -207,7 +204,7 @@ func (m *model[L, P, V, U]) updateState(s raftlog.State[L, V, U], maxBody int) o
 		t.Index(p) == t.Index(l) && t.CompareLogID(p, l) != 0):
 		return outcome{err: raftlog.ErrInvalidState, why: "purged not at or below last"}
 	case maxBody > 0 && m.ts.stateBody(s) > maxBody:
-		return outcome{err: wal.ErrRecordTooLarge, wal: true, why: fmt.Sprintf("state of %d bytes", m.ts.stateBody(s))}
+		return outcome{err: wal.ErrRecordTooLarge, why: fmt.Sprintf("state of %d bytes", m.ts.stateBody(s))}
 	}
 	m.setState(s)
 	if !hasLast {

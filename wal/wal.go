@@ -119,6 +119,10 @@ type WAL[R any] struct {
 	vouched   uint64 // global offset before which a written marker vouches for every byte
 	kicked    bool   // a write-ahead kick is pending
 
+	// poisonedBy points at failed once it is set, for Err, which the
+	// writers of the layers above call before every write: read without mu.
+	poisonedBy atomic.Pointer[error]
+
 	// chunksMu guards chunks, the live chunks in order (the last is open).
 	// Readers search it; rotation appends, purge removes from the front.
 	chunksMu sync.RWMutex
@@ -312,11 +316,12 @@ func (w *WAL[R]) Report() Report { return w.report }
 // be durable. It never decreases while the WAL is open.
 func (w *WAL[R]) Durable() uint64 { return w.durable.Load() }
 
-// Err returns the error that poisoned the WAL, or nil.
+// Err returns the error that poisoned the WAL, or nil. It takes no lock.
 func (w *WAL[R]) Err() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.failed
+	if p := w.poisonedBy.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Close flushes with sync, records that the whole log is durable (so a later

@@ -190,6 +190,7 @@ func (w *WAL[R]) poison(cause error) error {
 	defer w.mu.Unlock()
 	if w.failed == nil {
 		w.failed = poisoned(cause)
+		w.poisonedBy.Store(&w.failed)
 		w.cfg.Logger.Error("wal: poisoned: refusing writes until reopened", "dir", w.cfg.Dir, "err", cause)
 	}
 	return w.failed

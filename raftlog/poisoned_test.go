@@ -1,0 +1,83 @@
+package raftlog
+
+import (
+	"errors"
+	"syscall"
+	"testing"
+
+	"github.com/raftlog/raftlog/faultinject"
+	"github.com/raftlog/raftlog/fs"
+	"github.com/raftlog/raftlog/wal"
+)
+
+// TestEveryWriteFailsOnceTheLogIsPoisoned: after a failed write or fsync,
+// every write returns the poisoning error, checked before the Raft rules.
+// The state in memory holds the writes that failed, so the rules alone
+// would answer as if they had been stored: repeating the failed Append was
+// refused as not following the last id, and a Purge at the purge point
+// it had just moved returned nil, with nothing durable.
+func TestEveryWriteFailsOnceTheLogIsPoisoned(t *testing.T) {
+	faults := []struct {
+		name string
+		rule faultinject.Rule
+	}{
+		{"fsync EIO", faultinject.Rule{Op: faultinject.OpSync, Path: "*.wal", Times: 1}},
+		{"write ENOSPC", faultinject.Rule{Op: faultinject.OpWrite, Path: "*.wal", Times: 1, Err: syscall.ENOSPC}},
+		{"short write", faultinject.Rule{Op: faultinject.OpWrite, Path: "*.wal", Times: 1, ShortWrite: 1}},
+	}
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			ffs := faultinject.New(fs.NewMem(), faultinject.Options{Seed: 1})
+			l, err := Open("/log", Config{FS: ffs, ManualFlush: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			id := func(i uint64) LogID { return LogID{Term: 1, Index: i} }
+			entries := func(from, to uint64) []Entry[LogID, []byte] {
+				var es []Entry[LogID, []byte]
+				for i := from; i <= to; i++ {
+					es = append(es, Entry[LogID, []byte]{ID: id(i), Payload: []byte{byte(i)}})
+				}
+				return es
+			}
+			vote := Vote{Term: 1, NodeID: 1, Committed: true}
+			mustWrite := func(_ wal.Position, err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			mustWrite(l.Append(entries(1, 10)...))
+			mustWrite(l.SaveVote(vote))
+			mustWrite(l.Commit(id(5)))
+			if err := l.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			ffs.Add(f.rule)
+			mustWrite(l.Append(entries(11, 12)...))
+			mustWrite(l.Purge(id(3)))
+			if err := l.Sync(); !errors.Is(err, faultinject.ErrInjected) {
+				t.Fatalf("Sync meeting the fault: %v, want the injected error", err)
+			}
+			writes := []struct {
+				name  string
+				write func() (wal.Position, error)
+			}{
+				{"the failed Append again", func() (wal.Position, error) { return l.Append(entries(11, 12)...) }},
+				{"an Append of no entries", func() (wal.Position, error) { return l.Append() }},
+				{"the failed Purge again", func() (wal.Position, error) { return l.Purge(id(3)) }},
+				{"SaveVote of the saved vote", func() (wal.Position, error) { return l.SaveVote(vote) }},
+				{"Commit of the commit point", func() (wal.Position, error) { return l.Commit(id(5)) }},
+				{"Truncate", func() (wal.Position, error) { return l.Truncate(12) }},
+				{"SaveUserData", func() (wal.Position, error) { return l.SaveUserData(None[[]byte]()) }},
+				{"UpdateState of the state", func() (wal.Position, error) { return l.UpdateState(l.State()) }},
+			}
+			for _, w := range writes {
+				if _, err := w.write(); !errors.Is(err, ErrPoisoned) || !errors.Is(err, faultinject.ErrInjected) {
+					t.Errorf("%s on a poisoned log: %v, want ErrPoisoned naming the injected fault", w.name, err)
+				}
+			}
+		})
+	}
+}
