@@ -26,7 +26,10 @@ import (
 // raftlog.ErrNonConsecutive for entries leaving a gap after the last
 // index; raftlog.ErrVoteReversal for a HardState whose term or vote goes
 // back; raftlog.ErrLogIDReversal for a commit index going back; the log's
-// error (raftlog.ErrPoisoned, ...) for a failed write or fsync. A Save
+// error (raftlog.ErrPoisoned, ...) for a failed write or fsync, and from
+// then on for every Save, even one that repeats the failed Ready and would
+// otherwise find its own writes, which never became durable, in memory and
+// nothing left to do. A Save
 // refused after it wrote part of the Ready (a new term and vote, then
 // entries with a gap) makes that part durable before it returns the
 // error, as a crash could have kept it: a retry of the same Ready, which
@@ -51,6 +54,11 @@ func (s *Storage) Save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) er
 func (s *Storage) save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) (wrote, sync bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A poisoned log may hold, in memory, writes that never became
+	// durable: comparing with it would find nothing to do and return nil.
+	if err := s.live(); err != nil {
+		return false, false, fmt.Errorf("etcdraft: save: %w", err)
+	}
 	if !raft.IsEmptySnap(snap) {
 		if err := s.snapshotNewer(snap.Metadata.Index, "apply"); err != nil {
 			return false, false, err
@@ -201,9 +209,11 @@ func (s *Storage) saveCommit(hs pb.HardState) (bool, error) {
 // snapshot a reference to it). An application may apply committed entries
 // before the Save of the HardState that commits them returns (etcd's
 // servers do): the saved commit index is then raised to i first, so that
-// raft restarts with the snapshot applied. Errors: raft.ErrSnapOutOfDate
-// when i is not above the current snapshot; raft.ErrUnavailable when i is
-// past the last index.
+// raft restarts with the snapshot applied. Errors: the log's error
+// (raftlog.ErrPoisoned, ...) once a write or fsync failed, checked first,
+// since a failed CreateSnapshot leaves its snapshot in memory;
+// raft.ErrSnapOutOfDate when i is not above the current snapshot;
+// raft.ErrUnavailable when i is past the last index.
 func (s *Storage) CreateSnapshot(i uint64, cs *pb.ConfState, data []byte) (pb.Snapshot, error) {
 	snap, err := s.createSnapshot(i, cs, data)
 	if err != nil {
@@ -215,6 +225,11 @@ func (s *Storage) CreateSnapshot(i uint64, cs *pb.ConfState, data []byte) (pb.Sn
 func (s *Storage) createSnapshot(i uint64, cs *pb.ConfState, data []byte) (pb.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Before the comparisons: a poisoned log's state may hold a
+	// snapshot that never became durable.
+	if err := s.live(); err != nil {
+		return pb.Snapshot{}, fmt.Errorf("etcdraft: create snapshot at %d: %w", i, err)
+	}
 	if err := s.snapshotNewer(i, "create"); err != nil {
 		return pb.Snapshot{}, err
 	}
@@ -242,7 +257,9 @@ func (s *Storage) createSnapshot(i uint64, cs *pb.ConfState, data []byte) (pb.Sn
 // Entries after the latest snapshot cannot be compacted (raft would have
 // neither them nor a snapshot to send): i must not exceed the snapshot's
 // index (*CompactError, matching ErrCompactBeyondSnapshot). At or below
-// the compaction point it returns raft.ErrCompacted.
+// the compaction point it returns raft.ErrCompacted; but once a write or
+// fsync failed, the log's error (raftlog.ErrPoisoned, ...), checked first,
+// since a failed Compact leaves its compaction point in memory.
 func (s *Storage) Compact(i uint64) error {
 	if err := s.compact(i); err != nil {
 		return err
@@ -253,6 +270,11 @@ func (s *Storage) Compact(i uint64) error {
 func (s *Storage) compact(i uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Before the comparisons: a poisoned log's state may hold a
+	// compaction that never became durable.
+	if err := s.live(); err != nil {
+		return fmt.Errorf("etcdraft: compact through %d: %w", i, err)
+	}
 	compacted, _ := s.bounds()
 	if i <= compacted {
 		return raft.ErrCompacted
