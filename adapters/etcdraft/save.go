@@ -27,13 +27,13 @@ import (
 // index; raftlog.ErrVoteReversal for a HardState whose term or vote goes
 // back; raftlog.ErrLogIDReversal for a commit index going back; the log's
 // error (raftlog.ErrPoisoned, ...) for a failed write or fsync, and from
-// then on for every Save, even one that repeats the failed Ready and would
-// otherwise find its own writes, which never became durable, in memory and
-// nothing left to do. A Save
-// refused after it wrote part of the Ready (a new term and vote, then
-// entries with a gap) makes that part durable before it returns the
-// error, as a crash could have kept it: a retry of the same Ready, which
-// compares with what the Storage holds, then finds it on disk.
+// then on for every Save, checked first: a Save repeating the failed Ready
+// would otherwise find its writes, which never became durable, in memory
+// and nothing left to do. A Save refused after it wrote part of the Ready
+// (a new term and vote, then entries with a gap) makes that part durable
+// before it returns the error, as a crash could have kept it: a retry of
+// the same Ready, which compares with what the Storage holds, then finds
+// it on disk.
 func (s *Storage) Save(hs pb.HardState, entries []pb.Entry, snap pb.Snapshot) error {
 	s.counters.saves.Add(1)
 	wrote, sync, err := s.save(hs, entries, snap)
