@@ -14,7 +14,8 @@ import (
 
 // TestEveryWriteFailsOnceALogIsPoisoned: a Save, CreateSnapshot or Compact
 // whose write or fsync fails returns the error; called again with the same
-// arguments (a node that retries a Ready), it must fail too. The failed
+// arguments (a node that retries a Ready), or with the part of them still
+// to be saved, it must fail too. The failed
 // call's records are in the log's memory but were never made durable, so
 // comparing with that memory would find nothing left to do: a repeated
 // Save of a new vote returned nil, and after a power loss the vote was
@@ -28,24 +29,30 @@ func TestEveryWriteFailsOnceALogIsPoisoned(t *testing.T) {
 		name  string
 		setup func(*Storage) error
 		call  func(*Storage) error
+		again func(*Storage) error // the retry; nil: call again
 	}{
-		{"Save of a new term and vote", nil,
-			func(s *Storage) error { return s.Save(pb.HardState{Term: 2, Vote: 2, Commit: 6}, nil, pb.Snapshot{}) }},
-		{"Save of a vote in the term",
-			func(s *Storage) error { return s.Save(pb.HardState{Term: 2, Commit: 6}, nil, pb.Snapshot{}) },
-			func(s *Storage) error { return s.Save(pb.HardState{Term: 2, Vote: 2, Commit: 6}, nil, pb.Snapshot{}) }},
-		{"Save of entries", nil,
-			func(s *Storage) error { return s.Save(hs, ents(7, 8, 1), pb.Snapshot{}) }},
-		{"Save of a snapshot", nil,
-			func(s *Storage) error {
+		{name: "Save of a new term and vote",
+			call: func(s *Storage) error { return s.Save(pb.HardState{Term: 2, Vote: 2, Commit: 6}, nil, pb.Snapshot{}) }},
+		{name: "Save of a vote in the term",
+			setup: func(s *Storage) error { return s.Save(pb.HardState{Term: 2, Commit: 6}, nil, pb.Snapshot{}) },
+			call:  func(s *Storage) error { return s.Save(pb.HardState{Term: 2, Vote: 2, Commit: 6}, nil, pb.Snapshot{}) }},
+		{name: "Save of entries",
+			call: func(s *Storage) error { return s.Save(hs, ents(7, 8, 1), pb.Snapshot{}) }},
+		{name: "Save of a commit index with its entries, then of the commit index alone",
+			call: func(s *Storage) error {
+				return s.Save(pb.HardState{Term: 1, Vote: 1, Commit: 8}, ents(7, 8, 1), pb.Snapshot{})
+			},
+			again: func(s *Storage) error { return s.Save(pb.HardState{Term: 1, Vote: 1, Commit: 8}, nil, pb.Snapshot{}) }},
+		{name: "Save of a snapshot",
+			call: func(s *Storage) error {
 				snap := pb.Snapshot{Data: []byte("state at 10"), Metadata: pb.SnapshotMetadata{Index: 10, Term: 1, ConfState: *cs}}
 				return s.Save(pb.HardState{Term: 1, Vote: 1, Commit: 10}, nil, snap)
 			}},
-		{"CreateSnapshot", nil,
-			func(s *Storage) error { _, err := s.CreateSnapshot(5, cs, []byte("state at 5")); return err }},
-		{"Compact",
-			func(s *Storage) error { _, err := s.CreateSnapshot(5, cs, []byte("state at 5")); return err },
-			func(s *Storage) error { return s.Compact(5) }},
+		{name: "CreateSnapshot",
+			call: func(s *Storage) error { _, err := s.CreateSnapshot(5, cs, []byte("state at 5")); return err }},
+		{name: "Compact",
+			setup: func(s *Storage) error { _, err := s.CreateSnapshot(5, cs, []byte("state at 5")); return err },
+			call:  func(s *Storage) error { return s.Compact(5) }},
 	}
 	faults := []struct {
 		name string
@@ -76,9 +83,13 @@ func TestEveryWriteFailsOnceALogIsPoisoned(t *testing.T) {
 					if err := c.call(s); !errors.Is(err, faultinject.ErrInjected) {
 						t.Fatalf("the call meeting the fault: %v, want the injected error", err)
 					}
-					err = c.call(s)
-					if !errors.Is(err, raftlog.ErrPoisoned) {
-						t.Fatalf("the same call again: %v (raft.ErrSnapOutOfDate: %v, raft.ErrCompacted: %v), want raftlog.ErrPoisoned",
+					again := c.again
+					if again == nil {
+						again = c.call
+					}
+					err = again(s)
+					if !errors.Is(err, raftlog.ErrPoisoned) || errors.Is(err, raft.ErrSnapOutOfDate) || errors.Is(err, raft.ErrCompacted) {
+						t.Fatalf("the same call again: %v (raft.ErrSnapOutOfDate: %v, raft.ErrCompacted: %v), want raftlog.ErrPoisoned and not raft's \"already done\"",
 							err, errors.Is(err, raft.ErrSnapOutOfDate), errors.Is(err, raft.ErrCompacted))
 					}
 					if !errors.Is(err, faultinject.ErrInjected) {
