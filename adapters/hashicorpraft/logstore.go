@@ -45,6 +45,10 @@ func (s *Store) bounds() (first, end uint64, err error) {
 // the offset. out's Data and Extensions may be shared with the store's
 // cache: they must not be modified.
 func (s *Store) GetLog(index uint64, out *raft.Log) error {
+	// A poisoned log's cache may hold entries of a StoreLogs that failed.
+	if err := s.live(); err != nil {
+		return err
+	}
 	if index == 0 || index == 1<<64-1 {
 		return raft.ErrLogNotFound
 	}
@@ -86,7 +90,7 @@ func (s *Store) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l})
 // call, as hashicorp/raft does not.
 func (s *Store) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
-		return nil
+		return s.live()
 	}
 	s.counters.storeCalls.Add(1)
 	if err := s.append(logs); err != nil {
@@ -153,7 +157,7 @@ func (s *Store) rebase(first raftlog.LogID) error {
 // ErrMiddleRange) and deletes nothing.
 func (s *Store) DeleteRange(lo, hi uint64) error {
 	if lo > hi {
-		return nil
+		return s.live()
 	}
 	deleted, err := s.deleteRange(lo, hi)
 	if err != nil || !deleted {

@@ -57,6 +57,10 @@ type MigrateResult struct {
 // ctx cancels between batches.
 func Migrate(ctx context.Context, dst *Store, src raft.LogStore, stable raft.StableStore, opts MigrateOptions) (MigrateResult, error) {
 	var res MigrateResult
+	// First: a poisoned destination's state may hold writes that failed.
+	if err := dst.live(); err != nil {
+		return res, fmt.Errorf("hashicorpraft: migrate into %s: %w", dst.Dir(), err)
+	}
 	st := dst.log.State()
 	if st.Last.IsSome() || len(st.UserData.Value()) > 0 {
 		return res, fmt.Errorf("%w: %s holds last entry %v and %d stable keys", ErrNotEmpty, dst.Dir(), st.Last, len(st.UserData.Value()))

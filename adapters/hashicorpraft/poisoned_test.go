@@ -1,6 +1,7 @@
 package hashicorpraft
 
 import (
+	"context"
 	"errors"
 	"syscall"
 	"testing"
@@ -12,11 +13,14 @@ import (
 )
 
 // TestEveryWriteFailsOnceALogIsPoisoned: a StoreLogs, Set, SetUint64 or
-// DeleteRange whose write or fsync fails returns the error, and so does
-// the same call made again: its records are in the log's memory but were
-// never made durable, so a call checked against that memory would answer
-// as if the first had been stored: a repeated StoreLogs was refused as not
-// following the last id, raftlog's rules answering before its poisoning.
+// DeleteRange whose write or fsync fails returns the error, and so do the
+// same call made again, calls with nothing to do, GetLog and a Migrate
+// into the store. The failed call's records are in the log's memory but
+// were never made durable, so a call checked against that memory would
+// answer as if they had been stored: a repeated StoreLogs was refused as
+// not following the last id (raftlog's rules answering before its
+// poisoning), GetLog returned the entries of a failed StoreLogs, and
+// Migrate called the store not empty.
 func TestEveryWriteFailsOnceALogIsPoisoned(t *testing.T) {
 	calls := []struct {
 		name string
@@ -59,6 +63,19 @@ func TestEveryWriteFailsOnceALogIsPoisoned(t *testing.T) {
 					err := c.call(s)
 					if !errors.Is(err, raftlog.ErrPoisoned) || !errors.Is(err, faultinject.ErrInjected) {
 						t.Fatalf("the same call again: %v, want raftlog.ErrPoisoned naming the injected fault", err)
+					}
+					for what, err := range map[string]error{
+						"StoreLogs of no entries":       s.StoreLogs(nil),
+						"DeleteRange of an empty range": s.DeleteRange(5, 4),
+						"GetLog":                        s.GetLog(1, new(raft.Log)),
+						"Migrate into the store": func() error {
+							_, err := Migrate(context.Background(), s, raft.NewInmemStore(), raft.NewInmemStore(), MigrateOptions{})
+							return err
+						}(),
+					} {
+						if !errors.Is(err, raftlog.ErrPoisoned) {
+							t.Errorf("%s on a poisoned store: %v, want raftlog.ErrPoisoned", what, err)
+						}
 					}
 				})
 			}
