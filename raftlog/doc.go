@@ -22,9 +22,10 @@
 // entries counting as one operation per entry). A failed write or fsync
 // poisons the log: the callbacks waiting on it and every later write, flush
 // and sync return that error (matching ErrPoisoned) until the log is
-// reopened, a write before any rule is checked against the state in memory,
-// which holds the writes that failed; no fsync is retried. Chunk files of
-// purged entries are deleted only once the purge is durable.
+// reopened; no fsync is retried. A write fails this way before any Raft
+// rule is checked, since the state in memory includes the writes that
+// failed. Chunk files of purged entries are deleted only once the purge is
+// durable.
 //
 // # Rules
 //

@@ -135,7 +135,8 @@ func (l *Log[L, P, V, U]) Truncate(at uint64) (wal.Position, error) {
 // Purge removes every entry up to and including upto, typically after a
 // snapshot covers them, and schedules the removal of the chunk files that
 // held only those; the files go once the purge is durable. Purging at or
-// below the current purge point does nothing and returns a zero Position.
+// below the current purge point does nothing and returns a zero Position
+// (on a log that is not poisoned: see the package doc's Durability).
 // Purging beyond the last entry empties the log and makes upto the last id
 // (installing a snapshot); such an id must not sort below the last id
 // (*LogIDReversalError). An id that differs from the entry the log holds at
