@@ -201,9 +201,20 @@ func TestBatchesOf4KReadAgainstTheLoopOfTheirFramedBytes(t *testing.T) {
 		"= **0.60** of `256 KiB + fdatasync, growing` (262 MB/s)",
 		"raftlog **0.75** of `263961 B + fdatasync, growing`, a loop writing the bytes raftlog writes per batch",
 		"| 263961 B + fdatasync, growing ", // the limit line
+		"b64-4k, as written |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
+	}
+
+	// A run saved before the loop existed, rendered again with -from.
+	res.Limits[0].Loops = res.Limits[0].Loops[:len(res.Limits[0].Loops)-1]
+	b.Reset()
+	if err := Render(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "= **0.60** of `256 KiB") || strings.Contains(out, "263961") {
+		t.Errorf("without the loop at the framed bytes, the report should keep the aligned figure and leave that loop out:\n%s", out)
 	}
 }

@@ -130,8 +130,8 @@ const FramedBatch4K = 64*4124 + 25
 
 // LimitLoops are the limit line's loops at a scale: the 128 B and 4 KiB
 // loops into each kind of file, one loop at the bytes of each batch row
-// into a growing file (and a zero-filled one at 256 KiB, and one at
-// FramedBatch4K), and the 128 B loop from as many goroutines as each
+// into a growing file (and a zero-filled one at 256 KiB, and a growing one
+// at FramedBatch4K), and the 128 B loop from as many goroutines as each
 // concurrent row runs, sharing fdatasyncs, over as many entries as the row
 // appends.
 func LimitLoops(sc Scale) []limit.Loop {

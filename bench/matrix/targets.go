@@ -180,6 +180,9 @@ func (r *report) limitLine() {
 				bounds += row.ID + " "
 			}
 		}
+		if l.Loop.Same(framedLoop) && r.ran("b64-4k") {
+			bounds = "b64-4k, as written"
+		}
 		rows = append(rows, []string{l.Loop.Name(), cell(summarize(ops), mEntriesPerSec), cell(summarize(mb), mMBPerSec),
 			cell(summarize(p50), mP50), cell(summarize(p99), mP99), cell(summarize(mx), mMax), bounds})
 	}
