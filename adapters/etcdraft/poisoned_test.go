@@ -87,7 +87,11 @@ func TestEveryWriteFailsOnceALogIsPoisoned(t *testing.T) {
 					if again == nil {
 						again = c.call
 					}
+					syncs := s.Counters().Syncs
 					err = again(s)
+					if n := s.Counters().Syncs - syncs; n != 0 {
+						t.Errorf("the same call again counted %d syncs; a poisoned log waits for none", n)
+					}
 					if !errors.Is(err, raftlog.ErrPoisoned) || errors.Is(err, raft.ErrSnapOutOfDate) || errors.Is(err, raft.ErrCompacted) {
 						t.Fatalf("the same call again: %v (raft.ErrSnapOutOfDate: %v, raft.ErrCompacted: %v), want raftlog.ErrPoisoned and not raft's \"already done\"",
 							err, errors.Is(err, raft.ErrSnapOutOfDate), errors.Is(err, raft.ErrCompacted))

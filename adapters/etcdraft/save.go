@@ -296,8 +296,13 @@ func (s *Storage) compact(i uint64) error {
 	return nil
 }
 
-// sync waits until everything written so far is durable.
+// sync waits until everything written so far is durable. On a closed or
+// poisoned log it returns the error at once and counts no sync: none was
+// waited for.
 func (s *Storage) sync() error {
+	if err := s.live(); err != nil {
+		return err
+	}
 	s.counters.syncs.Add(1)
 	return s.log.Sync()
 }
