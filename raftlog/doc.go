@@ -24,7 +24,10 @@
 // and sync return that error (matching ErrPoisoned) until the log is
 // reopened; no fsync is retried. A write fails this way before any Raft
 // rule is checked, since the state in memory includes the writes that
-// failed. Chunk files of purged entries are deleted only once the purge is
+// failed. Reads (Read, State, Stat) are not refused: they answer from the
+// state in memory, which then includes those writes that never became
+// durable, so a caller that goes on after an error checks Err first.
+// Chunk files of purged entries are deleted only once the purge is
 // durable.
 //
 // # Rules

@@ -60,6 +60,15 @@ func TestEveryWriteFailsOnceTheLogIsPoisoned(t *testing.T) {
 			if err := l.Sync(); !errors.Is(err, faultinject.ErrInjected) {
 				t.Fatalf("Sync meeting the fault: %v, want the injected error", err)
 			}
+			// Reads are not refused: they answer from memory, which holds
+			// the failed Append (doc.go says so); Err tells a caller not to
+			// trust them.
+			if last := l.State().Last.Value(); last != id(12) {
+				t.Errorf("State().Last on the poisoned log: %v, want %v, the failed Append in memory", last, id(12))
+			}
+			if err := l.Err(); !errors.Is(err, ErrPoisoned) {
+				t.Errorf("Err on the poisoned log: %v, want ErrPoisoned", err)
+			}
 			writes := []struct {
 				name  string
 				write func() (wal.Position, error)
