@@ -7,7 +7,8 @@ package raftlog
 // on the goroutine of a concurrent Sync that ran the round itself. A nil
 // result with sync means every operation before this Flush survives any
 // crash. If Flush itself returns an error (closed, or poisoned by an
-// earlier I/O failure), cb is not called.
+// earlier I/O failure), cb is not called; otherwise it is called exactly
+// once, with the poisoning error if a round fails before one serves it.
 //
 // cb runs in a flush round: it should return quickly. Writers and Flush
 // are fine in a callback; the calls that wait for the worker (Sync,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/raftlog/raftlog/faultinject"
 	"github.com/raftlog/raftlog/fs"
@@ -86,6 +87,62 @@ func TestEveryWriteFailsOnceTheLogIsPoisoned(t *testing.T) {
 				if _, err := w.write(); !errors.Is(err, ErrPoisoned) || !errors.Is(err, faultinject.ErrInjected) {
 					t.Errorf("%s on a poisoned log: %v, want ErrPoisoned naming the injected fault", w.name, err)
 				}
+			}
+		})
+	}
+}
+
+// TestFlushCallbackAnsweredWhenTheLogIsPoisoned: a Flush accepted while a
+// round was writing, which then failed, owes its callback one answer. With
+// ManualFlush the callback never ran: WaitIdle, Sync and Close returned the
+// poisoning error without a round to answer it.
+func TestFlushCallbackAnsweredWhenTheLogIsPoisoned(t *testing.T) {
+	for _, next := range []string{"WaitIdle", "Sync", "Close"} {
+		t.Run(next, func(t *testing.T) {
+			var (
+				l       *Log[LogID, []byte, Vote, []byte]
+				answers []error
+				queued  bool
+			)
+			sleep := func(time.Duration) {
+				if queued {
+					return
+				}
+				queued = true
+				if err := l.Flush(true, func(err error) { answers = append(answers, err) }); err != nil {
+					t.Errorf("Flush while the round writes: %v", err)
+				}
+			}
+			ffs := faultinject.New(fs.NewMem(), faultinject.Options{Seed: 1, Sleep: sleep})
+			var err error
+			if l, err = Open("/log", Config{FS: ffs, ManualFlush: true}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Append(Entry[LogID, []byte]{ID: LogID{Term: 1, Index: 1}}); err != nil {
+				t.Fatal(err)
+			}
+			ffs.Add(faultinject.Rule{Op: faultinject.OpSync, Path: "*.wal", Times: 1, Latency: time.Nanosecond, Err: syscall.EIO})
+			if err := l.Sync(); !errors.Is(err, ErrPoisoned) {
+				t.Fatalf("Sync meeting the fault: %v, want ErrPoisoned", err)
+			}
+			var nextErr error
+			switch next {
+			case "WaitIdle":
+				nextErr = l.WaitIdle()
+			case "Sync":
+				nextErr = l.Sync()
+			case "Close":
+				nextErr = l.Close()
+			}
+			if !errors.Is(nextErr, ErrPoisoned) {
+				t.Errorf("%s on the poisoned log: %v, want ErrPoisoned", next, nextErr)
+			}
+			if len(answers) != 1 || !errors.Is(answers[0], ErrPoisoned) {
+				t.Errorf("after %s the callback got %v, want one ErrPoisoned", next, answers)
+			}
+			l.Close()
+			if len(answers) != 1 {
+				t.Errorf("after Close the callback was called %d times, want once", len(answers))
 			}
 		})
 	}

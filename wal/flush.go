@@ -11,7 +11,9 @@ import "sync"
 // record appended before this Flush survives any crash.
 //
 // If Flush returns an error (closed, or poisoned by an earlier failure) cb is
-// not called; otherwise it is called exactly once.
+// not called; otherwise it is called exactly once, with the poisoning error
+// if a round fails before one serves it (the failing round answers it, even
+// with a ManualWorker whose caller never steps again).
 func (w *WAL[R]) Flush(sync bool, cb func(error)) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -51,8 +53,9 @@ func (w *WAL[R]) Sync() error { return w.flushWait(true, true) }
 
 // WaitIdle waits until the worker has written everything appended so far and
 // run every callback queued before it. It returns the worker's error if the
-// WAL is poisoned, ErrClosed if it is closed, ErrInCallback from a flush
-// callback, and never hangs.
+// WAL is poisoned (once the round that poisoned it has run its callbacks),
+// ErrClosed if it is closed, ErrInCallback from a flush callback, and never
+// hangs.
 func (w *WAL[R]) WaitIdle() error { return w.flushWait(false, true) }
 
 // flushWait queues a flush and waits for its result; public says whether a
@@ -70,6 +73,12 @@ func (w *WAL[R]) flushWait(sync, public bool) error {
 	}
 	w.mu.Unlock()
 	if err != nil {
+		if err != ErrClosed {
+			// Poisoned: wait for the round under way, which may still be
+			// running callbacks queued before this call, and answer any
+			// request it left (with a ManualWorker, nobody else will).
+			w.Step()
+		}
 		return err
 	}
 	switch {

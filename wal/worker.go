@@ -54,14 +54,10 @@ func (w *WAL[R]) Step() bool {
 // step is Step's round, with stepMu held.
 func (w *WAL[R]) step() bool {
 	w.gather()
-	w.mu.Lock()
-	if w.failed != nil {
-		reqs, err := w.reqs, w.failed
-		w.reqs = nil
-		w.mu.Unlock()
-		w.callback(reqs, err)
-		return len(reqs) > 0
+	if w.Err() != nil {
+		return w.refuseQueued()
 	}
+	w.mu.Lock()
 	segs := append(w.inflight[:0], w.sealed...)
 	w.sealed = w.sealed[:0]
 	if len(w.buf) > 0 {
@@ -152,11 +148,35 @@ func (w *WAL[R]) step() bool {
 	}
 	w.stats.step(len(reqs))
 	w.callback(reqs, err)
+	if w.Err() != nil {
+		// Requests queued while this round did its I/O came before the
+		// poisoning, so their Flush returned nil and promised an answer;
+		// no later round need ever run (a ManualWorker's caller may only
+		// Close), so this one gives it.
+		w.refuseQueued()
+	}
 	w.writeIndexes()
 	w.mu.Lock()
 	w.spareReqs = reqs[:0] // the next step's queue: no allocation per flush
 	w.mu.Unlock()
 	return true
+}
+
+// refuseQueued answers every queued request of a poisoned WAL with the
+// poisoning error, in request order, and reports whether there was one.
+// Called with stepMu held, so that it runs after the callbacks of the round
+// under way, which came first.
+func (w *WAL[R]) refuseQueued() bool {
+	w.mu.Lock()
+	if w.failed == nil {
+		w.mu.Unlock()
+		return false
+	}
+	reqs, err := w.reqs, w.failed
+	w.reqs = nil
+	w.mu.Unlock()
+	w.callback(reqs, err)
+	return len(reqs) > 0
 }
 
 // callback runs the callbacks and hands the waiters their result, in
