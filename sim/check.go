@@ -71,10 +71,31 @@ func errText(err error) string {
 
 func (r *runner[L, P, V, U]) flush(sync bool) {
 	j, epoch := len(r.hist)-1, r.epoch
-	err := r.l.Flush(sync, func(err error) { r.acked(epoch, j, sync, err) })
+	called := false
+	err := r.l.Flush(sync, func(err error) {
+		if called {
+			r.fail("the callback of the Flush at %d was called twice", j)
+		}
+		called = true
+		r.acked(epoch, j, sync, err)
+	})
 	r.logf("Flush(sync=%v) -> %v", sync, errText(err))
 	if r.poisoned != (err != nil) {
 		r.fail("Flush returned %v on a log that is poisoned=%v", err, r.poisoned)
+	}
+	if err == nil {
+		if r.owedIn != epoch {
+			r.owed, r.owedIn = 0, epoch
+		}
+		r.owed++
+	}
+}
+
+// checkAnswered: when Close returns, with or without an error, every Flush
+// it accepted has had its callback, exactly once (Flush promises it).
+func (r *runner[L, P, V, U]) checkAnswered() {
+	if r.owedIn == r.epoch && r.owed > 0 {
+		r.fail("Close returned with %d accepted Flush callbacks never called", r.owed)
 	}
 }
 
@@ -83,6 +104,7 @@ func (r *runner[L, P, V, U]) acked(epoch, j int, sync bool, err error) {
 	if epoch != r.epoch {
 		return
 	}
+	r.owed--
 	r.logf("  callback(flush at %d, sync=%v) -> %v", j, sync, errText(err))
 	if err == nil && r.l.Err() != nil {
 		r.fail("a flush callback was told ok by a poisoned log (%v)", r.l.Err())

@@ -56,6 +56,7 @@ func (r *runner[L, P, V, U]) damage(seed uint64) {
 	if closed {
 		err := r.l.Close()
 		r.logf("Close -> %v", errText(err))
+		r.checkAnswered()
 		r.l = nil
 		if err != nil {
 			r.checkIOErr("Close", err)

@@ -28,6 +28,7 @@ func (r *runner[L, P, V, U]) flip(seed uint64) {
 	}
 	err := r.l.Close()
 	r.logf("Close -> %v", errText(err))
+	r.checkAnswered()
 	r.l = nil
 	if err != nil {
 		r.checkIOErr("Close", err)

@@ -22,6 +22,7 @@ func (r *runner[L, P, V, U]) dumpDisk() {
 func (r *runner[L, P, V, U]) reopen() {
 	err := r.l.Close()
 	r.logf("Close -> %v", errText(err))
+	r.checkAnswered()
 	r.checkIOErr("Close", err)
 	r.l = nil
 	if r.crash != nil && r.mem.Halted() {

@@ -115,6 +115,9 @@ type runner[L, P, V, U any] struct {
 	fi    *faultinject.FS
 	l     *raftlog.Log[L, P, V, U]
 	epoch int // bumped at each open, so a stale callback is recognised
+	// owed counts the Flushes accepted in epoch owedIn whose callbacks
+	// have not run: when Close returns, there must be none.
+	owed, owedIn int
 
 	// hist[k] is the model after the k-th operation accepted since the
 	// last recovery; hist[0] is what that recovery found. path holds the
