@@ -36,6 +36,11 @@ var (
 	// ErrTornTail: in Strict recovery, the log ends with a write that a
 	// crash cut short, which the default recovery would cut off.
 	ErrTornTail = wal.ErrTornTail
+	// ErrReadsDiffer: Open read the same bytes of the log twice, before
+	// cutting what looked like a torn write, and got different bytes
+	// without an I/O error: the disk, or the path to it, returns wrong
+	// data. Open changed nothing, and may succeed if called again.
+	ErrReadsDiffer = wal.ErrReadsDiffer
 	// ErrRecordTooLarge: an entry, vote, state or user data whose
 	// encoding is over Config.MaxRecordBytes (*RecordTooLargeError).
 	ErrRecordTooLarge = wal.ErrRecordTooLarge

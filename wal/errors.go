@@ -35,6 +35,10 @@ var (
 	// ErrTornTail: in Strict recovery, the last chunk ends with a damaged
 	// record.
 	ErrTornTail = errors.New("wal: torn tail")
+	// ErrReadsDiffer: Open read the same bytes of a chunk twice and got
+	// different bytes without an I/O error, so the disk, or the path to
+	// it, returns wrong data. Open changed nothing; it may succeed again.
+	ErrReadsDiffer = errors.New("wal: two reads of the same bytes differed")
 	// ErrInCallback: a call that waits for the flush worker (Sync,
 	// WaitIdle, Close) made from a flush callback, which that worker is
 	// running: it would wait forever, so it fails at once.

@@ -245,6 +245,13 @@ func (w *WAL[R]) dropInterruptedRotation(files []chunkFile) (bool, error) {
 			return false, err // damage at rest: the replay reports it
 		}
 	}
+	why := "removing " + ChunkName(nf.id) + " as the leftover of an interrupted rotation"
+	if err := w.confirm(nf, nres, why); err != nil {
+		return false, err
+	}
+	if err := w.confirm(pf, pres, why); err != nil {
+		return false, err
+	}
 	path := w.chunkPath(nf.id)
 	if w.cfg.Recovery == Strict {
 		return false, fmt.Errorf("%w: %s holds only the head of a chunk whose predecessor %s was never sealed durably (an interrupted rotation)",
@@ -405,6 +412,9 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 		}
 		// The log's first chunk, never made durable: a crash while the
 		// log was being created. Nothing was acknowledged.
+		if err := w.confirm(rc.file(i), res, "removing it as a chunk whose creation a crash cut short"); err != nil {
+			return err
+		}
 		if w.cfg.Recovery == Strict {
 			return fmt.Errorf("%w: the log's first chunk %s holds no intact checkpoint", ErrTornTail, c.path)
 		}
@@ -432,6 +442,9 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 		}
 		if claim > c.id+uint64(d.at) {
 			return rc.corrupt(i, d.at, fmt.Sprintf("%s before the durable point %d recorded later in the chunk", d.reason, claim-c.id), d.cause)
+		}
+		if err := w.confirm(rc.file(i), res, "cutting its torn tail"); err != nil {
+			return err
 		}
 		// What is cut: the torn bytes, not the zeros written ahead after
 		// them.
