@@ -155,30 +155,44 @@ func (r *runner[L, P, V, U]) reconfigure() {
 // faultyRecovery, one recovery in four, fails the first sync, truncation,
 // removal or directory sync that recovery does: Open must fail with that
 // error (or not need the operation), and the next Open must recover the
-// same log.
+// same log. One time in five it instead flips a bit of one of the first
+// reads of a chunk (a misread: the disk returns wrong bytes and no error,
+// the bytes at rest are sound): Open must refuse, as corruption or as reads
+// that differ, or recover exactly what a clean recovery does (checked with
+// the rest).
 func (r *runner[L, P, V, U]) faultyRecovery() {
 	rng := rand.New(rand.NewPCG(r.seed, uint64(r.res.Recoveries)))
 	if rng.IntN(4) != 0 {
 		return
 	}
-	ops := []faultinject.Op{faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpSyncDir}
+	ops := []faultinject.Op{faultinject.OpSync, faultinject.OpTruncate, faultinject.OpRemove, faultinject.OpSyncDir, faultinject.OpRead}
 	op := ops[rng.IntN(len(ops))]
 	r.res.Faults++
-	r.res.FaultsByKind[Fault{Op: op, Err: syscall.EIO}.Kind()+" in recovery"]++
-	r.fi.Add(faultinject.Rule{Op: op, Nth: 1, Times: 1, Err: syscall.EIO})
+	kind := Fault{Op: op, Err: syscall.EIO}.Kind()
+	rule := faultinject.Rule{Op: op, Nth: 1, Times: 1, Err: syscall.EIO}
+	if op == faultinject.OpRead {
+		kind = "read bit flip"
+		rule = faultinject.Rule{Op: op, Path: "*.wal", Nth: 1 + rng.IntN(4), Times: 1, FlipBits: 1}
+	}
+	r.res.FaultsByKind[kind+" in recovery"]++
+	r.fi.Add(rule)
 	cfg := r.cfg
 	cfg.FS = r.fi
 	l, err := r.openLog(cfg)
 	r.epoch++
-	r.logf("Open with a %v fault -> %v", op, errText(err))
+	r.logf("Open with a %s fault -> %v", kind, errText(err))
 	r.fi.Clear()
 	switch {
 	case err == nil:
 		r.l = l
 	case r.crash != nil && r.mem.Halted():
 		// the caller's loop crashes the machine
+	case op == faultinject.OpRead:
+		if !errors.Is(err, raftlog.ErrReadsDiffer) && !errors.Is(err, raftlog.ErrCorrupt) {
+			r.fail("Open with a misread failed otherwise: %v", err)
+		}
 	case !errors.Is(err, faultinject.ErrInjected):
-		r.fail("Open with a %v fault failed otherwise: %v", op, err)
+		r.fail("Open with a %s fault failed otherwise: %v", kind, err)
 	}
 }
 
