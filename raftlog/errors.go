@@ -36,10 +36,12 @@ var (
 	// ErrTornTail: in Strict recovery, the log ends with a write that a
 	// crash cut short, which the default recovery would cut off.
 	ErrTornTail = wal.ErrTornTail
-	// ErrReadsDiffer: Open read the same bytes of the log twice, before
-	// cutting what looked like a torn write, and got different bytes
-	// without an I/O error: the disk, or the path to it, returns wrong
-	// data. Open changed nothing, and may succeed if called again.
+	// ErrReadsDiffer: Open read a chunk file twice before changing it on
+	// the strength of what it read (cutting what looked like a torn
+	// write, removing a chunk, writing over what looked like zeros), and
+	// the reads differed without an I/O error: the disk, or the path to
+	// it, returned wrong bytes. Open did not make that change; called
+	// again, it may succeed.
 	ErrReadsDiffer = wal.ErrReadsDiffer
 	// ErrRecordTooLarge: an entry, vote, state or user data whose
 	// encoding is over Config.MaxRecordBytes (*RecordTooLargeError).

@@ -1,14 +1,15 @@
 package raftlog
 
-// Flush hands everything written so far to the flush worker. With sync it
-// is written and fsynced (one fsync serving every flush waiting meanwhile);
+// Flush hands everything written so far to the flush worker. With sync it is
+// written and fsynced (one fsync serving every flush waiting meanwhile);
 // without, only written. Then cb, if not nil, gets the result, in call
-// order, from the flush round that served it: on the worker goroutine, or
-// on the goroutine of a concurrent Sync that ran the round itself. A nil
-// result with sync means every operation before this Flush survives any
-// crash. If Flush itself returns an error (closed, or poisoned by an
-// earlier I/O failure), cb is not called; otherwise it is called exactly
-// once, with the poisoning error if a round fails before one serves it.
+// order, from the flush round that served it: on the worker goroutine, or on
+// the goroutine of a Sync, WaitIdle or Close that ran the round itself, or
+// of the caller of Step (Config.ManualFlush). A nil result with sync means
+// every operation before this Flush survives any crash. If Flush itself
+// returns an error (closed, or poisoned by an earlier I/O failure), cb is
+// not called; otherwise it is called exactly once, with the poisoning error
+// if a round fails before one serves it.
 //
 // cb runs in a flush round: it should return quickly. Writers and Flush
 // are fine in a callback; the calls that wait for the worker (Sync,

@@ -35,9 +35,12 @@ var (
 	// ErrTornTail: in Strict recovery, the last chunk ends with a damaged
 	// record.
 	ErrTornTail = errors.New("wal: torn tail")
-	// ErrReadsDiffer: Open read the same bytes of a chunk twice and got
-	// different bytes without an I/O error, so the disk, or the path to
-	// it, returns wrong data. Open changed nothing; it may succeed again.
+	// ErrReadsDiffer: Open read a chunk twice before changing it on the
+	// strength of what it read (a cut, a removal, records written over
+	// zeros), and the reads differed without an I/O error: the disk, or
+	// the path to it, returned wrong bytes. Open did not make that change
+	// (changes already made, each confirmed, leave a log that opens the
+	// same); called again, it may succeed.
 	ErrReadsDiffer = errors.New("wal: two reads of the same bytes differed")
 	// ErrInCallback: a call that waits for the flush worker (Sync,
 	// WaitIdle, Close) made from a flush callback, which that worker is

@@ -6,8 +6,9 @@ import "sync"
 // worker writes it and fsyncs (once for every flush request that arrived
 // meanwhile); without, it only writes. Then it calls cb, if not nil, with
 // the result, in request order, from the round that served it: on the
-// worker goroutine, or on the goroutine of a Sync or WaitIdle that found no
-// round under way and ran one itself. A nil result with sync means every
+// worker goroutine, or on the goroutine of a Sync, WaitIdle or Close that
+// ran the round itself (one that found no round under way, or the WAL
+// poisoned), or of the caller of Step. A nil result with sync means every
 // record appended before this Flush survives any crash.
 //
 // If Flush returns an error (closed, or poisoned by an earlier failure) cb is

@@ -370,13 +370,16 @@ func needsMeta(files []chunkFile, newest replayed) bool {
 }
 
 // peek reads a chunk file without applying its records.
-func (w *WAL[R]) peek(f chunkFile) (replayed, error) {
+func (w *WAL[R]) peek(f chunkFile) (replayed, error) { return w.readChunk(f, replayPeek) }
+
+// readChunk reads a chunk file in mode, which applies nothing.
+func (w *WAL[R]) readChunk(f chunkFile, mode replayMode) (replayed, error) {
 	c := &chunk{id: f.id, path: w.chunkPath(f.id), end: f.id}
 	if err := w.openChunkFile(c, false); err != nil {
 		return replayed{}, err
 	}
 	defer c.f.Close()
-	return w.replay(c, f.size, replayPeek)
+	return w.replay(c, f.size, mode)
 }
 
 // finishLast classifies the damage, if any, of the newest chunk and cuts a
@@ -464,6 +467,12 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 	}
 	if res.unwritten > 0 && rc.meta.clean {
 		return rc.corrupt(i, res.valid, fmt.Sprintf("%d zero bytes follow the end of a log that was closed cleanly", res.unwritten), nil)
+	}
+	if res.unwritten > 0 && res.damage == nil {
+		// New records will be written over these zeros.
+		if err := w.confirm(rc.file(i), res, "writing over its zeros"); err != nil {
+			return err
+		}
 	}
 	if res.seal != nil {
 		return &MissingChunkError{Dir: w.cfg.Dir, Want: res.seal.next, First: c.id,

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/raftlog/raftlog/codec"
 	"github.com/raftlog/raftlog/faultinject"
 	"github.com/raftlog/raftlog/fs"
 )
@@ -75,15 +77,17 @@ func TestTransientFlipAtOpenCutsNothing(t *testing.T) {
 
 // TestMisreadAtOpenAfterACrashChangesNothing: power losses at every point
 // of a run that rotates chunks, then an Open during which one read of a
-// chunk file returns one bit flipped (the bytes at rest are sound): a bit
-// the fault injector draws from the first few reads, then a bit of each of
-// the last bytes of the two newest chunks (a seal, a torn batch). The Open must
+// chunk file returns wrong bytes (the bytes at rest are sound): one bit the
+// fault injector draws from the first few reads; one bit of each of the
+// last bytes of the two newest chunks (a seal, a torn batch); zeros from
+// some byte of the newest chunk to the end of the read. The Open must
 // recover what a clean Open of the same disk does, or refuse with
 // ErrReadsDiffer or ErrCorrupt having changed nothing that a clean Open
-// then recovers differently. Misreads made Open cut synced batches as torn;
-// and a misread of a sound seal made Open remove the sealed chunk's
+// then recovers differently. Misreads made Open cut synced batches as
+// torn; a misread of a sound seal made Open remove the sealed chunk's
 // successor as the leftover of an interrupted rotation, after which the
-// seal named a missing chunk and the log no longer opened.
+// seal named a missing chunk and the log no longer opened; and records
+// read as zeros were taken for the zeros written ahead of them.
 func TestMisreadAtOpenAfterACrashChangesNothing(t *testing.T) {
 	cfg := Config{ManualWorker: true, ChunkMaxRecords: 5}
 	run := func(l *testLog) {
@@ -167,6 +171,18 @@ func TestMisreadAtOpenAfterACrashChangesNothing(t *testing.T) {
 					misread(disk, mfs, want, func() string { return fmt.Sprintf("%s, bit %d of byte %d of %s misread", at, bit, off, name) })
 				}
 			}
+			// A read that returns zeros from some offset on (the newest
+			// chunk's records taken for the zeros written ahead of them).
+			if len(names) > 0 {
+				path := "/wal/" + names[len(names)-1]
+				data := readFile(t, img, path)
+				end := int64(len(bytes.TrimRight(data, "\x00")))
+				for off := int64(0); off < end; off += 7 {
+					disk := clone(img)
+					mfs := &misreadFS{FS: disk, path: path, at: off, zeros: true}
+					misread(disk, mfs, want, func() string { return fmt.Sprintf("%s, %s read as zeros from byte %d", at, path, off) })
+				}
+			}
 		}
 	}
 	t.Logf("%d power-loss images, %d misread Opens, %d refused (%d as reads that differ, %d of them before removing a rotation's leftover)",
@@ -177,14 +193,16 @@ func TestMisreadAtOpenAfterACrashChangesNothing(t *testing.T) {
 }
 
 // misreadFS flips the bits of mask in the byte at offset at of the file
-// at path, in the first read that returns it; every other read, and the
+// at path, or with zeros returns zeros from that byte to the end of the
+// read, in the first read that returns the byte; every other read, and the
 // file at rest, are sound.
 type misreadFS struct {
 	fs.FS
-	path string
-	at   int64
-	mask byte
-	done bool
+	path  string
+	at    int64
+	mask  byte
+	zeros bool
+	done  bool
 }
 
 func (m *misreadFS) OpenFile(name string, flag int, perm os.FileMode) (fs.File, error) {
@@ -205,6 +223,102 @@ func (f *misreadFile) ReadAt(p []byte, off int64) (int, error) {
 	if m := f.fs; !m.done && off <= m.at && m.at < off+int64(n) {
 		m.done = true
 		p[m.at-off] ^= m.mask
+		if m.zeros {
+			clear(p[m.at-off : n])
+		}
 	}
 	return n, err
+}
+
+// TestConfirmReadsFramesAsTheFirstReadDid: a state machine that applies
+// records raw (RawApplier) has no payload decoded at Open, so a record
+// whose body the codec refuses goes unnoticed there. The read that
+// confirms a cut decoded every body, stopped at that record, and Open
+// failed with ErrReadsDiffer on a sound disk, every time. The second read
+// now checks frames only; a first read that stopped at a body that does
+// not decode is confirmed by that record's frame being intact.
+func TestConfirmReadsFramesAsTheFirstReadDid(t *testing.T) {
+	for _, raw := range []bool{true, false} {
+		t.Run(fmt.Sprintf("raw=%v", raw), func(t *testing.T) {
+			m := fs.NewMem()
+			cfg := Config{Dir: "/wal", FS: m, ManualWorker: true}
+			if err := m.MkdirAll("/wal", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			open := func() (*WAL[string], *testSM, error) {
+				sm := &testSM{}
+				if raw {
+					w, err := Open(cfg, refusingCodec{}, StateMachine[string](&rawSM{sm}))
+					return w, sm, err
+				}
+				w, err := Open(cfg, refusingCodec{}, StateMachine[string](sm))
+				return w, sm, err
+			}
+			w, _, err := open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pos []Position
+			for _, r := range []string{"a", "refused", "c", "d"} {
+				p, err := w.Append(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pos = append(pos, p)
+				if r == "c" {
+					if err := w.Sync(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			w.Step() // "d" written, not synced
+			img := clone(m)
+			w.Close()
+			last := pos[3]
+			resize(t, img, "/wal/"+ChunkName(last.Chunk), int64(last.Offset-last.Chunk)+int64(last.Size)/2) // "d" torn
+			cfg.FS = img
+			w, sm, err := open()
+			switch {
+			case raw && err != nil:
+				t.Fatalf("Open of a sound disk with a torn tail: %v", err)
+			case raw:
+				if want := []string{"a", "refused", "c"}; !slices.Equal(sm.recs, want) {
+					t.Errorf("recovered %q, want %q", sm.recs, want)
+				}
+				if cuts := w.Report().Cuts; len(cuts) != 1 {
+					t.Errorf("cuts %+v, want the torn record's", cuts)
+				}
+				w.Close()
+			case err == nil:
+				t.Fatal("Open decoded the refused record and succeeded")
+			case errors.Is(err, ErrReadsDiffer):
+				t.Fatalf("Open of a sound disk: %v", err)
+			}
+		})
+	}
+}
+
+// refusingCodec is codec.String, but it refuses to decode "refused".
+type refusingCodec struct{}
+
+func (refusingCodec) Append(dst []byte, v string) ([]byte, error) { return codec.String.Append(dst, v) }
+
+func (refusingCodec) Decode(src []byte) (string, int, error) {
+	v, n, err := codec.String.Decode(src)
+	if err == nil && v == "refused" {
+		return "", 0, fmt.Errorf("%w: the record says refused", codec.ErrInvalid)
+	}
+	return v, n, err
+}
+
+// rawSM applies caller records raw, decoding them itself: the codec never
+// sees them at Open.
+type rawSM struct{ *testSM }
+
+func (s *rawSM) ApplyRaw(body []byte, pos Position) (bool, error) {
+	v, _, err := codec.String.Decode(body)
+	if err != nil {
+		return false, err
+	}
+	return true, s.Apply(v, pos)
 }
