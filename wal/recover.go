@@ -244,6 +244,9 @@ func (w *WAL[R]) dropInterruptedRotation(files []chunkFile) (bool, error) {
 		if torn, err := w.tornHead(nf, nres); err != nil || !torn {
 			return false, err // damage at rest: the replay reports it
 		}
+		if err := w.confirmTornHead(nf, nres, "removing it as the leftover of an interrupted rotation"); err != nil {
+			return false, err
+		}
 	}
 	why := "removing " + ChunkName(nf.id) + " as the leftover of an interrupted rotation"
 	if err := w.confirm(nf, nres, why); err != nil {
@@ -287,19 +290,17 @@ func (w *WAL[R]) interruptedRotation(pf chunkFile, pres, nres replayed) (bool, e
 	case pres.damage != nil && w.meta == metaClean:
 		return false, nil // a cleanly closed log: the replay reports the damage
 	case pres.damage != nil:
-		p := &chunk{id: pf.id, path: w.chunkPath(pf.id)}
-		if err := w.openChunkFile(p, false); err != nil {
+		claim, err := w.claimPast(pf, pres, pres.damage.at)
+		if err != nil {
 			return false, err
 		}
-		sc := newChunkScan(p.f, p.id, pf.size, readLimit)
-		sc.h = header{version: pres.version, salt: pres.salt}
-		claim, err := sc.durableClaim(pres.damage.at)
-		p.f.Close()
-		if err != nil {
-			return false, fmt.Errorf("wal: reading %s: %w", p.path, err)
-		}
-		if claim > p.id+uint64(pres.damage.at) {
+		if claim > pf.id+uint64(pres.damage.at) {
 			return false, nil // damage to durable data: the replay reports it
+		}
+		// The successor is about to be removed on the strength of this
+		// claim, read once.
+		if err := w.confirmClaim(pf, pres, pres.damage.at, claim, "removing its successor as the leftover of an interrupted rotation"); err != nil {
+			return false, err
 		}
 	}
 	return true, nil
@@ -369,8 +370,16 @@ func needsMeta(files []chunkFile, newest replayed) bool {
 	return newest.version >= 2 && (newest.pastHead || len(files) > 1 || files[0].id != 0)
 }
 
-// peek reads a chunk file without applying its records.
-func (w *WAL[R]) peek(f chunkFile) (replayed, error) { return w.readChunk(f, replayPeek) }
+// peek reads a chunk file without applying its records. It decodes them
+// only when the apply pass would: with a RawApplier, which decodes no
+// payload at Open, a record the codec refuses would otherwise look like
+// damage to peek alone, and a sound log fail to open.
+func (w *WAL[R]) peek(f chunkFile) (replayed, error) {
+	if w.raw != nil {
+		return w.readChunk(f, replayFrames)
+	}
+	return w.readChunk(f, replayPeek)
+}
 
 // readChunk reads a chunk file in mode, which applies nothing.
 func (w *WAL[R]) readChunk(f chunkFile, mode replayMode) (replayed, error) {
@@ -415,7 +424,11 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 		}
 		// The log's first chunk, never made durable: a crash while the
 		// log was being created. Nothing was acknowledged.
-		if err := w.confirm(rc.file(i), res, "removing it as a chunk whose creation a crash cut short"); err != nil {
+		why := "removing it as a chunk whose creation a crash cut short"
+		if err := w.confirm(rc.file(i), res, why); err != nil {
+			return err
+		}
+		if err := w.confirmTornHead(rc.file(i), res, why); err != nil {
 			return err
 		}
 		if w.cfg.Recovery == Strict {
@@ -437,18 +450,22 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 			return rc.corrupt(i, d.at, fmt.Sprintf("%s in a log that was closed cleanly at offset %d of %s",
 				d.reason, rc.meta.end-rc.meta.last, ChunkName(rc.meta.last)), d.cause)
 		}
-		sc := newChunkScan(c.f, c.id, size, readLimit)
-		sc.h = header{version: res.version, salt: res.salt}
-		claim, err := sc.durableClaim(d.at)
+		claim, err := w.claimPast(rc.file(i), res, d.at)
 		if err != nil {
-			return fmt.Errorf("wal: reading %s past offset %d: %w", c.path, d.at, err)
+			return err
 		}
 		if claim > c.id+uint64(d.at) {
 			return rc.corrupt(i, d.at, fmt.Sprintf("%s before the durable point %d recorded later in the chunk", d.reason, claim-c.id), d.cause)
 		}
-		if err := w.confirm(rc.file(i), res, "cutting its torn tail"); err != nil {
+		why := "cutting its torn tail"
+		if err := w.confirm(rc.file(i), res, why); err != nil {
 			return err
 		}
+		if err := w.confirmClaim(rc.file(i), res, d.at, claim, why); err != nil {
+			return err
+		}
+		sc := newChunkScan(c.f, c.id, size, readLimit)
+		sc.h = header{version: res.version, salt: res.salt}
 		// What is cut: the torn bytes, not the zeros written ahead after
 		// them.
 		tornEnd, err := sc.nonZeroEnd(d.at)
@@ -469,8 +486,7 @@ func (rc *recovery[R]) finishLast(res replayed) error {
 		return rc.corrupt(i, res.valid, fmt.Sprintf("%d zero bytes follow the end of a log that was closed cleanly", res.unwritten), nil)
 	}
 	if res.unwritten > 0 && res.damage == nil {
-		// New records will be written over these zeros.
-		if err := w.confirm(rc.file(i), res, "writing over its zeros"); err != nil {
+		if err := w.confirmZeros(rc.file(i), res); err != nil {
 			return err
 		}
 	}

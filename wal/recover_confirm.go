@@ -10,13 +10,16 @@ import (
 // first chunk whose creation a crash cut short, writes new records over
 // the zeros past the last one. A read that returns wrong bytes without an
 // I/O error (a bit flipped between the disk and memory, the bytes at rest
-// sound) can make a synced batch look torn, a sound seal look missing, or
-// records look like zeros, and the change would drop acknowledged records
+// sound) can make a synced batch look torn, a sound seal look missing,
+// records look like zeros, or hide the synced marker that proves damage
+// is not a torn write; the change would then drop acknowledged records
 // with only a Cut in the report, or remove a chunk the log still names. So
-// before each such change recovery reads the chunk files it judged again,
-// and refuses with ErrReadsDiffer, without making the change, unless the
-// second read finds what the first did. The changes follow a crash, and
-// so does the second read, which checks frames and decodes no payload.
+// before each such change recovery reads again what it judged, and
+// refuses with ErrReadsDiffer, without making the change, unless the
+// second read finds what the first did. The second read of a chunk checks
+// frames and decodes no payload; a cut or a removal follows a crash
+// mid-write, and so is rare, while the zeros written ahead, there after
+// most crashes, are read again alone.
 
 // confirm reads chunk file f again and fails with ErrReadsDiffer unless it
 // finds what first, an earlier read of the same file, found. what says
@@ -31,6 +34,78 @@ func (w *WAL[R]) confirm(f chunkFile, first replayed, what string) error {
 	}
 	return fmt.Errorf("%w: %s, before %s: the first read found %s, the second %s; the change was not made",
 		ErrReadsDiffer, w.chunkPath(f.id), what, first.summary(), again.summary())
+}
+
+// confirmZeros reads again the zeros that follow the records of chunk
+// file f, read as first, and fails with ErrReadsDiffer unless every byte
+// is still zero: new records will be written over them.
+func (w *WAL[R]) confirmZeros(f chunkFile, first replayed) error {
+	c, sc, err := w.rescan(f, first)
+	if err != nil {
+		return err
+	}
+	defer c.f.Close()
+	end, err := sc.nonZeroEnd(first.valid)
+	if err != nil {
+		return fmt.Errorf("wal: reading %s past offset %d: %w", c.path, first.valid, err)
+	}
+	if end == first.valid {
+		return nil
+	}
+	return fmt.Errorf("%w: %s, before writing over its zeros: the first read found zeros from offset %d to its end, the second bytes that are not zero up to offset %d; the change was not made",
+		ErrReadsDiffer, c.path, first.valid, end)
+}
+
+// claimPast returns the largest durable point that an intact synced marker
+// of chunk file f, read as res, claims from file offset at on: a claim
+// past at proves that damage at at is not a torn write.
+func (w *WAL[R]) claimPast(f chunkFile, res replayed, at int64) (uint64, error) {
+	c, sc, err := w.rescan(f, res)
+	if err != nil {
+		return 0, err
+	}
+	defer c.f.Close()
+	claim, err := sc.durableClaim(at)
+	if err != nil {
+		return 0, fmt.Errorf("wal: reading %s past offset %d: %w", c.path, at, err)
+	}
+	return claim, nil
+}
+
+// confirmClaim reads again the synced markers of chunk file f past damage
+// at offset at, whose claim, read once, let recovery take the damage for a
+// torn write, and fails with ErrReadsDiffer unless they claim the same.
+func (w *WAL[R]) confirmClaim(f chunkFile, res replayed, at int64, claim uint64, what string) error {
+	again, err := w.claimPast(f, res, at)
+	if err != nil || again == claim {
+		return err
+	}
+	return fmt.Errorf("%w: %s, before %s: its synced markers past offset %d claimed the log durable to %d on the first read, to %d on the second; the change was not made",
+		ErrReadsDiffer, w.chunkPath(f.id), what, at, claim, again)
+}
+
+// confirmTornHead asks tornHead again, with new reads, whether chunk file
+// f's damaged head is what a crash leaves while it is written, and fails
+// with ErrReadsDiffer unless it still is: the chunk is about to be removed.
+func (w *WAL[R]) confirmTornHead(f chunkFile, res replayed, what string) error {
+	torn, err := w.tornHead(f, res)
+	if err != nil || torn {
+		return err
+	}
+	return fmt.Errorf("%w: %s, before %s: its damaged head looked like a crash's on the first read, not on the second; the change was not made",
+		ErrReadsDiffer, w.chunkPath(f.id), what)
+}
+
+// rescan opens chunk file f, read before as res, for a new scan; the
+// caller closes the chunk's file.
+func (w *WAL[R]) rescan(f chunkFile, res replayed) (*chunk, *chunkScan, error) {
+	c := &chunk{id: f.id, path: w.chunkPath(f.id)}
+	if err := w.openChunkFile(c, false); err != nil {
+		return nil, nil, err
+	}
+	sc := newChunkScan(c.f, c.id, f.size, readLimit)
+	sc.h = header{version: res.version, salt: res.salt}
+	return c, sc, nil
 }
 
 // sameRead reports whether first, a read of a chunk file, and again, a

@@ -194,14 +194,15 @@ func TestMisreadAtOpenAfterACrashChangesNothing(t *testing.T) {
 
 // misreadFS flips the bits of mask in the byte at offset at of the file
 // at path, or with zeros returns zeros from that byte to the end of the
-// read, in the first read that returns the byte; every other read, and the
-// file at rest, are sound.
+// read, in the first read that returns the byte after skip sound ones;
+// every other read, and the file at rest, are sound.
 type misreadFS struct {
 	fs.FS
 	path  string
 	at    int64
 	mask  byte
 	zeros bool
+	skip  int // reads of the byte to return sound first
 	done  bool
 }
 
@@ -221,6 +222,10 @@ type misreadFile struct {
 func (f *misreadFile) ReadAt(p []byte, off int64) (int, error) {
 	n, err := f.File.ReadAt(p, off)
 	if m := f.fs; !m.done && off <= m.at && m.at < off+int64(n) {
+		if m.skip > 0 {
+			m.skip--
+			return n, err
+		}
 		m.done = true
 		p[m.at-off] ^= m.mask
 		if m.zeros {
@@ -321,4 +326,155 @@ func (s *rawSM) ApplyRaw(body []byte, pos Position) (bool, error) {
 		return false, err
 	}
 	return true, s.Apply(v, pos)
+}
+
+// TestMisreadOfTheEvidenceAgainstATornWrite: with a record damaged at rest
+// in the next-to-last synced batch of the newest chunk, Open refuses,
+// because the last batch's synced marker proves the damage was durable,
+// not torn. That marker was read once, after the replay: misread there, it
+// made Open cut both batches as a torn write, keeping 13 of 18
+// acknowledged records. Every byte past the damage is misread at each of
+// its first three reads; every Open must refuse.
+func TestMisreadOfTheEvidenceAgainstATornWrite(t *testing.T) {
+	m := fs.NewMem()
+	l := openTest(t, m, Config{ManualWorker: true})
+	var pos []Position
+	for i := range 6 {
+		pos = append(pos, l.append(recs(fmt.Sprint("b", i, "-"), 3)...)...)
+		l.sync()
+	}
+	img := clone(m) // a crash: no closing marker
+	l.close()
+	damaged := pos[13] // in batch 5 of 6: one synced marker follows it
+	path := l.path(damaged.Chunk)
+	if err := img.Corrupt(path, int64(damaged.Offset-damaged.Chunk)+int64(damaged.Size)/2, 0x10); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.on(t, clone(img)).reopen(); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a clean Open of the damaged log: %v, want ErrCorrupt", err)
+	}
+	end := pos[len(pos)-1].End() - damaged.Chunk
+	for off := int64(damaged.Offset - damaged.Chunk); off < int64(end); off++ {
+		for skip := range 3 {
+			disk := clone(img)
+			c := l.on(t, &misreadFS{FS: disk, path: path, at: off, mask: 1 << (off % 8), skip: skip})
+			if err := c.reopen(); err == nil {
+				t.Errorf("byte %d misread at its read %d: Open kept %d of %d acknowledged records, cuts %+v",
+					off, skip+1, len(c.sm.recs), len(pos), c.w.Report().Cuts)
+				c.w.Close()
+			}
+		}
+	}
+}
+
+// TestMisreadOfASuccessorWithRecords: a chunk whose seal is damaged at
+// rest, followed by a chunk that holds records: Open refuses (the
+// predecessor was complete: its successor's records prove it). Misread
+// once, the successor looked like the head alone of an interrupted
+// rotation, and Open removed it, records and all. Every byte of the
+// successor is misread in turn; every Open must refuse.
+func TestMisreadOfASuccessorWithRecords(t *testing.T) {
+	m := fs.NewMem()
+	l := openTest(t, m, Config{ManualWorker: true, ChunkMaxRecords: 4})
+	l.append(recs("a", 4)...)
+	l.sync()
+	pos := l.append(recs("b", 2)...) // rotates: the second chunk holds these
+	l.sync()
+	img := clone(m)
+	l.close()
+	first, second := l.path(0), l.path(pos[0].Chunk)
+	if pos[0].Chunk == 0 {
+		t.Fatal("no rotation")
+	}
+	if err := img.Corrupt(first, fileSize(t, img, first)-sealSize/2, 0x04); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.on(t, clone(img)).reopen(); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a clean Open with the seal damaged: %v, want ErrCorrupt", err)
+	}
+	end := int64(pos[1].End() - pos[1].Chunk)
+	for off := range end {
+		disk := clone(img)
+		c := l.on(t, &misreadFS{FS: disk, path: second, at: off, mask: 1 << (off % 8)})
+		if err := c.reopen(); err == nil {
+			t.Errorf("byte %d of %s misread: Open recovered %q, cuts %+v", off, second, c.sm.recs, c.w.Report().Cuts)
+			c.w.Close()
+		}
+		if !slices.Contains(chunkNames(t, disk, "/wal"), ChunkName(pos[0].Chunk)) {
+			t.Errorf("byte %d of %s misread: Open removed the chunk", off, second)
+		}
+	}
+}
+
+// TestPeekDecodesAsTheApplyPassDoes: with a RawApplier, Open decodes no
+// payload, so a record the codec refuses is no damage to it. The reads
+// that judge an interrupted rotation decoded every record: the refused
+// one made a sound predecessor look damaged, and a rotation that a crash
+// cut short made Open fail with a CorruptionError. Each crash point of a
+// run that rotates, with such a record in the first chunk, must open and
+// keep every acknowledged record.
+func TestPeekDecodesAsTheApplyPassDoes(t *testing.T) {
+	cfg := Config{Dir: "/wal", ManualWorker: true, ChunkMaxRecords: 3}
+	open := func(fsys fs.FS) (*WAL[string], *testSM, error) {
+		c := cfg
+		c.FS = fsys
+		sm := &testSM{}
+		w, err := Open(c, refusingCodec{}, StateMachine[string](&rawSM{sm}))
+		return w, sm, err
+	}
+	run := func(fsys fs.FS) (acked int) {
+		w, sm, err := open(fsys)
+		if err != nil {
+			return 0 // halted
+		}
+		defer w.Close()
+		for i := range 6 {
+			for j := range 2 {
+				r := fmt.Sprint("r", i, j)
+				if i == 0 && j == 1 {
+					r = "refused"
+				}
+				p, err := w.Append(r)
+				if err != nil {
+					return acked
+				}
+				sm.add(r, p)
+			}
+			if err := w.Sync(); err != nil {
+				return acked
+			}
+			acked += 2
+		}
+		return acked
+	}
+	newDisk := func() *fs.Mem {
+		m := fs.NewMem()
+		if err := m.MkdirAll("/wal", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.SyncDir("/"); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := newDisk()
+	before := m.Ops()
+	run(m)
+	total := m.Ops() - before
+	for k := range total {
+		halted := newDisk()
+		halted.HaltAfter(k)
+		acked := run(halted)
+		for _, mode := range []fs.CrashMode{fs.CrashProcess, fs.CrashOrdered} {
+			w, sm, err := open(halted.Crash(newRand(k), mode))
+			if err != nil {
+				t.Errorf("Open after a crash (%v) at op %d of %d: %v", mode, k, total, err)
+				continue
+			}
+			if len(sm.recs) < acked {
+				t.Errorf("Open after a crash (%v) at op %d: %d records, %d acknowledged", mode, k, len(sm.recs), acked)
+			}
+			w.Close()
+		}
+	}
 }
