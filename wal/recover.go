@@ -370,10 +370,12 @@ func needsMeta(files []chunkFile, newest replayed) bool {
 	return newest.version >= 2 && (newest.pastHead || len(files) > 1 || files[0].id != 0)
 }
 
-// peek reads a chunk file without applying its records. It decodes them
-// only when the apply pass would: with a RawApplier, which decodes no
-// payload at Open, a record the codec refuses would otherwise look like
-// damage to peek alone, and a sound log fail to open.
+// peek reads a chunk file without applying its records. With a
+// RawApplier it decodes no caller record: the apply pass hands their
+// bodies to ApplyRaw, which decodes no payload, so a record the codec
+// refuses would otherwise look like damage to peek alone, and a sound log
+// fail to open. (What ApplyRaw itself would refuse, peek cannot know: it
+// must not call the state machine.)
 func (w *WAL[R]) peek(f chunkFile) (replayed, error) {
 	if w.raw != nil {
 		return w.readChunk(f, replayFrames)
