@@ -6,7 +6,7 @@
 // matching call) or at random (Prob, drawn from an RNG seeded by
 // [Options].Seed), and says what happens to them: an error (syscall.EIO
 // unless told otherwise), a short write, flipped bits in what a read returned,
-// or a delay. Rules compose: they are tried in order and the first that fires
+// zeros in place of its tail, or a delay. Rules compose: they are tried in order and the first that fires
 // is applied. Rules can be added and cleared while the FS is in use.
 //
 // Everything is deterministic for a fixed seed and sequence of calls, and

@@ -16,8 +16,8 @@ import (
 
 // Options configure an FS.
 type Options struct {
-	// Seed seeds the RNG behind Prob, random ShortWrite counts and FlipBits
-	// positions. The same seed, rules and sequence of calls give the same
+	// Seed seeds the RNG behind Prob, random ShortWrite counts, FlipBits
+	// positions and where a ZeroTail starts. The same seed, rules and sequence of calls give the same
 	// faults.
 	Seed uint64
 	// Sleep spends a rule's Latency; nil means time.Sleep. A simulator
@@ -38,13 +38,13 @@ type Options struct {
 // depend only on the calls and the rules. The first applicable rule that fires
 // (Nth reached, or draw below Prob, or neither set) and has Times left is
 // applied; the others are not. A rule that needs more randomness draws it next:
-// a negative ShortWrite draws its count, and FlipBits draws its positions
-// when the read returns. A single goroutine therefore sees the same faults
+// a negative ShortWrite draws its count, and FlipBits its positions and
+// ZeroTail its start when the read returns. A single goroutine therefore sees the same faults
 // for the same seed, rules and calls; with concurrent callers only the
 // interleaving decides who gets which.
 //
 // A faulted call does not reach the inner FS, except a short write (which
-// writes its prefix) and a bit flip (which reads). Delays are slept before the
+// writes its prefix), a bit flip and a zero tail (which read). Delays are slept before the
 // call and before any fault it suffers.
 type FS struct {
 	inner fs.FS
@@ -133,7 +133,8 @@ type action struct {
 	err   error // non-nil: return this (after the short write, if any)
 	short int   // bytes a short write passes on; -1: not a short write
 	flip  int   // bits to flip after the read; 0: none
-	fault Fault // for a flip: the entry to complete and log after the read
+	zero  bool  // zero a tail of what the read returned
+	fault Fault // for a flip or a zero tail: the entry to complete and log after the read
 }
 
 // decide counts a call of op on names[0] (names[1] is Rename's new name) and
@@ -177,6 +178,10 @@ func (f *FS) decide(op Op, creating bool, size int, names ...string) action {
 		a.flip = hit.FlipBits
 		a.fault = fault
 		return a // logged by flip, once the read has returned
+	case hit.ZeroTail:
+		a.zero = true
+		a.fault = fault
+		return a // logged by zeroTail, once the read has returned
 	case hit.onlyDelays():
 		f.record(fault, "delay "+hit.Latency.String(), 0)
 		return a
@@ -246,6 +251,24 @@ func (f *FS) flip(a action, b []byte, base int64) {
 			offs[i] = fmt.Sprint(o)
 		}
 		what += " at byte " + strings.Join(offs, ", ")
+		if base < 0 {
+			what += " of the read"
+		}
+	}
+	f.record(a.fault, what, a.delay)
+}
+
+// zeroTail sets to zero the bytes of b, which a read returned, from an
+// RNG-chosen one to the end, and logs the fault. base is the file offset of
+// b[0], or -1 when unknown (Read).
+func (f *FS) zeroTail(a action, b []byte, base int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	what := "zeroed nothing: the read returned no bytes"
+	if len(b) > 0 {
+		from := f.rng.IntN(len(b))
+		clear(b[from:])
+		what = fmt.Sprintf("zeroed %d byte(s) from byte %d", len(b)-from, int64(from)+max(base, 0))
 		if base < 0 {
 			what += " of the read"
 		}

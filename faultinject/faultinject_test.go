@@ -325,6 +325,52 @@ func TestFlipBitsRead(t *testing.T) {
 	}
 }
 
+// TestZeroTail: the read reports success and returns its bytes up to an
+// RNG-chosen one, zeros from there; the file keeps its bytes, the log says
+// where the zeros start, and a seed repeats the same start.
+func TestZeroTail(t *testing.T) {
+	mem := fs.NewMem()
+	data := bytes.Repeat([]byte{0xa5}, 4096)
+	mustWrite(t, mem, "/seg", data)
+	var starts []string
+	for range 2 {
+		ffs := fi.New(mem, fi.Options{Seed: 9}, fi.Rule{Op: fi.OpRead, Nth: 2, ZeroTail: true})
+		f := open(t, ffs, "/seg")
+		buf := make([]byte, 1000)
+		if n, err := f.ReadAt(buf, 100); err != nil || n != 1000 || !bytes.Equal(buf, data[100:1100]) {
+			t.Fatalf("first ReadAt = %d, %v; want a clean read", n, err)
+		}
+		n, err := f.ReadAt(buf, 100)
+		if err != nil || n != 1000 {
+			t.Fatalf("zeroed ReadAt = %d, %v; want 1000, nil", n, err)
+		}
+		from := bytes.IndexByte(buf, 0)
+		if from < 0 || !bytes.Equal(buf[:from], data[100:100+from]) || !bytes.Equal(buf[from:], make([]byte, 1000-from)) {
+			t.Fatalf("read %x: want the file's bytes, then zeros to the end", buf)
+		}
+		log := ffs.Injected()
+		if want := fmt.Sprintf("zeroed %d byte(s) from byte %d", 1000-from, 100+from); len(log) != 1 || log[0].What != want || log[0].Err != nil {
+			t.Fatalf("log = %s; want one %q", logString(log), want)
+		}
+		starts = append(starts, log[0].What)
+		if got := content(t, mem, "/seg"); !bytes.Equal(got, data) {
+			t.Fatal("a zero tail changed the file itself")
+		}
+	}
+	if starts[0] != starts[1] {
+		t.Errorf("seed 9 zeroed %q, then %q", starts[0], starts[1])
+	}
+	ffs := fi.New(mem, fi.Options{}, fi.Rule{Op: fi.OpRead, ZeroTail: true, Times: 1})
+	f := open(t, ffs, "/seg")
+	buf := make([]byte, 8)
+	if n, err := f.Read(buf); err != nil || n != 8 || bytes.Equal(buf, data[:8]) {
+		t.Fatalf("Read = %d, %v, %x; want 8 bytes ending in zeros", n, err, buf)
+	}
+	if log := ffs.Injected(); len(log) != 1 || !strings.HasSuffix(log[0].What, " of the read") {
+		t.Fatalf("log = %s", logString(log))
+	}
+}
+
 func TestLatency(t *testing.T) {
 	var slept []time.Duration
 	mem := fs.NewMem()
@@ -574,6 +620,9 @@ func TestInvalidRules(t *testing.T) {
 		{Op: fi.OpWrite, FlipBits: 1},
 		{Op: fi.OpRead, FlipBits: -1},
 		{Op: fi.OpRead, FlipBits: 1, Err: syscall.EIO},
+		{Op: fi.OpWrite, ZeroTail: true},
+		{Op: fi.OpRead, ZeroTail: true, Err: syscall.EIO},
+		{Op: fi.OpRead, ZeroTail: true, FlipBits: 1},
 	}
 	for _, r := range bad {
 		func() {

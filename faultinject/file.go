@@ -31,6 +31,9 @@ func (f *file) Read(p []byte) (int, error) {
 	if a.flip > 0 {
 		f.fs.flip(a, p[:n], -1)
 	}
+	if a.zero {
+		f.fs.zeroTail(a, p[:n], -1)
+	}
 	return n, err
 }
 
@@ -43,6 +46,9 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	n, err := f.inner.ReadAt(p, off)
 	if a.flip > 0 {
 		f.fs.flip(a, p[:n], off)
+	}
+	if a.zero {
+		f.fs.zeroTail(a, p[:n], off)
 	}
 	return n, err
 }

@@ -77,9 +77,9 @@ func (o Op) String() string {
 //
 // New and Add panic on a rule that cannot mean anything (an unknown Op, a
 // malformed Path pattern, a negative Nth, Prob, Times, FlipBits or Latency,
-// ShortWrite on an Op other than OpWrite, FlipBits on an Op other than OpRead,
-// FlipBits together with Err): a fault plan with a typo would otherwise test
-// nothing and pass.
+// ShortWrite on an Op other than OpWrite, FlipBits or ZeroTail on an Op
+// other than OpRead, FlipBits or ZeroTail together with Err, or both
+// together): a fault plan with a typo would otherwise test nothing and pass.
 type Rule struct {
 	// Op is the kind of call the rule applies to.
 	Op Op
@@ -112,9 +112,15 @@ type Rule struct {
 	// returned no bytes (the rule has fired all the same). It models
 	// corruption the disk did not report.
 	FlipBits int
+	// ZeroTail (OpRead only) lets the read happen and report success, then
+	// sets to zero the bytes it returned from an RNG-chosen one to the
+	// end: none if it returned no bytes (the rule has fired all the same).
+	// It models a read the disk did not serve in full, unreported: zeros,
+	// which a log may take for space it never wrote.
+	ZeroTail bool
 	// Latency is slept, through Options.Sleep, before the call. A rule
-	// with Latency > 0 and Err == nil, ShortWrite == 0 and FlipBits == 0
-	// only delays: the call then runs normally.
+	// with Latency > 0 and Err == nil, ShortWrite == 0, FlipBits == 0 and
+	// ZeroTail unset only delays: the call then runs normally.
 	Latency time.Duration
 }
 
@@ -139,6 +145,10 @@ func (r *Rule) validate() error {
 		return fmt.Errorf("FlipBits on %s: only reads return bits", r.Op)
 	case r.FlipBits != 0 && r.Err != nil:
 		return fmt.Errorf("FlipBits with Err %v: a flip reports success", r.Err)
+	case r.ZeroTail && r.Op != OpRead:
+		return fmt.Errorf("ZeroTail on %s: only reads return bytes", r.Op)
+	case r.ZeroTail && (r.Err != nil || r.FlipBits != 0):
+		return fmt.Errorf("ZeroTail with Err or FlipBits: a rule does one of them")
 	}
 	if _, err := path.Match(r.Path, ""); err != nil {
 		return fmt.Errorf("Path %q: %v", r.Path, err)
@@ -177,5 +187,5 @@ func (r *Rule) err() error {
 
 // onlyDelays reports whether r is a pure delay.
 func (r *Rule) onlyDelays() bool {
-	return r.Err == nil && r.ShortWrite == 0 && r.FlipBits == 0 && r.Latency > 0
+	return r.Err == nil && r.ShortWrite == 0 && r.FlipBits == 0 && !r.ZeroTail && r.Latency > 0
 }
