@@ -156,10 +156,10 @@ func (r *runner[L, P, V, U]) reconfigure() {
 // removal or directory sync that recovery does: Open must fail with that
 // error (or not need the operation), and the next Open must recover the
 // same log. One time in five it instead flips a bit of one of the first
-// reads of a chunk (a misread: the disk returns wrong bytes and no error,
-// the bytes at rest are sound): Open must refuse, as corruption or as reads
-// that differ, or recover exactly what a clean recovery does (checked with
-// the rest).
+// reads of a chunk, or returns zeros for a tail of it (a misread: the disk
+// returns wrong bytes and no error, the bytes at rest are sound): Open must
+// refuse, as corruption or as reads that differ, or recover exactly what a
+// clean recovery does (checked with the rest).
 func (r *runner[L, P, V, U]) faultyRecovery() {
 	rng := rand.New(rand.NewPCG(r.seed, uint64(r.res.Recoveries)))
 	if rng.IntN(4) != 0 {
@@ -173,6 +173,9 @@ func (r *runner[L, P, V, U]) faultyRecovery() {
 	if op == faultinject.OpRead {
 		kind = "read bit flip"
 		rule = faultinject.Rule{Op: op, Path: "*.wal", Nth: 1 + rng.IntN(4), Times: 1, FlipBits: 1}
+		if rng.IntN(2) == 0 {
+			kind, rule.FlipBits, rule.ZeroTail = "read zero tail", 0, true
+		}
 	}
 	r.res.FaultsByKind[kind+" in recovery"]++
 	r.fi.Add(rule)
