@@ -250,16 +250,7 @@ func TestConfirmReadsFramesAsTheFirstReadDid(t *testing.T) {
 			if err := m.MkdirAll("/wal", 0o755); err != nil {
 				t.Fatal(err)
 			}
-			open := func() (*WAL[string], *testSM, error) {
-				sm := &testSM{}
-				if raw {
-					w, err := Open(cfg, refusingCodec{}, StateMachine[string](&rawSM{sm}))
-					return w, sm, err
-				}
-				w, err := Open(cfg, refusingCodec{}, StateMachine[string](sm))
-				return w, sm, err
-			}
-			w, _, err := open()
+			w, _, err := openRefusing(cfg, raw)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -282,7 +273,7 @@ func TestConfirmReadsFramesAsTheFirstReadDid(t *testing.T) {
 			last := pos[3]
 			resize(t, img, "/wal/"+ChunkName(last.Chunk), int64(last.Offset-last.Chunk)+int64(last.Size)/2) // "d" torn
 			cfg.FS = img
-			w, sm, err := open()
+			w, sm, err := openRefusing(cfg, raw)
 			switch {
 			case raw && err != nil:
 				t.Fatalf("Open of a sound disk with a torn tail: %v", err)
@@ -301,6 +292,18 @@ func TestConfirmReadsFramesAsTheFirstReadDid(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openRefusing opens a WAL with cfg whose codec refuses to decode
+// "refused", over a testSM that applies records raw (rawSM) when raw is set.
+func openRefusing(cfg Config, raw bool) (*WAL[string], *testSM, error) {
+	sm := &testSM{}
+	var m StateMachine[string] = sm
+	if raw {
+		m = &rawSM{sm}
+	}
+	w, err := Open(cfg, refusingCodec{}, m)
+	return w, sm, err
 }
 
 // refusingCodec is codec.String, but it refuses to decode "refused".
@@ -418,9 +421,7 @@ func TestPeekDecodesAsTheApplyPassDoes(t *testing.T) {
 	open := func(fsys fs.FS) (*WAL[string], *testSM, error) {
 		c := cfg
 		c.FS = fsys
-		sm := &testSM{}
-		w, err := Open(c, refusingCodec{}, StateMachine[string](&rawSM{sm}))
-		return w, sm, err
+		return openRefusing(c, true)
 	}
 	run := func(fsys fs.FS) (acked int) {
 		w, sm, err := open(fsys)
