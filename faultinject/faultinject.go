@@ -17,8 +17,8 @@ import (
 // Options configure an FS.
 type Options struct {
 	// Seed seeds the RNG behind Prob, random ShortWrite counts, FlipBits
-	// positions and where a ZeroTail starts. The same seed, rules and sequence of calls give the same
-	// faults.
+	// positions and where a ZeroTail starts. The same seed, rules and sequence
+	// of calls give the same faults.
 	Seed uint64
 	// Sleep spends a rule's Latency; nil means time.Sleep. A simulator
 	// passes its fake clock's sleep. It is called without any lock held, so
@@ -27,25 +27,25 @@ type Options struct {
 }
 
 // FS is an fs.FS that forwards every call to an inner fs.FS, failing,
-// shortening, corrupting or delaying the calls its rules select. Its files
-// are fs.Files that do the same. It is safe for concurrent use.
+// shortening, corrupting or delaying the calls its rules select. Its files are
+// fs.Files that do the same. It is safe for concurrent use.
 //
 // For each call, under one mutex: the call is counted (see Calls), then the
-// rules are walked in the order they were added. Every rule that applies to
-// the call (same Op, matching Path) counts it; each of those with Nth == 0 and
-// Prob > 0 draws one number from the RNG, whether or not an earlier rule has
-// already fired and whether or not its Times are used up, so that the draws
-// depend only on the calls and the rules. The first applicable rule that fires
-// (Nth reached, or draw below Prob, or neither set) and has Times left is
-// applied; the others are not. A rule that needs more randomness draws it next:
-// a negative ShortWrite draws its count, and FlipBits its positions and
-// ZeroTail its start when the read returns. A single goroutine therefore sees the same faults
-// for the same seed, rules and calls; with concurrent callers only the
+// rules are walked in the order they were added. Every rule that applies to the
+// call (same Op, matching Path) counts it; each of those with Nth == 0 and
+// Prob > 0 draws one number from the RNG, whether or not an earlier rule has already
+// fired and whether or not its Times are used up, so that the draws depend only
+// on the calls and the rules. The first applicable rule that fires (Nth
+// reached, or draw below Prob, or neither set) and has Times left is applied;
+// the others are not. A rule that needs more randomness draws it next: a
+// negative ShortWrite draws its count, and FlipBits its positions and ZeroTail
+// its start when the read returns. A single goroutine therefore sees the same
+// faults for the same seed, rules and calls; with concurrent callers only the
 // interleaving decides who gets which.
 //
 // A faulted call does not reach the inner FS, except a short write (which
-// writes its prefix), a bit flip and a zero tail (which read). Delays are slept before the
-// call and before any fault it suffers.
+// writes its prefix), a bit flip and a zero tail (which read). Delays are slept
+// before the call and before any fault it suffers.
 type FS struct {
 	inner fs.FS
 	sleep func(time.Duration)
